@@ -1,0 +1,283 @@
+"""Candidates: every (offering, region, pricing) option per workload, with cost and latency.
+
+Each check is a named rule, so an option ruled out keeps the names and the reasons of every
+rule it breaks, and explanations can ask "what if this rule were relaxed?" by disabling it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from advisor.catalog.models import (
+    HOURS_PER_MONTH,
+    PRICING_MODELS,
+    Accelerator,
+    Catalog,
+    Offering,
+    PricingModel,
+)
+from advisor.estimate import Sizing, Unfit, size
+from advisor.strict import Strict
+from advisor.topology import Topology
+from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
+
+EDGE_SITE = "site"
+"""Region name of edge options: devices stand at the workload's own sites."""
+
+RULES: dict[str, str] = {
+    "kind_match": "edge devices serve only edge-inference, and edge-inference only runs on them",
+    "memory_fit": "the model fits the offering's memory",
+    "precision": "the accelerator runs the model's precision",
+    "fabric": "multi-instance jobs need a high-bandwidth fabric",
+    "allowed_providers": "policy: allowed providers",
+    "providers": "workload: allowed providers",
+    "regions": "workload: allowed regions",
+    "accelerators": "workload: allowed accelerators",
+    "jurisdiction": "workload: data residency (jurisdictions)",
+    "portable": "workload: portable software stack only",
+    "spot_interruptible": "spot capacity only for interruptible work",
+    "pricing": "workload: allowed pricing models",
+    "max_replicas": "workload: at most max_replicas instances",
+    "latency_slo": "workload: p95 latency SLO",
+    "power_budget": "workload: power budget per edge site",
+}
+PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "fabric"})
+"""Rules no relaxation can lift: they describe what the hardware can do."""
+
+
+class Option(Strict):
+    """One way to run one workload, fully costed."""
+
+    workload: str
+    kind: str
+    team: str
+    provider: str
+    region: str
+    jurisdiction: str | None
+    offering: str
+    accelerator: str
+    vendor: str
+    pricing: PricingModel
+    instances: int
+    accelerator_count: int
+    unit_monthly_usd: float | None = None
+    hourly_usd: float | None = None
+    monthly_cost_cents: int
+    latency_ms: float | None = None
+    network_rtt_ms: float | None = None
+    carbon_kg_per_month: float | None = None
+    sizing: Sizing
+    price_source: str
+    price_as_of: str
+    price_estimate: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
+
+    @property
+    def monthly_cost_usd(self) -> float:
+        return self.monthly_cost_cents / 100
+
+
+@dataclass(frozen=True)
+class RuledOut:
+    """An option that breaks at least one rule; cost is known when sizing succeeded."""
+
+    workload: str
+    provider: str
+    region: str
+    offering: str
+    pricing: str
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    monthly_cost_cents: int | None = None
+    latency_ms: float | None = None
+
+
+@dataclass
+class CandidateSet:
+    options: dict[str, list[Option]] = field(default_factory=dict)
+    ruled_out: dict[str, list[RuledOut]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One priced place an offering can run: region, pricing model and the price record."""
+
+    region: str
+    jurisdiction: str | None
+    region_key: str | None
+    pricing: PricingModel
+    hourly: float | None
+    unit_monthly: float | None
+    source: str
+    as_of: str
+    estimate: bool
+    carbon: float | None
+
+
+def _slots(offering: Offering, catalog: Catalog) -> Iterator[_Slot]:
+    if offering.purchase is not None:
+        p = offering.purchase
+        regions = offering.regions or [EDGE_SITE]
+        for name in regions:
+            region = catalog.region(offering.provider, name)
+            yield _Slot(name, region.jurisdiction if region else None, region.key if region else None,
+                        "capex", None, p.monthly_usd, p.source, str(p.as_of), p.estimate,
+                        region.carbon_gco2_per_kwh if region else None)
+        return
+    for price in offering.prices:
+        region = catalog.region(offering.provider, price.region)
+        assert region is not None  # checked when the catalog loads
+        for pricing in PRICING_MODELS:
+            hourly = price.hourly(pricing)
+            if hourly is None:
+                continue
+            yield _Slot(price.region, region.jurisdiction, region.key, pricing, hourly, None,
+                        price.source, str(price.as_of), price.estimate or pricing == "spot",
+                        region.carbon_gco2_per_kwh)
+
+
+def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelerator, slot: _Slot) -> list[tuple[str, str]]:
+    """Rules that depend only on where and how the option is bought, not on its size."""
+    c = w.constraints
+    broken: list[tuple[str, str]] = []
+    edge_workload = isinstance(w, EdgeInference)
+    if edge_workload != (acc.kind == "edge"):
+        broken.append(("kind_match", "edge-inference needs site devices" if edge_workload
+                       else f"{acc.name} is an edge device"))
+    if policy.allowed_providers is not None and offering.provider not in policy.allowed_providers:
+        broken.append(("allowed_providers", f"policy does not allow provider {offering.provider}"))
+    if c.providers is not None and offering.provider not in c.providers:
+        broken.append(("providers", f"workload allows only {', '.join(c.providers)}"))
+    if c.regions is not None and f"{offering.provider}:{slot.region}" not in c.regions:
+        broken.append(("regions", f"workload allows only {', '.join(c.regions)}"))
+    if c.accelerators is not None and acc.name not in c.accelerators:
+        broken.append(("accelerators", f"workload allows only {', '.join(c.accelerators)}"))
+    if (c.jurisdictions is not None and not edge_workload
+            and (slot.jurisdiction is None or slot.jurisdiction not in c.jurisdictions)):
+        broken.append(("jurisdiction", f"{slot.region} is in jurisdiction {slot.jurisdiction}, "
+                       f"workload allows {', '.join(c.jurisdictions)}"))
+    if c.portable and not acc.portable:
+        broken.append(("portable", f"{acc.name} needs the {acc.software_stack} stack, which is not portable"))
+    if slot.pricing == "spot" and not c.spot:
+        broken.append(("spot_interruptible", "spot capacity can be reclaimed; the workload does not allow spot"))
+    if c.pricing is not None and slot.pricing not in c.pricing:
+        broken.append(("pricing", f"workload allows only {', '.join(c.pricing)} pricing"))
+    return broken
+
+
+def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, unit_monthly: float | None) -> float:
+    """On-demand and spot bill busy hours; commitments bill the whole month; capex amortises."""
+    if slot_pricing == "capex":
+        return sizing.instances * (unit_monthly or 0.0)
+    hours = HOURS_PER_MONTH if slot_pricing in ("reserved_1y", "reserved_3y") else sizing.busy_hours_per_month
+    return sizing.instances * hours * (hourly or 0.0)
+
+
+class _Sizer:
+    """Caches sizing per (offering, network budget) so regions share the work."""
+
+    def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, enforce_latency: bool):
+        self.w = workload
+        self.catalog = catalog
+        self.topology = topology
+        self.enforce_latency = enforce_latency
+        self.cache: dict[tuple[str, float], Sizing | Unfit] = {}
+
+    def rtt(self, region_key: str | None) -> float | None:
+        if isinstance(self.w, RealtimeInference) and region_key is not None:
+            return round(self.topology.worst_rtt(self.w.traffic.users, region_key), 1)
+        return None
+
+    def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
+        key = (offering.key, rtt if rtt is not None else -1.0)
+        if key not in self.cache:
+            acc = self.catalog.accelerators[offering.accelerator]
+            w = self.w
+            if not self.enforce_latency and isinstance(w, RealtimeInference):
+                w = w.model_copy(update={"slo": w.slo.model_copy(update={"p95_latency_ms": 1e12})})
+            if not self.enforce_latency and isinstance(w, EdgeInference):
+                w = w.model_copy(update={"slo": w.slo.model_copy(update={"p95_latency_ms": 1e12})})
+            try:
+                self.cache[key] = size(w, offering, acc, rtt or 0.0)
+            except Unfit as unfit:
+                self.cache[key] = unfit
+        return self.cache[key]
+
+
+def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
+                 disabled: frozenset[str], out: CandidateSet) -> None:
+    options: list[Option] = []
+    ruled_out: list[RuledOut] = []
+    sizer = _Sizer(w, catalog, topology, enforce_latency="latency_slo" not in disabled)
+    for offering in catalog.offerings.values():
+        acc = catalog.accelerators[offering.accelerator]
+        for slot in _slots(offering, catalog):
+            broken = [r for r in _static_rules(w, policy, offering, acc, slot) if r[0] not in disabled]
+            if any(rule == "kind_match" for rule, _ in broken):
+                ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
+                                          ("kind_match",), tuple(r for _, r in broken if _ == "kind_match")))
+                continue
+            rtt = sizer.rtt(slot.region_key)
+            sizing = sizer(offering, rtt)
+            if isinstance(sizing, Unfit) and sizing.rule in disabled:
+                sizing = _Sizer(w, catalog, topology, enforce_latency=False)(offering, rtt)
+            cost_cents = latency = None
+            if isinstance(sizing, Unfit):
+                broken.append((sizing.rule, sizing.reason))
+                if sizing.rule == "latency_slo":
+                    relaxed = _Sizer(w, catalog, topology, enforce_latency=False)(offering, rtt)
+                    if isinstance(relaxed, Sizing):
+                        cost_cents = round(100 * monthly_cost_usd(relaxed, slot.pricing, slot.hourly, slot.unit_monthly))
+                        latency = _latency(relaxed, rtt)
+            else:
+                cost_cents = round(100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly))
+                latency = _latency(sizing, rtt)
+                mx = w.constraints.max_replicas
+                if mx is not None and sizing.instances > mx and "max_replicas" not in disabled:
+                    broken.append(("max_replicas", f"needs {sizing.instances} instances, max_replicas is {mx}"))
+            if broken:
+                ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
+                                          tuple(r for r, _ in broken), tuple(m for _, m in broken),
+                                          cost_cents, latency))
+                continue
+            assert isinstance(sizing, Sizing)
+            options.append(_option(w, offering, acc, slot, sizing, rtt, cost_cents or 0))
+    options.sort(key=lambda o: (o.monthly_cost_cents, o.latency_ms or 0.0, o.key))
+    out.options[w.name] = options
+    out.ruled_out[w.name] = ruled_out
+
+
+def _latency(sizing: Sizing, rtt: float | None) -> float | None:
+    if sizing.compute_latency_ms is None:
+        return None
+    return round(sizing.compute_latency_ms + (rtt or 0.0), 1)
+
+
+def _option(w: Workload, offering: Offering, acc: Accelerator, slot: _Slot, sizing: Sizing,
+            rtt: float | None, cost_cents: int) -> Option:
+    carbon = None
+    if slot.carbon is not None and acc.tdp_w is not None:
+        kwh = acc.tdp_w / 1000 * offering.accelerator_count * sizing.instances * sizing.busy_hours_per_month
+        carbon = round(kwh * slot.carbon / 1000, 1)
+    return Option(
+        workload=w.name, kind=w.kind, team=w.team, provider=offering.provider, region=slot.region,
+        jurisdiction=slot.jurisdiction, offering=offering.name, accelerator=acc.name, vendor=acc.vendor,
+        pricing=slot.pricing, instances=sizing.instances,
+        accelerator_count=sizing.instances * offering.accelerator_count,
+        unit_monthly_usd=slot.unit_monthly, hourly_usd=slot.hourly, monthly_cost_cents=cost_cents,
+        latency_ms=_latency(sizing, rtt), network_rtt_ms=rtt, carbon_kg_per_month=carbon, sizing=sizing,
+        price_source=slot.source, price_as_of=slot.as_of, price_estimate=slot.estimate,
+    )
+
+
+def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog, topology: Topology,
+                     disabled: frozenset[str] = frozenset()) -> CandidateSet:
+    """Options and ruled-out options for every workload, with `disabled` rules not applied."""
+    out = CandidateSet()
+    for w in workloads:
+        _options_for(w, policy, catalog, topology, disabled, out)
+    return out

@@ -1,0 +1,237 @@
+"""Load catalog layers (shipped default first, then each --catalog DIR) and check references.
+
+A later layer replaces records with the same key and may remove providers or offerings, so a
+company can add private prices without copying the shipped files. Every problem names the
+file, line and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from advisor.catalog.models import (
+    Accelerator,
+    Catalog,
+    CatalogLayer,
+    Location,
+    MigGpu,
+    Offering,
+    Provider,
+    Region,
+)
+from advisor.problems import InputError, Problem, single
+from advisor.resources import shipped_catalog_dir
+from advisor.validation import validate
+from advisor.yaml_source import SourceDoc, load_documents
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "accelerators": Accelerator,
+    "mig": MigGpu,
+    "locations": Location,
+    "providers": Provider,
+    "regions": Region,
+    "offerings": Offering,
+}
+TOP_LEVEL = set(SECTIONS) | {"provider", "remove"}
+
+
+@dataclass
+class _Origin:
+    doc: SourceDoc
+    path: tuple[Any, ...]
+
+    def problem(self, sub: tuple[Any, ...], message: str) -> Problem:
+        return self.doc.problem(self.path + sub, message)
+
+
+@dataclass
+class _Merged:
+    records: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
+    origins: dict[tuple[str, str], _Origin] = field(default_factory=dict)
+    layers: list[CatalogLayer] = field(default_factory=list)
+
+
+def _key(section: str, record: Any) -> str:
+    if section in ("regions", "offerings"):
+        return f"{record.provider}:{record.name}"
+    if section == "mig":
+        return record.accelerator
+    return record.name
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> None:
+    if not directory.is_dir():
+        raise single(str(directory), "catalog layer is not a directory")
+    files = _yaml_files(directory)
+    dates: list[dt.date] = []
+    for path in files:
+        try:
+            docs = load_documents(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        for doc in docs:
+            _load_doc(doc, merged, problems, dates)
+    merged.layers.append(
+        CatalogLayer(
+            path=str(directory),
+            files=len(files),
+            oldest_as_of=min(dates) if dates else None,
+            newest_as_of=max(dates) if dates else None,
+        )
+    )
+
+
+def _load_doc(doc: SourceDoc, merged: _Merged, problems: list[Problem], dates: list[dt.date]) -> None:
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "a catalog file must be a mapping of sections"))
+        return
+    for key in doc.data:
+        if key not in TOP_LEVEL:
+            problems.append(doc.problem((key,), f"unknown catalog section '{key}'; "
+                                        f"known: {', '.join(sorted(TOP_LEVEL))}", prefer_key=True))
+    default_provider = doc.data.get("provider")
+    _apply_removals(doc, merged, problems)
+    for section, model in SECTIONS.items():
+        items = doc.data.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(doc.problem((section,), f"'{section}' must be a list"))
+            continue
+        for i, item in enumerate(items):
+            if (
+                section in ("regions", "offerings")
+                and isinstance(item, dict)
+                and "provider" not in item
+                and default_provider
+            ):
+                item = {"provider": default_provider, **item}
+            try:
+                record = validate(model, doc, item, base=(section, i))
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            key = _key(section, record)
+            merged.records[section][key] = record
+            merged.origins[(section, key)] = _Origin(doc, (section, i))
+            dates.extend(_dates(record))
+
+
+def _apply_removals(doc: SourceDoc, merged: _Merged, problems: list[Problem]) -> None:
+    """`remove: {providers: [...], offerings: [provider:name, ...]}` drops earlier records."""
+    remove = doc.data.get("remove")
+    if remove is None:
+        return
+    if not isinstance(remove, dict) or set(remove) - {"providers", "offerings"}:
+        problems.append(doc.problem(("remove",), "'remove' takes 'providers' and/or 'offerings' lists"))
+        return
+    for provider in remove.get("providers") or []:
+        if provider not in merged.records["providers"]:
+            problems.append(doc.problem(("remove", "providers"), f"cannot remove unknown provider '{provider}'"))
+            continue
+        for section in ("providers", "regions", "offerings"):
+            for key in list(merged.records[section]):
+                record = merged.records[section][key]
+                owner = record.name if section == "providers" else record.provider
+                if owner == provider:
+                    del merged.records[section][key]
+    for key in remove.get("offerings") or []:
+        if merged.records["offerings"].pop(key, None) is None:
+            problems.append(doc.problem(("remove", "offerings"), f"cannot remove unknown offering '{key}' "
+                                        "(write provider:name)"))
+
+
+def _dates(record: Any) -> Iterable[dt.date]:
+    as_of = getattr(record, "as_of", None)
+    if isinstance(as_of, dt.date):
+        yield as_of
+    for price in getattr(record, "prices", []) or []:
+        yield price.as_of
+
+
+def _check_references(merged: _Merged) -> list[Problem]:
+    """Every name a record uses must resolve; MIG tables must be self-consistent."""
+    recs = merged.records
+    problems: list[Problem] = []
+
+    def at(section: str, key: str, sub: tuple[Any, ...], message: str) -> None:
+        problems.append(merged.origins[(section, key)].problem(sub, message))
+
+    for key, region in recs["regions"].items():
+        if region.provider not in recs["providers"]:
+            at("regions", key, ("provider",), f"unknown provider '{region.provider}'")
+    for key, offering in recs["offerings"].items():
+        if offering.provider not in recs["providers"]:
+            at("offerings", key, ("provider",), f"unknown provider '{offering.provider}'")
+        accelerator = recs["accelerators"].get(offering.accelerator)
+        if accelerator is None:
+            at("offerings", key, ("accelerator",), f"unknown accelerator '{offering.accelerator}'")
+        for i, price in enumerate(offering.prices):
+            if f"{offering.provider}:{price.region}" not in recs["regions"]:
+                at("offerings", key, ("prices", i, "region"),
+                   f"unknown region '{price.region}' for provider '{offering.provider}'")
+        for i, region in enumerate(offering.regions):
+            if f"{offering.provider}:{region}" not in recs["regions"]:
+                at("offerings", key, ("regions", i),
+                   f"unknown region '{region}' for provider '{offering.provider}'")
+    for key, gpu in recs["mig"].items():
+        if gpu.accelerator not in recs["accelerators"]:
+            at("mig", key, ("accelerator",), f"unknown accelerator '{gpu.accelerator}'")
+        for i, profile in enumerate(gpu.profiles):
+            problems.extend(_check_mig_profile(merged, key, gpu, i, profile))
+    return problems
+
+
+def _check_mig_profile(merged: _Merged, key: str, gpu: MigGpu, i: int, profile: Any) -> list[Problem]:
+    origin = merged.origins[("mig", key)]
+    found: list[Problem] = []
+    where = ("profiles", i)
+    if profile.compute_slices > gpu.compute_slices:
+        found.append(origin.problem(where + ("compute_slices",),
+                                    f"profile {profile.name} uses more compute slices than the GPU has"))
+    if profile.memory_slices > gpu.memory_slices:
+        found.append(origin.problem(where + ("memory_slices",),
+                                    f"profile {profile.name} uses more memory slices than the GPU has"))
+    for j, start in enumerate(profile.placements):
+        if start < 0 or start + profile.size > gpu.memory_slices:
+            found.append(origin.problem(where + ("placements", j),
+                                        f"placement {start} of {profile.name} runs past slice {gpu.memory_slices}"))
+    if profile.max_instances > max(1, len(profile.placements)):
+        found.append(origin.problem(where + ("max_instances",),
+                                    f"{profile.name} allows {profile.max_instances} instances but has only "
+                                    f"{len(profile.placements)} placements"))
+    return found
+
+
+def load_catalog(layers: Iterable[Path] = (), include_shipped: bool = True) -> Catalog:
+    """The merged catalog: shipped layer first (unless excluded), then each directory given."""
+    merged = _Merged()
+    problems: list[Problem] = []
+    directories = ([shipped_catalog_dir()] if include_shipped else []) + [Path(p) for p in layers]
+    for directory in directories:
+        _load_layer(directory, merged, problems)
+    if not problems:
+        problems.extend(_check_references(merged))
+    if problems:
+        raise InputError(problems)
+    recs = merged.records
+    return Catalog(
+        accelerators=dict(sorted(recs["accelerators"].items())),
+        mig=dict(sorted(recs["mig"].items())),
+        locations=dict(sorted(recs["locations"].items())),
+        providers=dict(sorted(recs["providers"].items())),
+        regions=dict(sorted(recs["regions"].items())),
+        offerings=dict(sorted(recs["offerings"].items())),
+        layers=merged.layers,
+    )

@@ -1,0 +1,235 @@
+"""Catalog records as pydantic models; field names carry their unit.
+
+Every record that states a figure carries `source` and `as_of`, so a report can say where
+each number came from and how old it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from advisor.strict import Strict
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
+
+AcceleratorKind = Literal["gpu", "tpu", "asic", "npu", "edge"]
+ProviderKind = Literal["cloud", "gpu-cloud", "onprem", "edge"]
+Fabric = Literal["efa", "infiniband", "ici", "roce", "ethernet", "neuronlink", "none"]
+PricingModel = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
+PRICING_MODELS: tuple[PricingModel, ...] = ("on_demand", "spot", "reserved_1y", "reserved_3y", "capex")
+HIGH_BANDWIDTH_FABRICS = frozenset({"efa", "infiniband", "ici", "roce", "neuronlink"})
+HOURS_PER_MONTH = 730.0
+
+
+class Sourced(Strict):
+    """A figure's provenance: where it can be checked and when it was true."""
+
+    source: str = Field(min_length=3)
+    as_of: dt.date
+    estimate: bool = False
+    notes: str = ""
+
+
+def _check_name(value: str) -> str:
+    if not NAME.match(value):
+        raise ValueError("names use lowercase letters, digits, '.', '_' and '-'")
+    return value
+
+
+class Accelerator(Sourced):
+    name: str
+    display_name: str
+    vendor: str
+    kind: AcceleratorKind
+    memory_gb: PositiveFloat | None = None
+    memory_bandwidth_gbps: PositiveFloat | None = None
+    bf16_tflops: PositiveFloat | None = None
+    fp8_tflops: PositiveFloat | None = None
+    int8_tops: PositiveFloat | None = None
+    tdp_w: PositiveFloat | None = None
+    software_stack: str
+    portable: bool
+
+    _name = field_validator("name", "vendor")(_check_name)
+
+    @model_validator(mode="after")
+    def _has_compute(self) -> Accelerator:
+        if self.bf16_tflops is None and self.int8_tops is None:
+            raise ValueError("an accelerator needs bf16_tflops or int8_tops")
+        if self.kind != "edge" and (self.memory_gb is None or self.memory_bandwidth_gbps is None):
+            raise ValueError("datacenter accelerators need memory_gb and memory_bandwidth_gbps")
+        return self
+
+
+class MigProfile(Strict):
+    name: str
+    compute_slices: PositiveInt
+    memory_slices: PositiveInt
+    memory_gb: PositiveFloat
+    max_instances: PositiveInt
+    placements: list[int]
+    size: PositiveInt
+
+
+class MigGpu(Sourced):
+    accelerator: str
+    compute_slices: PositiveInt
+    memory_slices: PositiveInt
+    profiles: list[MigProfile]
+
+
+class Location(Strict):
+    name: str
+    city: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    jurisdiction: str
+    source: str = ""
+    as_of: dt.date | None = None
+
+    _name = field_validator("name")(_check_name)
+
+
+class Egress(Sourced):
+    internet_usd_per_gb: float = Field(ge=0)
+    inter_region_usd_per_gb: float = Field(ge=0)
+
+
+class Provider(Strict):
+    name: str
+    display_name: str
+    kind: ProviderKind
+    egress: Egress | None = None
+    notes: str = ""
+
+    _name = field_validator("name")(_check_name)
+
+
+class Region(Sourced):
+    provider: str
+    name: str
+    display_name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    jurisdiction: str
+    country: str
+    carbon_gco2_per_kwh: float | None = Field(default=None, ge=0)
+    carbon_source: str = ""
+
+    _name = field_validator("name")(_check_name)
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}:{self.name}"
+
+
+class Interconnect(Strict):
+    nvlink_domain: PositiveInt = 1
+    fabric: Fabric = "ethernet"
+    fabric_gbps: float = Field(default=0, ge=0)
+
+
+class Price(Sourced):
+    """Hourly prices of one offering in one region, USD per instance-hour."""
+
+    region: str
+    on_demand: PositiveFloat
+    spot: PositiveFloat | None = None
+    reserved_1y: PositiveFloat | None = None
+    reserved_3y: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _discounts_below_on_demand(self) -> Price:
+        for model in ("spot", "reserved_1y", "reserved_3y"):
+            value = getattr(self, model)
+            if value is not None and value >= self.on_demand:
+                raise ValueError(
+                    f"{model} price {value} must be below the on-demand price {self.on_demand}"
+                )
+        return self
+
+    def hourly(self, pricing: PricingModel) -> float | None:
+        return getattr(self, pricing) if pricing != "capex" else None
+
+
+class Purchase(Sourced):
+    """Bought hardware: amortised purchase price plus power."""
+
+    unit_price_usd: PositiveFloat
+    lifetime_months: PositiveInt
+    power_w: PositiveFloat
+    electricity_usd_per_kwh: float = Field(ge=0)
+    pue: float = Field(default=1.0, ge=1.0, le=3.0)
+
+    @property
+    def monthly_usd(self) -> float:
+        """Amortisation plus energy: price / lifetime + kW x 730 h x PUE x $/kWh."""
+        energy = self.power_w / 1000 * HOURS_PER_MONTH * self.pue * self.electricity_usd_per_kwh
+        return self.unit_price_usd / self.lifetime_months + energy
+
+
+class Offering(Sourced):
+    provider: str
+    name: str
+    accelerator: str
+    accelerator_count: PositiveInt
+    vcpus: PositiveInt | None = None
+    ram_gb: PositiveFloat | None = None
+    interconnect: Interconnect = Interconnect()
+    prices: list[Price] = []
+    purchase: Purchase | None = None
+    regions: list[str] = []
+
+    @model_validator(mode="after")
+    def _priced_once(self) -> Offering:
+        if self.purchase is None and not self.prices:
+            raise ValueError("an offering needs hourly `prices` or a `purchase` block")
+        if self.purchase is not None and self.prices:
+            raise ValueError("an offering has either hourly `prices` or a `purchase` block, not both")
+        seen: set[str] = set()
+        for price in self.prices:
+            if price.region in seen:
+                raise ValueError(f"region '{price.region}' is priced twice")
+            seen.add(price.region)
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}:{self.name}"
+
+
+class Catalog(Strict):
+    """The merged catalog of all layers, with lookups by name."""
+
+    accelerators: dict[str, Accelerator]
+    mig: dict[str, MigGpu]
+    locations: dict[str, Location]
+    providers: dict[str, Provider]
+    regions: dict[str, Region]  # key: provider:name
+    offerings: dict[str, Offering]  # key: provider:name
+    layers: list[CatalogLayer]
+
+    def region(self, provider: str, name: str) -> Region | None:
+        return self.regions.get(f"{provider}:{name}")
+
+    @property
+    def jurisdictions(self) -> set[str]:
+        return {r.jurisdiction for r in self.regions.values()} | {
+            loc.jurisdiction for loc in self.locations.values()
+        }
+
+
+class CatalogLayer(Strict):
+    """One directory that contributed to the catalog, with the span of its as-of dates."""
+
+    path: str
+    files: int
+    oldest_as_of: dt.date | None
+    newest_as_of: dt.date | None
+
+
+Catalog.model_rebuild()

@@ -1,0 +1,130 @@
+"""`advisor catalog list|show`: readable tables of what the catalog holds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from advisor.catalog import Catalog, load_catalog
+from advisor.problems import InputError
+
+KINDS = ("accelerators", "offerings", "regions", "providers", "locations")
+
+
+def table(headers: Sequence[str], rows: list[Sequence[object]]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def _accelerators(c: Catalog, a: argparse.Namespace) -> str:
+    rows = [(x.name, x.vendor, x.kind, x.memory_gb, x.memory_bandwidth_gbps, x.bf16_tflops, x.fp8_tflops,
+             x.int8_tops, x.tdp_w, x.software_stack, "yes" if x.portable else "no", x.as_of)
+            for x in c.accelerators.values() if not a.vendor or x.vendor == a.vendor]
+    return table(("name", "vendor", "kind", "mem GB", "GB/s", "bf16 TF", "fp8 TF", "int8 TOPS", "TDP W",
+                  "stack", "portable", "as_of"), rows)
+
+
+def _offerings(c: Catalog, a: argparse.Namespace) -> str:
+    rows = []
+    for o in c.offerings.values():
+        acc = c.accelerators[o.accelerator]
+        if (a.provider and o.provider != a.provider) or (a.vendor and acc.vendor != a.vendor):
+            continue
+        regions = [p.region for p in o.prices] or o.regions
+        if a.region and a.region not in regions:
+            continue
+        if o.purchase:
+            price = f"${o.purchase.monthly_usd:,.0f}/month (bought)"
+        else:
+            cheapest = min(o.prices, key=lambda p: p.on_demand)
+            price = f"${cheapest.on_demand:,.2f}/h from ({cheapest.region})"
+        rows.append((o.provider, o.name, f"{o.accelerator_count} x {o.accelerator}", o.interconnect.fabric,
+                     len(regions), price))
+    return table(("provider", "offering", "accelerators", "fabric", "regions", "price"), rows)
+
+
+def _regions(c: Catalog, a: argparse.Namespace) -> str:
+    offered: dict[str, set[str]] = {}
+    for o in c.offerings.values():
+        for region in [p.region for p in o.prices] or o.regions:
+            offered.setdefault(f"{o.provider}:{region}", set()).add(o.accelerator)
+    rows = [(r.provider, r.name, r.display_name, r.jurisdiction, f"{r.lat:.2f},{r.lon:.2f}",
+             r.carbon_gco2_per_kwh, ", ".join(sorted(offered.get(k, set()))))
+            for k, r in c.regions.items()
+            if (not a.provider or r.provider == a.provider) and (not a.region or r.name == a.region)]
+    return table(("provider", "region", "name", "jurisdiction", "lat,lon", "gCO2/kWh", "accelerators"), rows)
+
+
+def _providers(c: Catalog, a: argparse.Namespace) -> str:
+    rows = [(p.name, p.display_name, p.kind, p.egress.internet_usd_per_gb if p.egress else None,
+             p.egress.inter_region_usd_per_gb if p.egress else None) for p in c.providers.values()]
+    return table(("provider", "name", "kind", "egress $/GB", "inter-region $/GB"), rows)
+
+
+def _locations(c: Catalog, a: argparse.Namespace) -> str:
+    rows = [(x.name, x.city, x.jurisdiction, f"{x.lat:.2f},{x.lon:.2f}") for x in c.locations.values()]
+    return table(("location", "city", "jurisdiction", "lat,lon"), rows)
+
+
+LISTERS: dict[str, Callable[[Catalog, argparse.Namespace], str]] = {
+    "accelerators": _accelerators, "offerings": _offerings, "regions": _regions,
+    "providers": _providers, "locations": _locations,
+}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    kinds = [args.kind] if args.kind else ["accelerators", "offerings", "regions"]
+    for kind in kinds:
+        if len(kinds) > 1:
+            sys.stdout.write(f"\n{kind}\n")
+        sys.stdout.write(LISTERS[kind](catalog, args))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    name = args.name
+    found = []
+    for section in ("accelerators", "offerings", "regions", "providers", "locations", "mig"):
+        records = getattr(catalog, section)
+        for key, record in records.items():
+            if key == name or key.split(":")[-1] == name:
+                found.append((section, key, record))
+    if not found:
+        raise _unknown(name)
+    import yaml
+
+    for section, key, record in found:
+        sys.stdout.write(f"# {section}: {key}\n")
+        sys.stdout.write(yaml.safe_dump(record.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+    return 0
+
+
+def _unknown(name: str) -> InputError:
+    from advisor.problems import single
+
+    return single("catalog", f"nothing named '{name}' in the catalog (try `advisor catalog list`)")
+
+
+def add_catalog_commands(sub: argparse._SubParsersAction, catalog_option: Callable) -> None:
+    parser = sub.add_parser("catalog", help="list or show catalog records",
+                            description="Browse the catalog: accelerators, offerings, regions, providers, locations.")
+    csub = parser.add_subparsers(dest="catalog_command", required=True, metavar="SUBCOMMAND")
+    lister = csub.add_parser("list", help="print a table of catalog records")
+    lister.add_argument("kind", nargs="?", choices=KINDS, help="what to list (default: accelerators, "
+                                                                "offerings and regions)")
+    lister.add_argument("--provider", help="only this provider")
+    lister.add_argument("--region", help="only offerings priced in / regions named this")
+    lister.add_argument("--vendor", help="only accelerators of this vendor")
+    catalog_option(lister)
+    lister.set_defaults(func=cmd_list)
+    show = csub.add_parser("show", help="print one record in full (any kind, by name)")
+    show.add_argument("name", help="e.g. h100-sxm, p5.48xlarge, aws:us-east-1")
+    catalog_option(show)
+    show.set_defaults(func=cmd_show)

@@ -1,0 +1,143 @@
+"""Command line: `advisor plan | validate | schema | catalog`.
+
+Exit codes (the contract): 0 a plan was found (or input is valid); 1 no feasible plan, the
+report explaining why is still written; 2 invalid input or usage, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from advisor import __version__
+from advisor.catalog import load_catalog
+from advisor.catalog_cli import add_catalog_commands
+from advisor.output import write_atomic
+from advisor.problems import InputError
+from advisor.render import FORMATS, render
+from advisor.schema import document_schema
+from advisor.workload.loader import load_inputs
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT = 0, 1, 2
+SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
+
+
+def _format_for(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    if args.output:
+        suffix = Path(args.output).suffix.lower()
+        if suffix in SUFFIX_FORMATS:
+            return SUFFIX_FORMATS[suffix]
+        raise InputError([])  # replaced below with a usage message
+    return "md"
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from advisor.planner import make_plan
+
+    try:
+        fmt = _format_for(args)
+    except InputError:
+        print(f"advisor: cannot tell the format from '{args.output}'; use --format "
+              f"{{{','.join(FORMATS)}}}", file=sys.stderr)
+        return EXIT_INPUT
+    catalog = load_catalog(args.catalog)
+    inputs = load_inputs(args.paths, catalog)
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"advisor: {message}", file=sys.stderr, flush=True)
+
+    plan = make_plan(inputs, catalog, time_limit_s=args.time_limit,
+                     explain_constraints=not args.no_constraint_costs, progress=progress)
+    text = render(plan, fmt)
+    if args.output:
+        write_atomic(Path(args.output), text)
+        progress(f"wrote {args.output} ({plan.status})")
+    else:
+        sys.stdout.write(text)
+    if plan.status == "infeasible":
+        progress(plan.infeasibility.message if plan.infeasibility else "no feasible plan")
+        return EXIT_INFEASIBLE
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    inputs = load_inputs(args.paths, catalog)
+    if not args.quiet:
+        print(f"{len(inputs.files)} files OK: {len(inputs.workloads)} workloads, policy '{inputs.policy.name}'")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(document_schema(), indent=2, sort_keys=True) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description="Explained placement plans for AI workloads across accelerators, clouds, regions "
+                    "and pricing models.",
+        epilog="Exit codes: 0 plan found / input valid, 1 no feasible plan (report still written), "
+               "2 invalid input or usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def catalog_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--catalog", action="append", default=[], metavar="DIR",
+                       help="catalog layer over the shipped catalog (repeatable; later layers win)")
+
+    plan = sub.add_parser("plan", help="solve and write an explained placement plan",
+                          description="Read workload and policy YAML (files or directories), choose where "
+                                      "each workload runs, and write the explained plan.")
+    plan.add_argument("paths", nargs="+", metavar="PATH", help="workload/policy YAML files or directories")
+    plan.add_argument("-o", "--output", metavar="FILE",
+                      help="write the report here (format from the suffix unless --format); default: stdout")
+    plan.add_argument("-f", "--format", choices=FORMATS,
+                      help="md (default on stdout), html, json (output contract) or csv (bill of materials)")
+    plan.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                      help="time limit for each solver run (default 60)")
+    plan.add_argument("--no-constraint-costs", action="store_true",
+                      help="skip re-solving without each constraint (faster on large fleets)")
+    plan.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    catalog_option(plan)
+    plan.set_defaults(func=cmd_plan)
+
+    validate = sub.add_parser("validate", help="check workload and policy files; print file:line:col problems",
+                              description="Check workload and policy files against the schema and the catalog.")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="workload/policy YAML files or directories")
+    validate.add_argument("-q", "--quiet", action="store_true", help="print nothing when the files are valid")
+    catalog_option(validate)
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of workload and policy documents",
+                            description="Print the JSON Schema (draft 2020-12) of workload and policy documents, "
+                                        "for editors such as the YAML language server.")
+    schema.set_defaults(func=cmd_schema)
+
+    add_catalog_commands(sub, catalog_option)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"advisor: {len(exc.problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("advisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

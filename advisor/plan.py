@@ -1,0 +1,152 @@
+"""The Plan: the one result model every renderer reads (JSON output contract, schema 1.x).
+
+Field names and meanings of `status`, `total_monthly_cost_usd` and `assignments[*]` are a
+contract other tools rely on (see docs/ARCHITECTURE.md); add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from advisor.strict import Strict
+
+SCHEMA_VERSION = "1.0"
+
+
+class EstimateSummary(Strict):
+    """The key numbers behind a placement, and whether they are estimated or measured."""
+
+    basis: Literal["roofline", "measured"]
+    devices_per_replica: int
+    batch: int | None = None
+    throughput_per_instance: float
+    throughput_unit: str
+    tokens_per_s_per_replica: float | None = None
+    compute_latency_ms: float | None = None
+    memory_per_device_gb: float
+    busy_hours_per_month: float
+    job_hours: float | None = None
+    power_w_per_site: float | None = None
+
+
+class Assignment(Strict):
+    workload: str
+    kind: str
+    team: str
+    provider: str
+    region: str
+    jurisdiction: str | None
+    instance: str
+    instances: int
+    accelerator: str
+    accelerator_count: int
+    pricing: Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
+    hourly_usd: float | None
+    monthly_cost_usd: float
+    annual_cost_usd: float
+    latency_ms: float | None = None
+    slo_p95_latency_ms: float | None = None
+    network_rtt_ms: float | None = None
+    carbon_kg_per_month: float | None = None
+    estimate: EstimateSummary
+    price_source: str
+    price_as_of: str
+    price_is_estimate: bool
+
+
+class Alternative(Strict):
+    provider: str
+    region: str
+    instance: str
+    accelerator: str
+    pricing: str
+    monthly_cost_usd: float
+    delta_usd: float
+    latency_ms: float | None = None
+    why_not: str
+
+
+class RuledOutGroup(Strict):
+    rule: str
+    description: str
+    count: int
+    closest: str | None = None
+    closest_monthly_cost_usd: float | None = None
+
+
+class Explanation(Strict):
+    workload: str
+    summary: str
+    options_considered: int
+    options_feasible: int
+    alternatives: list[Alternative]
+    ruled_out: list[RuledOutGroup]
+
+
+class ConstraintCost(Strict):
+    name: str
+    description: str
+    binding: bool
+    cost_usd: float | None
+    detail: str
+
+
+class Relaxation(Strict):
+    constraints: list[str]
+    suggestion: str
+    resulting_monthly_cost_usd: float | None = None
+
+
+class EmptyWorkload(Strict):
+    workload: str
+    reasons: list[RuledOutGroup]
+
+
+class Infeasibility(Strict):
+    message: str
+    conflicting_constraints: list[str]
+    workloads_without_options: list[EmptyWorkload]
+    relaxations: list[Relaxation]
+
+
+class SolverInfo(Strict):
+    engine: str = "OR-Tools CP-SAT"
+    status: str
+    objective_usd: float | None
+    bound_usd: float | None
+    gap_pct: float | None
+    workloads: int
+    options: int
+
+
+class Share(Strict):
+    name: str
+    monthly_cost_usd: float
+    share_pct: float
+
+
+class CatalogLayerInfo(Strict):
+    path: str
+    files: int
+    oldest_as_of: str | None
+    newest_as_of: str | None
+
+
+class Plan(Strict):
+    schema_version: str = SCHEMA_VERSION
+    status: Literal["optimal", "feasible", "infeasible"]
+    objective: str
+    total_monthly_cost_usd: float | None
+    total_annual_cost_usd: float | None
+    budget_monthly_usd: float | None
+    assignments: list[Assignment]
+    explanations: list[Explanation]
+    constraints: list[ConstraintCost]
+    spend_by_provider: list[Share]
+    spend_by_vendor: list[Share]
+    infeasibility: Infeasibility | None = None
+    solver: SolverInfo
+    policy: str
+    input_files: list[str]
+    catalog_layers: list[CatalogLayerInfo]
+    notes: list[str]

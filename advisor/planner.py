@@ -1,0 +1,113 @@
+"""The pipeline: inputs + catalog -> candidates -> solve -> explain -> Plan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from advisor.candidates import CandidateSet, Option, build_candidates
+from advisor.catalog.models import Catalog
+from advisor.explain import Explainer, usd
+from advisor.plan import (
+    Assignment,
+    CatalogLayerInfo,
+    EstimateSummary,
+    Plan,
+    Share,
+    SolverInfo,
+)
+from advisor.resources import shipped_catalog_dir
+from advisor.solver import solve
+from advisor.solver.model import family_names
+from advisor.topology import Topology
+from advisor.workload.loader import Inputs
+from advisor.workload.models import EdgeInference, RealtimeInference, Workload
+
+NOTES = [
+    "Performance figures are roofline estimates unless marked measured; see docs/PERFORMANCE_MODEL.md.",
+    "Spot prices are a dated sample and vary by the hour; spot capacity can be reclaimed.",
+    "Latency is compute time plus a great-circle round-trip estimate from the slowest user location.",
+]
+
+
+def _assignment(w: Workload, o: Option) -> Assignment:
+    s = o.sizing
+    slo = w.slo.p95_latency_ms if isinstance(w, (RealtimeInference, EdgeInference)) else None
+    return Assignment(
+        workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
+        jurisdiction=o.jurisdiction, instance=o.offering, instances=o.instances, accelerator=o.accelerator,
+        accelerator_count=o.accelerator_count, pricing=o.pricing, hourly_usd=o.hourly_usd,
+        monthly_cost_usd=usd(o.monthly_cost_cents), annual_cost_usd=usd(12 * o.monthly_cost_cents),
+        latency_ms=o.latency_ms if slo is not None else None, slo_p95_latency_ms=slo,
+        network_rtt_ms=o.network_rtt_ms, carbon_kg_per_month=o.carbon_kg_per_month,
+        estimate=EstimateSummary(
+            basis=s.basis, devices_per_replica=s.devices_per_replica, batch=s.batch,
+            throughput_per_instance=round(s.throughput_per_instance, 3), throughput_unit=s.throughput_unit,
+            tokens_per_s_per_replica=round(s.tokens_per_s_per_replica, 1) if s.tokens_per_s_per_replica else None,
+            compute_latency_ms=round(s.compute_latency_ms, 2) if s.compute_latency_ms is not None else None,
+            memory_per_device_gb=round(s.memory_per_device_gb, 2),
+            busy_hours_per_month=round(s.busy_hours_per_month, 2),
+            job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,
+            power_w_per_site=s.power_w_per_site,
+        ),
+        price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
+    )
+
+
+def _shares(chosen: list[Option], attribute: str) -> list[Share]:
+    spend: dict[str, int] = defaultdict(int)
+    for o in chosen:
+        spend[getattr(o, attribute)] += o.monthly_cost_cents
+    total = sum(spend.values())
+    return [Share(name=k, monthly_cost_usd=usd(v), share_pct=round(100 * v / total, 2) if total else 0.0)
+            for k, v in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _layers(catalog: Catalog) -> list[CatalogLayerInfo]:
+    shipped = str(shipped_catalog_dir())
+    return [CatalogLayerInfo(path="(shipped catalog)" if layer.path == shipped else layer.path, files=layer.files,
+                             oldest_as_of=str(layer.oldest_as_of) if layer.oldest_as_of else None,
+                             newest_as_of=str(layer.newest_as_of) if layer.newest_as_of else None)
+            for layer in catalog.layers]
+
+
+def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0, explain_constraints: bool = True,
+              progress: Callable[[str], None] = lambda _: None) -> Plan:
+    """Run every stage and return the explained Plan (feasible or not)."""
+    topology = Topology(catalog)
+    workloads, policy = inputs.workloads, inputs.policy
+
+    def rebuild(disabled: frozenset[str]) -> CandidateSet:
+        return build_candidates(workloads, policy, catalog, topology, disabled)
+
+    progress(f"building candidates for {len(workloads)} workloads")
+    candidates = rebuild(frozenset())
+    n_options = sum(len(v) for v in candidates.options.values())
+    progress(f"solving: {n_options} feasible options")
+    result = solve(candidates, policy, time_limit_s=time_limit_s)
+    explainer = Explainer(workloads, policy, candidates, result, rebuild, time_limit_s)
+    solver_info = SolverInfo(
+        status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
+        bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
+        workloads=len(workloads), options=n_options)
+    common = dict(objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info,
+                  policy=policy.name, input_files=inputs.files, catalog_layers=_layers(catalog), notes=NOTES)
+    if result.status not in ("optimal", "feasible"):
+        progress("no feasible plan: finding the conflict")
+        return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
+                    assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
+                    infeasibility=explainer.infeasibility(), **common)
+    constraints = []
+    if explain_constraints:
+        progress("pricing each constraint")
+        families = family_names(policy, candidates, sorted(candidates.options))
+        constraints = explainer.constraint_costs(families)
+    progress("explaining choices")
+    explanations = explainer.explanations()
+    chosen = [result.chosen[w.name] for w in workloads]
+    return Plan(
+        status=result.status, total_monthly_cost_usd=usd(result.cost_cents or 0),
+        total_annual_cost_usd=usd(12 * (result.cost_cents or 0)),
+        assignments=[_assignment(w, result.chosen[w.name]) for w in workloads], explanations=explanations,
+        constraints=constraints, spend_by_provider=_shares(chosen, "provider"),
+        spend_by_vendor=_shares(chosen, "vendor"), **common)

@@ -1,0 +1,80 @@
+"""Plan -> text in md, html (jinja2 templates), json (the output contract) or csv (bill of materials)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from advisor import __version__
+from advisor.plan import Plan
+from advisor.resources import templates_dir
+
+FORMATS = ("md", "html", "json", "csv")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+BOM_COLUMNS = [
+    "workload", "team", "kind", "provider", "region", "instance", "accelerator", "accelerator_count",
+    "instances", "pricing", "hourly_usd", "monthly_cost_usd", "annual_cost_usd", "price_as_of",
+    "price_is_estimate", "price_source",
+]
+
+
+def md_escape(value: object) -> str:
+    """Escape text for Markdown tables: no markup, links or raw HTML can come from input strings."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+
+
+def usd(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    env.filters["usd"] = usd
+    return env
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def _csv_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_CSV_FORMULA):
+        return "'" + value
+    return value
+
+
+def render_csv(plan: Plan) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(BOM_COLUMNS)
+    for a in plan.assignments:
+        row = a.model_dump(mode="json")
+        row["instance"] = a.instance
+        writer.writerow([_csv_cell(row[c]) for c in BOM_COLUMNS])
+    return buffer.getvalue()
+
+
+def render(plan: Plan, fmt: str) -> str:
+    """The report text in `fmt` (one of FORMATS)."""
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "csv":
+        return render_csv(plan)
+    env = _environment(autoescape=fmt == "html")
+    template = env.get_template("report.html.j2" if fmt == "html" else "report.md.j2")
+    return template.render(plan=plan, version=__version__)

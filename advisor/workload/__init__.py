@@ -1,0 +1,1 @@
+"""Workload and policy documents: what the architect asks for."""

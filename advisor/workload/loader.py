@@ -1,0 +1,151 @@
+"""Read workload and policy files (or directories of them) and check names against the catalog."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from advisor.catalog.models import Catalog
+from advisor.problems import InputError, Problem, single
+from advisor.validation import validate
+from advisor.workload.models import WORKLOAD_KINDS, WORKLOAD_MODELS, Policy, Workload
+from advisor.yaml_source import SourceDoc, load_documents
+
+
+@dataclass
+class Inputs:
+    """Everything the user asked for, with where each workload was written."""
+
+    workloads: list[Workload]
+    policy: Policy
+    docs: dict[str, SourceDoc] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories contribute every *.yaml / *.yml inside them, sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise single(str(path), "no such file or directory")
+    return found
+
+
+def _did_you_mean(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _read_doc(doc: SourceDoc, workloads: list[tuple[Workload, SourceDoc]],
+              policies: list[tuple[Policy, SourceDoc]], problems: list[Problem]) -> None:
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "a workload or policy document must be a mapping"))
+        return
+    kind = doc.data.get("kind")
+    if kind is None:
+        problems.append(doc.problem((), f"missing field 'kind' (one of: {', '.join(WORKLOAD_KINDS)}, policy)"))
+        return
+    if kind == "policy":
+        try:
+            policies.append((validate(Policy, doc), doc))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        return
+    model = WORKLOAD_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        hint = _did_you_mean(str(kind), list(WORKLOAD_KINDS) + ["policy"])
+        problems.append(doc.problem(("kind",), f"unknown kind '{kind}'{hint} "
+                                    f"(one of: {', '.join(WORKLOAD_KINDS)}, policy)"))
+        return
+    try:
+        workloads.append((validate(model, doc), doc))  # type: ignore[arg-type]
+    except InputError as exc:
+        problems.extend(exc.problems)
+
+
+def _check_names(workload: Workload, doc: SourceDoc, catalog: Catalog) -> list[Problem]:
+    """Names that must exist in the catalog: jurisdictions, providers, accelerators, user locations."""
+    problems: list[Problem] = []
+    c = workload.constraints
+    checks = [
+        ("jurisdictions", c.jurisdictions, catalog.jurisdictions, "jurisdiction"),
+        ("providers", c.providers, catalog.providers, "provider"),
+        ("accelerators", c.accelerators, catalog.accelerators, "accelerator"),
+        ("regions", c.regions, catalog.regions, "region (write provider:region)"),
+    ]
+    for field_name, values, known, noun in checks:
+        for i, value in enumerate(values or []):
+            if value not in known:
+                problems.append(doc.problem(("constraints", field_name, i),
+                                            f"unknown {noun} '{value}'{_did_you_mean(value, known)}"))
+    users = getattr(getattr(workload, "traffic", None), "users", None) or {}
+    for location in users:
+        if location not in catalog.locations:
+            problems.append(doc.problem(("traffic", "users", location),
+                                        f"unknown user location '{location}'"
+                                        f"{_did_you_mean(location, catalog.locations)}"
+                                        f" (see `advisor catalog list locations`)", prefer_key=True))
+    return problems
+
+
+def _check_policy_names(policy: Policy, doc: SourceDoc, catalog: Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, provider in enumerate(policy.allowed_providers or []):
+        if provider not in catalog.providers:
+            problems.append(doc.problem(("allowed_providers", i), f"unknown provider '{provider}'"
+                                        f"{_did_you_mean(provider, catalog.providers)}"))
+    return problems
+
+
+def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
+    """Load and validate all workload and policy documents; raise InputError listing every problem."""
+    files = expand_paths(paths)
+    if not files:
+        raise single(", ".join(str(p) for p in paths) or ".", "no *.yaml or *.yml files found")
+    problems: list[Problem] = []
+    workloads: list[tuple[Workload, SourceDoc]] = []
+    policies: list[tuple[Policy, SourceDoc]] = []
+    for path in files:
+        try:
+            docs = load_documents(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if not docs:
+            problems.append(Problem(str(path), 1, 1, "file holds no YAML document"))
+        for doc in docs:
+            _read_doc(doc, workloads, policies, problems)
+    seen: dict[str, SourceDoc] = {}
+    for workload, doc in workloads:
+        if workload.name in seen:
+            first = seen[workload.name]
+            line, _ = first.where(("name",))
+            problems.append(doc.problem(("name",), f"workload name '{workload.name}' is already used "
+                                        f"in {first.file}:{line}"))
+        else:
+            seen[workload.name] = doc
+        problems.extend(_check_names(workload, doc, catalog))
+    if len(policies) > 1:
+        first = policies[0][1]
+        for _, doc in policies[1:]:
+            problems.append(doc.problem(("kind",), f"only one policy document is allowed; "
+                                        f"another is in {first.file}"))
+    for policy, doc in policies[:1]:
+        problems.extend(_check_policy_names(policy, doc, catalog))
+    if problems:
+        raise InputError(problems)
+    policy = policies[0][0] if policies else Policy(kind="policy", name="default")
+    ordered = sorted(workloads, key=lambda pair: pair[0].name)
+    return Inputs(
+        workloads=[w for w, _ in ordered],
+        policy=policy,
+        docs={w.name: d for w, d in ordered},
+        files=[str(f) for f in files],
+    )

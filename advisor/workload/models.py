@@ -1,0 +1,226 @@
+"""Pydantic models of the workload and policy documents users write.
+
+Field names carry their unit (`params_b`, `p95_latency_ms`, `monthly_usd`). One model per
+workload kind, selected by `kind`, so each kind states exactly the fields it needs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from advisor.catalog.models import PricingModel
+from advisor.strict import Strict
+
+Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+WORKLOAD_KINDS = ("training", "batch-inference", "realtime-inference", "edge-inference")
+
+
+def _check_name(value: str) -> str:
+    if not NAME.match(value):
+        raise ValueError(
+            "names are 1-100 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
+    return value
+
+
+class Architecture(Strict):
+    """Transformer shape; when omitted, defaults by model size are used (see PERFORMANCE_MODEL.md)."""
+
+    layers: PositiveInt
+    kv_heads: PositiveInt
+    head_dim: PositiveInt = 128
+
+
+class ModelSpec(Strict):
+    """The model being trained or served: an LLM (params_b) or a fixed-cost network (gflops)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    params_b: PositiveFloat | None = Field(default=None, le=20000)
+    active_params_b: PositiveFloat | None = None
+    params_m: PositiveFloat | None = None
+    gflops_per_inference: PositiveFloat | None = None
+    precision: Precision = "bf16"
+    architecture: Architecture | None = None
+
+    @model_validator(mode="after")
+    def _one_family(self) -> ModelSpec:
+        if self.params_b is None and self.gflops_per_inference is None:
+            raise ValueError("give params_b (a language model) or gflops_per_inference (any other model)")
+        if self.params_b is not None and self.gflops_per_inference is not None:
+            raise ValueError("give either params_b or gflops_per_inference, not both")
+        if self.gflops_per_inference is not None and self.params_m is None:
+            raise ValueError("a model given by gflops_per_inference also needs params_m (its size)")
+        if self.active_params_b is not None and (self.params_b is None or self.active_params_b > self.params_b):
+            raise ValueError("active_params_b must not exceed params_b")
+        return self
+
+    @property
+    def is_llm(self) -> bool:
+        return self.params_b is not None
+
+
+class Constraints(Strict):
+    """Per-workload placement limits."""
+
+    jurisdictions: list[str] | None = None
+    providers: list[str] | None = None
+    regions: list[str] | None = None  # provider:region, e.g. aws:eu-west-1
+    accelerators: list[str] | None = None
+    pricing: list[PricingModel] | None = None
+    portable: bool = False
+    spot: bool = False
+    min_replicas: PositiveInt = 1
+    max_replicas: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _replica_bounds(self) -> Constraints:
+        if self.max_replicas is not None and self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas")
+        return self
+
+
+class WorkloadBase(Strict):
+    name: str
+    team: str = Field(default="default", min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    model: ModelSpec
+    constraints: Constraints = Constraints()
+
+    _name = field_validator("name")(_check_name)
+
+
+class Training(WorkloadBase):
+    """A training or fine-tuning job that must finish by a deadline, run `runs_per_month` times."""
+
+    kind: Literal["training"]
+    tokens_b: PositiveFloat
+    deadline_days: PositiveFloat = Field(le=365)
+    runs_per_month: PositiveFloat = 1
+    method: Literal["full", "lora"] = "full"
+    sharding: Literal["fsdp", "replicated"] = "fsdp"
+
+    @model_validator(mode="after")
+    def _llm(self) -> Training:
+        if not self.model.is_llm:
+            raise ValueError("training needs model.params_b")
+        return self
+
+
+class LLMTraffic(Strict):
+    input_tokens: PositiveInt = Field(le=2_000_000)
+    output_tokens: PositiveInt = Field(le=200_000)
+
+
+class BatchVolume(Strict):
+    requests_per_run: PositiveFloat
+    input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
+    output_tokens: PositiveInt | None = Field(default=None, le=200_000)
+
+
+class BatchInference(WorkloadBase):
+    """Offline work: `requests_per_run` must finish within `window_hours`, `runs_per_month` times."""
+
+    kind: Literal["batch-inference"]
+    volume: BatchVolume
+    window_hours: PositiveFloat = Field(le=744)
+    runs_per_month: PositiveFloat = 30
+
+    @model_validator(mode="after")
+    def _tokens_for_llm(self) -> BatchInference:
+        if self.model.is_llm and (self.volume.input_tokens is None or self.volume.output_tokens is None):
+            raise ValueError("an LLM batch job needs volume.input_tokens and volume.output_tokens")
+        if self.window_hours * self.runs_per_month > 744:
+            raise ValueError("window_hours x runs_per_month exceeds the hours in a month")
+        return self
+
+
+class Traffic(Strict):
+    peak_rps: PositiveFloat
+    input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
+    output_tokens: PositiveInt | None = Field(default=None, le=200_000)
+    users: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+
+    @field_validator("users")
+    @classmethod
+    def _shares(cls, users: dict[str, float]) -> dict[str, float]:
+        total = sum(users.values())
+        if abs(total - 1.0) > 0.01:
+            raise ValueError(f"user shares must add up to 1.0 (they add up to {total:g})")
+        return users
+
+
+class Slo(Strict):
+    p95_latency_ms: PositiveFloat
+
+
+class RealtimeInference(WorkloadBase):
+    """Always-on serving: peak requests per second within a p95 latency SLO, seen from its users."""
+
+    kind: Literal["realtime-inference"]
+    traffic: Traffic
+    slo: Slo
+
+    @model_validator(mode="after")
+    def _checks(self) -> RealtimeInference:
+        if self.model.is_llm and (self.traffic.input_tokens is None or self.traffic.output_tokens is None):
+            raise ValueError("an LLM service needs traffic.input_tokens and traffic.output_tokens")
+        if self.constraints.spot:
+            raise ValueError("realtime-inference cannot use spot capacity: it is not interruptible")
+        return self
+
+
+class EdgeSite(Strict):
+    count: PositiveInt = Field(le=1_000_000)
+    inferences_per_s: PositiveFloat
+    max_power_w: PositiveFloat | None = None
+
+
+class EdgeInference(WorkloadBase):
+    """Inference on devices bought for each site (factories, shops, vehicles)."""
+
+    kind: Literal["edge-inference"]
+    sites: EdgeSite
+    slo: Slo
+
+    @model_validator(mode="after")
+    def _not_llm(self) -> EdgeInference:
+        if self.model.is_llm:
+            raise ValueError("edge-inference models are given by gflops_per_inference and params_m")
+        return self
+
+
+Workload = Training | BatchInference | RealtimeInference | EdgeInference
+WORKLOAD_MODELS: dict[str, type[WorkloadBase]] = {
+    "training": Training,
+    "batch-inference": BatchInference,
+    "realtime-inference": RealtimeInference,
+    "edge-inference": EdgeInference,
+}
+
+
+class Budget(Strict):
+    monthly_usd: NonNegativeFloat | None = None
+    per_team_monthly_usd: dict[str, NonNegativeFloat] = {}
+
+
+class LockIn(Strict):
+    max_provider_share_pct: float | None = Field(default=None, gt=0, le=100)
+    max_vendor_share_pct: float | None = Field(default=None, gt=0, le=100)
+    min_providers: PositiveInt = 1
+
+
+class Policy(Strict):
+    """What spans workloads: budget, lock-in limits, allowed providers, objective."""
+
+    kind: Literal["policy"]
+    name: str = "policy"
+    budget: Budget = Budget()
+    lock_in: LockIn = LockIn()
+    allowed_providers: list[str] | None = None
+    objective: Literal["cost"] = "cost"
+
+    _name = field_validator("name")(_check_name)
