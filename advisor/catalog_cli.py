@@ -78,7 +78,7 @@ LISTERS: dict[str, Callable[[Catalog, argparse.Namespace], str]] = {
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.catalog)
+    catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     kinds = [args.kind] if args.kind else ["accelerators", "offerings", "regions"]
     for kind in kinds:
         if len(kinds) > 1:
@@ -88,7 +88,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.catalog)
+    catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     name = args.name
     found = []
     for section in ("accelerators", "offerings", "regions", "providers", "locations", "mig"):

@@ -45,14 +45,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"advisor: cannot tell the format from '{args.output}'; use --format "
               f"{{{','.join(FORMATS)}}}", file=sys.stderr)
         return EXIT_INPUT
-    catalog = load_catalog(args.catalog)
+    catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
 
     def progress(message: str) -> None:
         if not args.quiet:
             print(f"advisor: {message}", file=sys.stderr, flush=True)
 
-    plan = make_plan(inputs, catalog, time_limit_s=args.time_limit,
+    plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
                      explain_constraints=not args.no_constraint_costs, progress=progress)
     text = render(plan, fmt)
     if args.output:
@@ -67,7 +67,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.catalog)
+    catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
     if not args.quiet:
         print(f"{len(inputs.files)} files OK: {len(inputs.workloads)} workloads, policy '{inputs.policy.name}'")
@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     def catalog_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--catalog", action="append", default=[], metavar="DIR",
                        help="catalog layer over the shipped catalog (repeatable; later layers win)")
+        p.add_argument("--no-shipped-catalog", action="store_true",
+                       help="use only the --catalog layers, not the catalog shipped with advisor")
 
     plan = sub.add_parser("plan", help="solve and write an explained placement plan",
                           description="Read workload and policy YAML (files or directories), choose where "
@@ -104,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="md (default on stdout), html, json (output contract) or csv (bill of materials)")
     plan.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
                       help="time limit for each solver run (default 60)")
+    plan.add_argument("--explain-time-limit", type=float, default=10.0, metavar="SECONDS",
+                      help="time limit for each counterfactual solve behind the explanations (default 10)")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")

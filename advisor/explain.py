@@ -181,15 +181,16 @@ class Explainer:
         self.binding = [c.name for c in out if c.binding and c.name in families]
         return out
 
-    @staticmethod
-    def _cost_row(name: str, base: int, relaxed: SolveResult) -> ConstraintCost:
+    def _cost_row(self, name: str, base: int, relaxed: SolveResult) -> ConstraintCost:
         if relaxed.cost_cents is None:
             return ConstraintCost(name=name, description=describe(name), binding=False, cost_usd=None,
-                                  detail="could not re-solve without it")
+                                  detail=f"not re-solved within {self.time_limit_s:g} s")
         saving = base - relaxed.cost_cents
         binding = saving > 0
         detail = (f"without it the plan would cost {money(relaxed.cost_cents)} ({money(saving)} less)"
                   if binding else "not binding: the plan is the same cost without it")
+        if relaxed.status != "optimal":
+            detail += f" (best found in {self.time_limit_s:g} s, not proven optimal)"
         return ConstraintCost(name=name, description=describe(name), binding=binding,
                               cost_usd=usd(max(0, saving)), detail=detail)
 

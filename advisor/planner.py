@@ -71,7 +71,15 @@ def _layers(catalog: Catalog) -> list[CatalogLayerInfo]:
             for layer in catalog.layers]
 
 
-def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0, explain_constraints: bool = True,
+PADDING_NOTE = (
+    "A share-of-spend cap binds ({}): the cheapest plan meets it partly by spending more on other "
+    "providers or vendors, which raises the total and so lowers the capped share. If that is not what the "
+    "cap is for, move a workload off the capped provider (pin it with constraints.providers) instead."
+)
+
+
+def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
+              explain_time_limit_s: float = 10.0, explain_constraints: bool = True,
               progress: Callable[[str], None] = lambda _: None) -> Plan:
     """Run every stage and return the explained Plan (feasible or not)."""
     topology = Topology(catalog)
@@ -85,7 +93,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0, e
     n_options = sum(len(v) for v in candidates.options.values())
     progress(f"solving: {n_options} feasible options")
     result = solve(candidates, policy, time_limit_s=time_limit_s)
-    explainer = Explainer(workloads, policy, candidates, result, rebuild, time_limit_s)
+    explainer = Explainer(workloads, policy, candidates, result, rebuild, min(time_limit_s, explain_time_limit_s))
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
@@ -105,6 +113,9 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0, e
     progress("explaining choices")
     explanations = explainer.explanations()
     chosen = [result.chosen[w.name] for w in workloads]
+    shares = [c.name for c in constraints if c.binding and c.name.split(":")[0] in ("provider_share", "vendor_share")]
+    if shares:
+        common["notes"] = NOTES + [PADDING_NOTE.format(", ".join(shares))]
     return Plan(
         status=result.status, total_monthly_cost_usd=usd(result.cost_cents or 0),
         total_annual_cost_usd=usd(12 * (result.cost_cents or 0)),
