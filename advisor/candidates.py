@@ -140,7 +140,8 @@ def _slots(offering: Offering, catalog: Catalog) -> Iterator[_Slot]:
                         region.carbon_gco2_per_kwh)
 
 
-def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelerator, slot: _Slot) -> list[tuple[str, str]]:
+def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelerator,
+                  slot: _Slot) -> list[tuple[str, str]]:
     """Rules that depend only on where and how the option is bought, not on its size."""
     c = w.constraints
     broken: list[tuple[str, str]] = []
@@ -231,10 +232,10 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
                 if sizing.rule == "latency_slo":
                     relaxed = _Sizer(w, catalog, topology, enforce_latency=False)(offering, rtt)
                     if isinstance(relaxed, Sizing):
-                        cost_cents = round(100 * monthly_cost_usd(relaxed, slot.pricing, slot.hourly, slot.unit_monthly))
+                        cost_cents = _cents(relaxed, slot)
                         latency = _latency(relaxed, rtt)
             else:
-                cost_cents = round(100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly))
+                cost_cents = _cents(sizing, slot)
                 latency = _latency(sizing, rtt)
                 mx = w.constraints.max_replicas
                 if mx is not None and sizing.instances > mx and "max_replicas" not in disabled:
@@ -249,6 +250,10 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
     options.sort(key=lambda o: (o.monthly_cost_cents, o.latency_ms or 0.0, o.key))
     out.options[w.name] = options
     out.ruled_out[w.name] = ruled_out
+
+
+def _cents(sizing: Sizing, slot: _Slot) -> int:
+    return round(100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly))
 
 
 def _latency(sizing: Sizing, rtt: float | None) -> float | None:

@@ -78,7 +78,7 @@ def ruled_out_groups(ruled: list[RuledOut]) -> list[RuledOutGroup]:
     return groups
 
 
-def _alternatives(w: Workload, chosen: Option, options: list[Option], why: Callable[[Option], str]) -> list[Alternative]:
+def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option], str]) -> list[Alternative]:
     shown: set[tuple[str, str, str]] = {(chosen.provider, chosen.offering, chosen.pricing)}
     picked: list[Alternative] = []
     for o in options:
@@ -153,7 +153,7 @@ class Explainer:
             chosen = self.result.chosen[w.name]
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
-            alternatives = _alternatives(w, chosen, options, lambda o, w=w, c=chosen: self.why_not(w, c, o))
+            alternatives = _alternatives(chosen, options, lambda o, w=w, c=chosen: self.why_not(w, c, o))
             summary = (f"{chosen.instances} x {chosen.offering} ({chosen.accelerator_count} x {chosen.accelerator}) "
                        f"in {chosen.provider} {chosen.region}, {chosen.pricing}, {money(chosen.monthly_cost_cents)}"
                        f"/month; cheapest of {len(options)} feasible options")

@@ -156,6 +156,42 @@ class Price(Sourced):
         return getattr(self, pricing) if pricing != "capex" else None
 
 
+DISCOUNTABLE: tuple[str, ...] = ("on_demand", "spot", "reserved_1y", "reserved_3y")
+
+
+class PriceOverride(Sourced):
+    """A layer's change to existing hourly prices (e.g. a negotiated rate) without copying the offering.
+
+    Given prices replace the existing ones; `discount_pct` then scales every price the row has.
+    The overridden rows take this record's source and as_of, so reports show the new provenance.
+    """
+
+    offering: str = Field(pattern=r"^[^:\s]+:[^:\s]+$")  # provider:name
+    region: str | None = None  # None: every region the offering is priced in
+    on_demand: PositiveFloat | None = None
+    spot: PositiveFloat | None = None
+    reserved_1y: PositiveFloat | None = None
+    reserved_3y: PositiveFloat | None = None
+    discount_pct: float | None = Field(default=None, gt=0, lt=100)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PriceOverride:
+        if self.discount_pct is None and all(getattr(self, m) is None for m in DISCOUNTABLE):
+            raise ValueError("a price override needs a price (on_demand, spot, reserved_1y, "
+                             "reserved_3y) or discount_pct")
+        return self
+
+    def apply(self, price: Price) -> dict[str, float | None]:
+        """The row's prices after this override: given values first, then the discount."""
+        factor = 1 - (self.discount_pct or 0) / 100
+        values: dict[str, float | None] = {}
+        for model in DISCOUNTABLE:
+            value = getattr(self, model)
+            value = getattr(price, model) if value is None else value
+            values[model] = None if value is None else round(value * factor, 6)
+        return values
+
+
 class Purchase(Sourced):
     """Bought hardware: amortised purchase price plus power."""
 

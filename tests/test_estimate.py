@@ -1,0 +1,134 @@
+"""The performance model on cases worked out by hand (formulas in docs/PERFORMANCE_MODEL.md)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from advisor.candidates import monthly_cost_usd
+from advisor.catalog import load_catalog
+from advisor.estimate import Unfit, size
+from advisor.estimate.llm import default_architecture, kv_bytes_per_token, serving_points, weight_bytes
+from advisor.topology import great_circle_km, rtt_ms
+from advisor.workload.models import WORKLOAD_MODELS, ModelSpec, Training
+
+SMALL = Path(__file__).parent / "fixtures" / "small-catalog"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog([SMALL], include_shipped=False)
+
+
+def test_weights_and_kv_cache_of_llama_3_70b():
+    model = ModelSpec(name="llama-3-70b", params_b=70, precision="bf16",
+                      architecture={"layers": 80, "kv_heads": 8, "head_dim": 128})
+    assert weight_bytes(model) == 140e9
+    # 2 (K and V) x 80 layers x 8 heads x 128 dims x 2 bytes
+    assert kv_bytes_per_token(model) == 327_680
+    fp8 = model.model_copy(update={"precision": "fp8"})
+    assert weight_bytes(fp8) == 70e9 and kv_bytes_per_token(fp8) == 163_840
+
+
+def test_default_architecture_follows_size():
+    assert default_architecture(7).layers == 33  # Llama-2-7B has 32
+    assert default_architecture(70).layers == 71  # Llama-3-70B has 80
+    assert default_architecture(7).kv_heads == 8
+
+
+def test_serving_point_at_batch_one_by_hand(catalog):
+    gpu = catalog.accelerators["gpu-a"]  # 400 TFLOPS bf16, 2000 GB/s
+    model = ModelSpec(name="m", params_b=8, precision="bf16")
+    point = next(p for p in serving_points(model, gpu, 1, 500, 100) if p.batch == 1)
+    kv = 2 * 34 * 8 * 128 * 2  # default shape for 8B: 34 layers
+    prefill = 2 * 8e9 * 500 / (400e12 * 0.5)  # 0.04 s
+    step = (16e9 + 550 * kv) / (2000e9 * 0.75)  # memory-bound decode
+    assert point.latency_ms == pytest.approx((prefill + 100 * step) * 1000, rel=1e-9)
+    assert point.rps == pytest.approx(1 / (prefill + 100 * step), rel=1e-9)
+
+
+def test_bigger_batches_raise_throughput_and_latency(catalog):
+    gpu = catalog.accelerators["gpu-a"]
+    points = [p for p in serving_points(ModelSpec(name="m", params_b=8), gpu, 1, 500, 100) if p.tp == 1]
+    assert [p.batch for p in points] == sorted(p.batch for p in points)
+    assert all(b.rps > a.rps and b.latency_ms > a.latency_ms for a, b in zip(points, points[1:], strict=False))
+
+
+def _workload(kind: str, **fields):
+    return WORKLOAD_MODELS[kind].model_validate({"name": "w", "kind": kind, **fields})
+
+
+def test_training_time_and_devices_by_hand(catalog):
+    w = _workload("training", model={"name": "m", "params_b": 1}, tokens_b=1, deadline_days=3)
+    s = size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
+    # 6 x 1e9 x 1e9 FLOPs at 400 TFLOPS x 40% MFU = 1.6e14 FLOP/s -> 37,500 s
+    assert s.job_hours == pytest.approx(6e18 / 1.6e14 / 3600)
+    assert s.instances == 1 and s.devices_per_replica == 1
+
+
+def test_training_deadline_needs_more_devices_and_a_fabric(catalog):
+    w = _workload("training", model={"name": "m", "params_b": 7}, tokens_b=100, deadline_days=2)
+    gpu = catalog.accelerators["gpu-a"]
+    needed = math.ceil(6 * 7e9 * 100e9 / (48 * 3600 * 1.6e14))  # 16 devices
+    s = size(w, catalog.offerings["alpha:a8"], gpu)
+    assert s.instances == math.ceil(needed / 8)
+    with pytest.raises(Unfit) as err:
+        size(w, catalog.offerings["alpha:a1"], gpu)  # 16 single-GPU instances without a fabric
+    assert err.value.rule == "fabric"
+
+
+def test_model_too_big_for_memory_is_ruled_out_with_reason(catalog):
+    w = _workload("batch-inference", model={"name": "big", "params_b": 70},
+                  volume={"requests_per_run": 10, "input_tokens": 10, "output_tokens": 10}, window_hours=1)
+    with pytest.raises(Unfit) as err:
+        size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
+    assert err.value.rule == "memory_fit"
+    assert "140 GB" in err.value.reason
+
+
+def test_fixed_model_latency_and_power_by_hand(catalog):
+    w = _workload("edge-inference", model={"name": "d", "params_m": 10, "gflops_per_inference": 20,
+                                           "precision": "int8"},
+                  sites={"count": 10, "inferences_per_s": 30, "max_power_w": 50}, slo={"p95_latency_ms": 100})
+    s = size(w, catalog.offerings["edge:e1"], catalog.accelerators["edge-e"])
+    # 40 TOPS x 35% = 14e12 op/s -> 20e9 / 14e12 = 1.43 ms, 700 inferences/s per device
+    assert s.compute_latency_ms == pytest.approx(20e9 / 14e12 * 1000)
+    assert s.instances == 10 and s.power_w_per_site == 15
+    tight = w.model_copy(update={"sites": w.sites.model_copy(update={"max_power_w": 10})})
+    with pytest.raises(Unfit) as err:
+        size(tight, catalog.offerings["edge:e1"], catalog.accelerators["edge-e"])
+    assert err.value.rule == "power_budget"
+
+
+def test_realtime_latency_includes_network_budget(catalog):
+    w = _workload("realtime-inference", model={"name": "m", "params_b": 8},
+                  traffic={"peak_rps": 1, "input_tokens": 500, "output_tokens": 100, "users": {"us-east": 1}},
+                  slo={"p95_latency_ms": 1000})
+    with pytest.raises(Unfit) as err:  # batch 1 alone takes ~1.1 s
+        size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"], network_rtt_ms=10)
+    assert err.value.rule == "latency_slo"
+    with pytest.raises(Unfit, match="network round trip"):
+        size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"], network_rtt_ms=1200)
+
+
+def test_round_trip_new_york_london():
+    km = great_circle_km(40.71, -74.01, 51.51, -0.13)
+    assert km == pytest.approx(5570, rel=0.01)
+    assert rtt_ms(km) == pytest.approx(2 * km * 1.3 / 200 + 2)
+    assert 65 < rtt_ms(km) < 80  # measured transatlantic RTT is ~70-75 ms
+
+
+def test_commitments_bill_the_whole_month_and_on_demand_the_busy_hours(catalog):
+    w = _workload("training", model={"name": "m", "params_b": 1}, tokens_b=1, deadline_days=3)
+    s = size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
+    assert monthly_cost_usd(s, "on_demand", 2.0, None) == pytest.approx(2.0 * s.busy_hours_per_month)
+    assert monthly_cost_usd(s, "reserved_1y", 1.5, None) == pytest.approx(1.5 * 730)
+    assert monthly_cost_usd(s, "capex", None, 10.0) == pytest.approx(10.0)
+
+
+def test_training_needs_params():
+    with pytest.raises(ValueError):
+        Training.model_validate({"name": "t", "kind": "training", "model": {"name": "x", "params_m": 1,
+                                 "gflops_per_inference": 1}, "tokens_b": 1, "deadline_days": 1})
