@@ -37,12 +37,14 @@ RULES: dict[str, str] = {
     "jurisdiction": "workload: data residency (jurisdictions)",
     "portable": "workload: portable software stack only",
     "spot_interruptible": "spot capacity only for interruptible work",
+    "spot_realtime": "real-time serving never runs on spot capacity",
     "pricing": "workload: allowed pricing models",
     "max_replicas": "workload: at most max_replicas instances",
     "latency_slo": "workload: p95 latency SLO",
     "power_budget": "workload: power budget per edge site",
+    "capacity": "the fleet size stays within what can be bought",
 }
-PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "fabric"})
+PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "fabric", "spot_realtime", "capacity"})
 """Rules no relaxation can lift: they describe what the hardware can do."""
 
 
@@ -163,7 +165,9 @@ def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelera
                        f"workload allows {', '.join(c.jurisdictions)}"))
     if c.portable and not acc.portable:
         broken.append(("portable", f"{acc.name} needs the {acc.software_stack} stack, which is not portable"))
-    if slot.pricing == "spot" and not c.spot:
+    if slot.pricing == "spot" and isinstance(w, RealtimeInference):
+        broken.append(("spot_realtime", "spot capacity can be reclaimed at any time; real-time serving needs it"))
+    elif slot.pricing == "spot" and not c.spot:
         broken.append(("spot_interruptible", "spot capacity can be reclaimed; the workload does not allow spot"))
     if c.pricing is not None and slot.pricing not in c.pricing:
         broken.append(("pricing", f"workload allows only {', '.join(c.pricing)} pricing"))

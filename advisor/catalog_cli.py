@@ -1,15 +1,18 @@
-"""`advisor catalog list|show`: readable tables of what the catalog holds."""
+"""`advisor catalog list|show|import-skypilot`: browse the catalog and import price tables."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from advisor.catalog import Catalog, load_catalog
+from advisor.catalog import Catalog, load_catalog, skypilot
 from advisor.problems import InputError
 
 KINDS = ("accelerators", "offerings", "regions", "providers", "locations")
+EXIT_INPUT = 2  # as in advisor.cli: invalid input or usage, nothing written
 
 
 def table(headers: Sequence[str], rows: list[Sequence[object]]) -> str:
@@ -112,6 +115,52 @@ def _unknown(name: str) -> InputError:
     return single("catalog", f"nothing named '{name}' in the catalog (try `advisor catalog list`)")
 
 
+def cmd_import_skypilot(args: argparse.Namespace) -> int:
+    path, out = Path(args.path), Path(args.output)
+    records = skypilot.read_rows(path)  # file problems first: loading the catalog takes a second
+    shipped = load_catalog()
+    if args.provider not in shipped.providers:
+        return _usage(f"unknown provider '{args.provider}'; known: {', '.join(shipped.providers)}")
+    if out.exists() and not out.is_dir():
+        return _usage(f"{out} exists and is not a directory")
+    as_of = args.as_of or skypilot.file_date(path)
+    result = skypilot.convert(path, records, args.provider, shipped, as_of)
+    if not result.offerings:
+        print(_skipped_line(result), file=sys.stderr)
+        return _usage(f"no usable rows in {path} for provider '{args.provider}'; nothing written")
+    files = skypilot.layer_files(args.provider, result, path.name, as_of)
+    skypilot.write_layer(files, out)
+    print(f"imported {len(result.offerings)} offerings, {result.prices} region prices and "
+          f"{len(result.regions)} new regions from {path.name} into {', '.join(str(out / f) for f in files)}")
+    print(_skipped_line(result))
+    if result.skipped_regions:
+        print(f"advisor: warning: skipped rows in regions the shipped catalog lacks and whose location "
+              f"advisor does not know: {', '.join(sorted(result.skipped_regions))}", file=sys.stderr)
+    return 0
+
+
+def _skipped_line(result: skypilot.Conversion) -> str:
+    if not result.skipped:
+        return "skipped 0 rows"
+    parts = []
+    for reason, rows in sorted(result.skipped.items()):
+        names = sorted(result.unknown_accelerators) if reason == skypilot.SKIP_UNKNOWN_ACCELERATOR else []
+        parts.append(f"{rows} {reason}" + (f" ({', '.join(names)})" if names else ""))
+    return f"skipped {sum(result.skipped.values())} rows: {'; '.join(parts)}"
+
+
+def _usage(message: str) -> int:
+    print(f"advisor: {message}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+
+
 def add_catalog_commands(sub: argparse._SubParsersAction, catalog_option: Callable) -> None:
     parser = sub.add_parser("catalog", help="list or show catalog records",
                             description="Browse the catalog: accelerators, offerings, regions, providers, locations.")
@@ -128,3 +177,15 @@ def add_catalog_commands(sub: argparse._SubParsersAction, catalog_option: Callab
     show.add_argument("name", help="e.g. h100-sxm, p5.48xlarge, aws:us-east-1")
     catalog_option(show)
     show.set_defaults(func=cmd_show)
+    importer = csub.add_parser(
+        "import-skypilot", help="convert a SkyPilot vms.csv into a catalog layer directory",
+        description="Convert a SkyPilot catalog CSV (vms.csv) into a catalog layer for --catalog: "
+                    "one price per region (lowest across availability zones), mapped to catalog "
+                    "accelerator ids. Writes DIR/offerings/PROVIDER.yaml and, for regions the shipped "
+                    "catalog lacks, DIR/regions/PROVIDER.yaml.")
+    importer.add_argument("path", metavar="PATH", help="SkyPilot vms.csv")
+    importer.add_argument("-o", "--output", required=True, metavar="DIR", help="layer directory to write")
+    importer.add_argument("--provider", required=True, metavar="NAME", help="catalog provider, e.g. aws")
+    importer.add_argument("--as-of", type=_date, metavar="DATE",
+                          help="as-of date of the prices (default: the file's modification date)")
+    importer.set_defaults(func=cmd_import_skypilot)

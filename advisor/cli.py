@@ -36,6 +36,27 @@ def _format_for(args: argparse.Namespace) -> str:
     return "md"
 
 
+def _output_problem(output: str) -> str | None:
+    """Why the report cannot be written to `output`, checked before any work is done."""
+    path = Path(output)
+    if path.is_dir():
+        return f"cannot write '{output}': it is a directory"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"cannot write '{output}': directory '{parent}' does not exist"
+    return None
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got '{text}'")
+    return value
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from advisor.planner import make_plan
 
@@ -44,6 +65,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except InputError:
         print(f"advisor: cannot tell the format from '{args.output}'; use --format "
               f"{{{','.join(FORMATS)}}}", file=sys.stderr)
+        return EXIT_INPUT
+    problem = _output_problem(args.output) if args.output else None
+    if problem:
+        print(f"advisor: {problem}", file=sys.stderr)
         return EXIT_INPUT
     catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
@@ -56,7 +81,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                      explain_constraints=not args.no_constraint_costs, progress=progress)
     text = render(plan, fmt)
     if args.output:
-        write_atomic(Path(args.output), text)
+        try:
+            write_atomic(Path(args.output), text)
+        except OSError as exc:
+            print(f"advisor: cannot write '{args.output}': {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INPUT
         progress(f"wrote {args.output} ({plan.status})")
     else:
         sys.stdout.write(text)
@@ -104,9 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write the report here (format from the suffix unless --format); default: stdout")
     plan.add_argument("-f", "--format", choices=FORMATS,
                       help="md (default on stdout), html, json (output contract) or csv (bill of materials)")
-    plan.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+    plan.add_argument("--time-limit", type=_positive_seconds, default=60.0, metavar="SECONDS",
                       help="time limit for each solver run (default 60)")
-    plan.add_argument("--explain-time-limit", type=float, default=10.0, metavar="SECONDS",
+    plan.add_argument("--explain-time-limit", type=_positive_seconds, default=10.0, metavar="SECONDS",
                       help="time limit for each counterfactual solve behind the explanations (default 10)")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")

@@ -12,6 +12,7 @@ from advisor.plan import (
     Assignment,
     CatalogLayerInfo,
     EstimateSummary,
+    Infeasibility,
     Plan,
     Share,
     SolverInfo,
@@ -100,7 +101,14 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         workloads=len(workloads), options=n_options)
     common = dict(objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info,
                   policy=policy.name, input_files=inputs.files, catalog_layers=_layers(catalog), notes=NOTES)
-    if result.status not in ("optimal", "feasible"):
+    if result.status == "unknown":
+        timeout = Infeasibility(
+            message=f"the solver found no plan within {time_limit_s:g} s; that does not prove that none exists: "
+                    "raise --time-limit", conflicting_constraints=[], workloads_without_options=[], relaxations=[])
+        return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
+                    assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
+                    infeasibility=timeout, **common)
+    if result.status != "optimal" and result.status != "feasible":
         progress("no feasible plan: finding the conflict")
         return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],

@@ -35,6 +35,24 @@ _UNIT_SUFFIXES = {
 }
 
 
+class FieldError(ValueError):
+    """A model-level check that failed because of one field: the error is reported at that field.
+
+    Raise it from a `model_validator` with the field's path relative to the model being
+    validated, e.g. `FieldError("no spot for serving", "constraints", "spot")`.
+    """
+
+    def __init__(self, message: str, *path: str | int):
+        super().__init__(message)
+        self.path = tuple(path)
+
+
+def _error_loc(error: dict[str, Any]) -> tuple[Any, ...]:
+    """The error's field path, extended by the path of a FieldError raised by a model check."""
+    cause = (error.get("ctx") or {}).get("error")
+    return tuple(error["loc"]) + (cause.path if isinstance(cause, FieldError) else ())
+
+
 def unit_hint(field_name: str) -> str:
     """The unit a field's name promises, for messages such as 'expected a number (milliseconds)'."""
     for suffix, unit in _UNIT_SUFFIXES.items():
@@ -106,7 +124,7 @@ def validate(model: type[M], doc: SourceDoc, data: Any = None, base: tuple[Any, 
     except ValidationError as exc:
         problems: list[Problem] = []
         for error in exc.errors(include_url=False):
-            loc = base + tuple(error["loc"])
+            loc = _error_loc(error)
             prefer_key = error["type"] == "extra_forbidden"
-            problems.append(doc.problem(loc, describe(model, {**error, "loc": tuple(error["loc"])}), prefer_key))
+            problems.append(doc.problem(base + loc, describe(model, {**error, "loc": loc}), prefer_key))
         raise InputError(problems) from None

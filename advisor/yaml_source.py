@@ -21,6 +21,12 @@ from advisor.problems import InputError, Problem, single
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+_CORE = "tag:yaml.org,2002:"
+# Plain YAML only: a tag such as !!python/object/apply (or !!set, !!binary, a custom !tag)
+# is refused with a message, never constructed and never silently dropped.
+SCALAR_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
+SEQUENCE_TAG = _CORE + "seq"
+MAPPING_TAG = _CORE + "map"
 
 Path_ = tuple[Any, ...]
 
@@ -77,6 +83,7 @@ class _Builder:
                 node.start_mark.column + 1,
             )
         self.doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self._check_tag(node)
         if isinstance(node, ScalarNode):
             return self.constructor.construct_object(node, deep=True)
         if id(node) in self.active:
@@ -96,6 +103,18 @@ class _Builder:
             self.active.discard(id(node))
         raise single(self.doc.file, f"unsupported YAML node {node.tag}")  # pragma: no cover
 
+    def _check_tag(self, node: Node) -> None:
+        allowed = (SCALAR_TAGS if isinstance(node, ScalarNode)
+                   else {SEQUENCE_TAG} if isinstance(node, SequenceNode) else {MAPPING_TAG})
+        if node.tag not in allowed:
+            shown = "!!" + node.tag[len(_CORE):] if node.tag.startswith(_CORE) else node.tag
+            raise single(
+                self.doc.file,
+                f"unsupported YAML tag '{shown}': only plain values, lists and mappings are allowed",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+
     def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -104,6 +123,7 @@ class _Builder:
                 raise single(self.doc.file, "merge keys (<<) are not supported; write the fields out", line, col)
             if not isinstance(key_node, ScalarNode):
                 raise single(self.doc.file, "mapping keys must be plain names", line, col)
+            self._check_tag(key_node)
             key = self.constructor.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)

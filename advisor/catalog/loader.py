@@ -1,13 +1,15 @@
 """Load catalog layers (shipped default first, then each --catalog DIR) and check references.
 
-A later layer replaces records with the same key and may remove providers or offerings, so a
-company can add private prices without copying the shipped files. Every problem names the
-file, line and field.
+A later layer replaces records with the same key, may remove providers or offerings, and may
+override prices (`price_overrides`, applied after the rest of its layer), so a company can add
+private or negotiated prices without copying the shipped files. Every problem names the file,
+line and field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +18,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from advisor.catalog.models import (
+    DISCOUNTABLE,
     Accelerator,
     Catalog,
     CatalogLayer,
     Location,
     MigGpu,
     Offering,
+    Price,
+    PriceOverride,
     Provider,
     Region,
 )
@@ -38,7 +43,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "regions": Region,
     "offerings": Offering,
 }
-TOP_LEVEL = set(SECTIONS) | {"provider", "remove"}
+TOP_LEVEL = set(SECTIONS) | {"provider", "remove", "price_overrides"}
 
 
 @dataclass
@@ -47,7 +52,9 @@ class _Origin:
     path: tuple[Any, ...]
 
     def problem(self, sub: tuple[Any, ...], message: str) -> Problem:
-        return self.doc.problem(self.path + sub, message)
+        """A problem at a field of this record, named like validation errors name fields."""
+        named = f"'{'.'.join(str(p) for p in sub)}': {message}" if sub else message
+        return self.doc.problem(self.path + sub, named)
 
 
 @dataclass
@@ -55,6 +62,9 @@ class _Merged:
     records: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
     origins: dict[tuple[str, str], _Origin] = field(default_factory=dict)
     layers: list[CatalogLayer] = field(default_factory=list)
+
+
+_Override = tuple[_Origin, PriceOverride]
 
 
 def _key(section: str, record: Any) -> str:
@@ -74,6 +84,7 @@ def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> No
         raise single(str(directory), "catalog layer is not a directory")
     files = _yaml_files(directory)
     dates: list[dt.date] = []
+    overrides: list[_Override] = []
     for path in files:
         try:
             docs = load_documents(path)
@@ -82,6 +93,10 @@ def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> No
             continue
         for doc in docs:
             _load_doc(doc, merged, problems, dates)
+            overrides.extend(_read_overrides(doc, problems))
+    for origin, override in overrides:
+        problems.extend(_apply_override(origin, override, merged))
+        dates.append(override.as_of)
     merged.layers.append(
         CatalogLayer(
             path=str(directory),
@@ -100,25 +115,11 @@ def _load_doc(doc: SourceDoc, merged: _Merged, problems: list[Problem], dates: l
         if key not in TOP_LEVEL:
             problems.append(doc.problem((key,), f"unknown catalog section '{key}'; "
                                         f"known: {', '.join(sorted(TOP_LEVEL))}", prefer_key=True))
-    default_provider = doc.data.get("provider")
     _apply_removals(doc, merged, problems)
     for section, model in SECTIONS.items():
-        items = doc.data.get(section)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            problems.append(doc.problem((section,), f"'{section}' must be a list"))
-            continue
-        for i, item in enumerate(items):
-            if (
-                section in ("regions", "offerings")
-                and isinstance(item, dict)
-                and "provider" not in item
-                and default_provider
-            ):
-                item = {"provider": default_provider, **item}
+        for i, item in enumerate(_section_items(doc, section, problems)):
             try:
-                record = validate(model, doc, item, base=(section, i))
+                record = validate(model, doc, _with_default_provider(doc, section, item), base=(section, i))
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -126,6 +127,91 @@ def _load_doc(doc: SourceDoc, merged: _Merged, problems: list[Problem], dates: l
             merged.records[section][key] = record
             merged.origins[(section, key)] = _Origin(doc, (section, i))
             dates.extend(_dates(record))
+
+
+def _with_default_provider(doc: SourceDoc, section: str, item: Any) -> Any:
+    """Regions and offerings take the file's `provider:` unless they name their own."""
+    default = doc.data.get("provider")
+    if section in ("regions", "offerings") and isinstance(item, dict) and "provider" not in item and default:
+        return {"provider": default, **item}
+    return item
+
+
+def _section_items(doc: SourceDoc, section: str, problems: list[Problem]) -> list[Any]:
+    """The records of one top-level section (none when absent or not a list)."""
+    items = doc.data.get(section) if isinstance(doc.data, dict) else None
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        problems.append(doc.problem((section,), f"'{section}' must be a list"))
+        return []
+    return items
+
+
+def _read_overrides(doc: SourceDoc, problems: list[Problem]) -> list[_Override]:
+    """Validated `price_overrides` of one document; applied once the whole layer is loaded."""
+    found: list[_Override] = []
+    for i, item in enumerate(_section_items(doc, "price_overrides", problems)):
+        try:
+            override = validate(PriceOverride, doc, item, base=("price_overrides", i))
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        found.append((_Origin(doc, ("price_overrides", i)), override))
+    return found
+
+
+def _apply_override(origin: _Origin, override: PriceOverride, merged: _Merged) -> list[Problem]:
+    """Replace the targeted price rows; the rest of the offering stays as an earlier layer wrote it."""
+    offerings = merged.records["offerings"]
+    problem = _target_problem(origin, override, offerings)
+    if problem is not None:
+        return [problem]
+    offering = offerings[override.offering]
+    changed = {p.region: override.apply(p) for p in offering.prices if override.region in (None, p.region)}
+    problems = [found for region, values in changed.items()
+                for found in _below_on_demand(origin, override, region, values)]
+    if not problems:
+        prices = [_overridden(p, override, changed[p.region]) if p.region in changed else p
+                  for p in offering.prices]
+        offerings[override.offering] = offering.model_copy(update={"prices": prices})
+    return problems
+
+
+def _target_problem(origin: _Origin, override: PriceOverride, offerings: dict[str, Offering]) -> Problem | None:
+    """Why the override's offering or region cannot be overridden, if it cannot."""
+    offering = offerings.get(override.offering)
+    if offering is None:
+        close = difflib.get_close_matches(override.offering, list(offerings), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " (write provider:name)"
+        return origin.problem(("offering",), f"unknown offering '{override.offering}'{hint}")
+    priced = [p.region for p in offering.prices]
+    if not priced:
+        return origin.problem(("offering",), f"offering '{override.offering}' is bought (purchase block); "
+                                             "it has no hourly prices to override")
+    if override.region is not None and override.region not in priced:
+        return origin.problem(("region",), f"offering '{override.offering}' has no price in region "
+                                           f"'{override.region}'; priced in: {', '.join(priced)}")
+    return None
+
+
+def _below_on_demand(origin: _Origin, override: PriceOverride, region: str,
+                     values: dict[str, float | None]) -> list[Problem]:
+    """Spot and reserved prices must stay below on-demand once the override is applied."""
+    found = []
+    for model in DISCOUNTABLE[1:]:
+        value = values[model]
+        if value is not None and value >= values["on_demand"]:
+            field_ = model if getattr(override, model) is not None else "on_demand"
+            found.append(origin.problem((field_,), f"after this override, {model} price {value:g} in "
+                                        f"region '{region}' is not below the on-demand price "
+                                        f"{values['on_demand']:g}"))
+    return found
+
+
+def _overridden(price: Price, override: PriceOverride, values: dict[str, float | None]) -> Price:
+    return Price(region=price.region, **values, source=override.source, as_of=override.as_of,
+                 estimate=override.estimate, notes=override.notes)
 
 
 def _apply_removals(doc: SourceDoc, merged: _Merged, problems: list[Problem]) -> None:

@@ -166,13 +166,21 @@ class PriceOverride(Sourced):
     The overridden rows take this record's source and as_of, so reports show the new provenance.
     """
 
-    offering: str = Field(pattern=r"^[^:\s]+:[^:\s]+$")  # provider:name
+    offering: str  # provider:name
     region: str | None = None  # None: every region the offering is priced in
     on_demand: PositiveFloat | None = None
     spot: PositiveFloat | None = None
     reserved_1y: PositiveFloat | None = None
     reserved_3y: PositiveFloat | None = None
     discount_pct: float | None = Field(default=None, gt=0, lt=100)
+
+    @field_validator("offering")
+    @classmethod
+    def _provider_and_name(cls, value: str) -> str:
+        provider, sep, name = value.partition(":")
+        if not (provider and sep and name):
+            raise ValueError("write the offering as provider:name, e.g. aws:p5.48xlarge")
+        return value
 
     @model_validator(mode="after")
     def _changes_something(self) -> PriceOverride:

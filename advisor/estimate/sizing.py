@@ -22,6 +22,9 @@ from advisor.workload.models import (
     Workload,
 )
 
+MAX_INSTANCES = 100_000
+"""More instances than this for one workload is beyond any provider's capacity."""
+
 
 class Unfit(Exception):
     """The offering cannot run the workload; `rule` names the check that failed."""
@@ -215,9 +218,14 @@ def size(workload: Workload, offering: Offering, accelerator: Accelerator,
          network_rtt_ms: float = 0.0) -> Sizing:
     """Dispatch on the workload kind; raise Unfit with the failing rule."""
     if isinstance(workload, Training):
-        return _size_training(workload, offering, accelerator)
-    if isinstance(workload, BatchInference):
-        return _size_batch(workload, offering, accelerator)
-    if isinstance(workload, RealtimeInference):
-        return _size_realtime(workload, offering, accelerator, network_rtt_ms)
-    return _size_edge(workload, offering, accelerator)
+        sizing = _size_training(workload, offering, accelerator)
+    elif isinstance(workload, BatchInference):
+        sizing = _size_batch(workload, offering, accelerator)
+    elif isinstance(workload, RealtimeInference):
+        sizing = _size_realtime(workload, offering, accelerator, network_rtt_ms)
+    else:
+        sizing = _size_edge(workload, offering, accelerator)
+    if sizing.instances > MAX_INSTANCES:
+        raise Unfit("capacity", f"needs {sizing.instances:,} x {offering.name}, more than the "
+                                f"{MAX_INSTANCES:,} instances any provider could supply")
+    return sizing

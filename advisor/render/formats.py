@@ -24,9 +24,21 @@ BOM_COLUMNS = [
 ]
 
 
+def _one_line(value: object) -> str:
+    return re.sub(r"[\r\n]+", " ", str(value))
+
+
 def md_escape(value: object) -> str:
     """Escape text for Markdown tables: no markup, links or raw HTML can come from input strings."""
-    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(value))
+
+
+def md_code(value: object) -> str:
+    """Inline code that is safe inside a table row: pipes escaped, fence longer than any backtick run."""
+    text = _one_line(value).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def usd(value: float | None) -> str:
@@ -43,6 +55,7 @@ def _environment(autoescape: bool) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
+    env.filters["md_code"] = md_code
     env.filters["usd"] = usd
     return env
 

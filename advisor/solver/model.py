@@ -202,6 +202,12 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     empty = [w for w in workloads if not candidates.options[w]]
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
+    if not forced and not want_core:
+        fast = _cheapest_if_feasible(candidates, policy, disabled)
+        if fast is not None:
+            if tie_break and not disabled:
+                fast.chosen = _tie_break(fast.chosen, candidates.options, policy, set())
+            return fast
     mm = _build(policy, candidates, workloads, forced or {})
     for w, key in (forced or {}).items():
         for i, o in enumerate(mm.options[w]):
@@ -235,6 +241,16 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if tie_break and not disabled:
         result.chosen = _tie_break(result.chosen, candidates.options, policy, set(forced or {}))
     return result
+
+
+def _cheapest_if_feasible(candidates: CandidateSet, policy: Policy, disabled: frozenset[str]) -> SolveResult | None:
+    """The cheapest option of every workload is a lower bound; if it meets the policy it is optimal."""
+    chosen = {w: opts[0] for w, opts in sorted(candidates.options.items())}
+    spends = [Spend(o.provider, o.vendor, o.team, o.monthly_cost_cents) for o in chosen.values()]
+    if any(v.partition(": ")[0] not in disabled for v in policy_violations(spends, policy)):
+        return None
+    cost = sum(o.monthly_cost_cents for o in chosen.values())
+    return SolveResult(status="optimal", chosen=chosen, cost_cents=cost, bound_cents=cost)
 
 
 def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:

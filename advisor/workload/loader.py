@@ -25,16 +25,24 @@ class Inputs:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories contribute every *.yaml / *.yml inside them, sorted."""
+    """Files as given; directories contribute every *.yaml / *.yml inside them, sorted.
+
+    A file named twice (`workloads/ workloads/policy.yaml`) is read once.
+    """
     found: list[Path] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
         elif path.exists():
-            found.append(path)
+            files = [path]
         else:
             raise single(str(path), "no such file or directory")
+        for file in files:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                found.append(file)
     return found
 
 
@@ -78,13 +86,14 @@ def _check_names(workload: Workload, doc: SourceDoc, catalog: Catalog) -> list[P
         ("jurisdictions", c.jurisdictions, catalog.jurisdictions, "jurisdiction"),
         ("providers", c.providers, catalog.providers, "provider"),
         ("accelerators", c.accelerators, catalog.accelerators, "accelerator"),
-        ("regions", c.regions, catalog.regions, "region (write provider:region)"),
+        ("regions", c.regions, catalog.regions, "region"),
     ]
     for field_name, values, known, noun in checks:
         for i, value in enumerate(values or []):
             if value not in known:
+                form = " (write provider:region, e.g. aws:us-east-1)" if noun == "region" and ":" not in value else ""
                 problems.append(doc.problem(("constraints", field_name, i),
-                                            f"unknown {noun} '{value}'{_did_you_mean(value, known)}"))
+                                            f"unknown {noun} '{value}'{_did_you_mean(value, known)}{form}"))
     users = getattr(getattr(workload, "traffic", None), "users", None) or {}
     for location in users:
         if location not in catalog.locations:
@@ -95,12 +104,18 @@ def _check_names(workload: Workload, doc: SourceDoc, catalog: Catalog) -> list[P
     return problems
 
 
-def _check_policy_names(policy: Policy, doc: SourceDoc, catalog: Catalog) -> list[Problem]:
+def _check_policy_names(policy: Policy, doc: SourceDoc, catalog: Catalog, teams: set[str]) -> list[Problem]:
+    """Providers must exist; a team budget must name a team that has a workload (a typo would cap nothing)."""
     problems: list[Problem] = []
     for i, provider in enumerate(policy.allowed_providers or []):
         if provider not in catalog.providers:
             problems.append(doc.problem(("allowed_providers", i), f"unknown provider '{provider}'"
                                         f"{_did_you_mean(provider, catalog.providers)}"))
+    for team in policy.budget.per_team_monthly_usd:
+        if team not in teams:
+            problems.append(doc.problem(("budget", "per_team_monthly_usd", team),
+                                        f"no workload belongs to team '{team}'{_did_you_mean(team, teams)}",
+                                        prefer_key=True))
     return problems
 
 
@@ -134,11 +149,12 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
         problems.extend(_check_names(workload, doc, catalog))
     if len(policies) > 1:
         first = policies[0][1]
+        line, _ = first.where(("kind",))
         for _, doc in policies[1:]:
             problems.append(doc.problem(("kind",), f"only one policy document is allowed; "
-                                        f"another is in {first.file}"))
+                                        f"another is in {first.file}:{line}"))
     for policy, doc in policies[:1]:
-        problems.extend(_check_policy_names(policy, doc, catalog))
+        problems.extend(_check_policy_names(policy, doc, catalog, {w.team for w, _ in workloads}))
     if problems:
         raise InputError(problems)
     policy = policies[0][0] if policies else Policy(kind="policy", name="default")

@@ -9,14 +9,26 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from advisor.catalog.models import PricingModel
 from advisor.strict import Strict
+from advisor.validation import FieldError
 
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+# Upper limits far beyond any real fleet, so that costs and counts stay within the solver's
+# 64-bit integers (larger values made the solver crash instead of reporting the input).
+MAX_MONTHLY_USD = 1e12
+MAX_RPS = 1e7
+MAX_REPLICAS = 100_000
 WORKLOAD_KINDS = ("training", "batch-inference", "realtime-inference", "edge-inference")
+
+
+class Input(Strict):
+    """Base of every user document: no unknown fields, and numbers must be finite (no .inf/.nan)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 def _check_name(value: str) -> str:
@@ -27,7 +39,7 @@ def _check_name(value: str) -> str:
     return value
 
 
-class Architecture(Strict):
+class Architecture(Input):
     """Transformer shape; when omitted, defaults by model size are used (see PERFORMANCE_MODEL.md)."""
 
     layers: PositiveInt
@@ -35,7 +47,7 @@ class Architecture(Strict):
     head_dim: PositiveInt = 128
 
 
-class ModelSpec(Strict):
+class ModelSpec(Input):
     """The model being trained or served: an LLM (params_b) or a fixed-cost network (gflops)."""
 
     name: str = Field(min_length=1, max_length=100)
@@ -63,7 +75,7 @@ class ModelSpec(Strict):
         return self.params_b is not None
 
 
-class Constraints(Strict):
+class Constraints(Input):
     """Per-workload placement limits."""
 
     jurisdictions: list[str] | None = None
@@ -73,17 +85,17 @@ class Constraints(Strict):
     pricing: list[PricingModel] | None = None
     portable: bool = False
     spot: bool = False
-    min_replicas: PositiveInt = 1
-    max_replicas: PositiveInt | None = None
+    min_replicas: PositiveInt = Field(default=1, le=MAX_REPLICAS)
+    max_replicas: PositiveInt | None = Field(default=None, le=MAX_REPLICAS)
 
     @model_validator(mode="after")
     def _replica_bounds(self) -> Constraints:
         if self.max_replicas is not None and self.max_replicas < self.min_replicas:
-            raise ValueError("max_replicas must be at least min_replicas")
+            raise FieldError("max_replicas must be at least min_replicas", "max_replicas")
         return self
 
 
-class WorkloadBase(Strict):
+class WorkloadBase(Input):
     name: str
     team: str = Field(default="default", min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
@@ -97,26 +109,26 @@ class Training(WorkloadBase):
     """A training or fine-tuning job that must finish by a deadline, run `runs_per_month` times."""
 
     kind: Literal["training"]
-    tokens_b: PositiveFloat
-    deadline_days: PositiveFloat = Field(le=365)
-    runs_per_month: PositiveFloat = 1
+    tokens_b: PositiveFloat = Field(le=1e6)
+    deadline_days: float = Field(ge=0.01, le=365)
+    runs_per_month: PositiveFloat = Field(default=1, le=1000)
     method: Literal["full", "lora"] = "full"
     sharding: Literal["fsdp", "replicated"] = "fsdp"
 
     @model_validator(mode="after")
     def _llm(self) -> Training:
         if not self.model.is_llm:
-            raise ValueError("training needs model.params_b")
+            raise FieldError("training needs model.params_b", "model")
         return self
 
 
-class LLMTraffic(Strict):
+class LLMTraffic(Input):
     input_tokens: PositiveInt = Field(le=2_000_000)
     output_tokens: PositiveInt = Field(le=200_000)
 
 
-class BatchVolume(Strict):
-    requests_per_run: PositiveFloat
+class BatchVolume(Input):
+    requests_per_run: PositiveFloat = Field(le=1e12)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
     output_tokens: PositiveInt | None = Field(default=None, le=200_000)
 
@@ -126,20 +138,20 @@ class BatchInference(WorkloadBase):
 
     kind: Literal["batch-inference"]
     volume: BatchVolume
-    window_hours: PositiveFloat = Field(le=744)
+    window_hours: float = Field(ge=0.01, le=744)
     runs_per_month: PositiveFloat = 30
 
     @model_validator(mode="after")
     def _tokens_for_llm(self) -> BatchInference:
         if self.model.is_llm and (self.volume.input_tokens is None or self.volume.output_tokens is None):
-            raise ValueError("an LLM batch job needs volume.input_tokens and volume.output_tokens")
+            raise FieldError("an LLM batch job needs volume.input_tokens and volume.output_tokens", "volume")
         if self.window_hours * self.runs_per_month > 744:
-            raise ValueError("window_hours x runs_per_month exceeds the hours in a month")
+            raise FieldError("window_hours x runs_per_month exceeds the hours in a month", "runs_per_month")
         return self
 
 
-class Traffic(Strict):
-    peak_rps: PositiveFloat
+class Traffic(Input):
+    peak_rps: PositiveFloat = Field(le=MAX_RPS)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
     output_tokens: PositiveInt | None = Field(default=None, le=200_000)
     users: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
@@ -153,7 +165,7 @@ class Traffic(Strict):
         return users
 
 
-class Slo(Strict):
+class Slo(Input):
     p95_latency_ms: PositiveFloat
 
 
@@ -167,13 +179,14 @@ class RealtimeInference(WorkloadBase):
     @model_validator(mode="after")
     def _checks(self) -> RealtimeInference:
         if self.model.is_llm and (self.traffic.input_tokens is None or self.traffic.output_tokens is None):
-            raise ValueError("an LLM service needs traffic.input_tokens and traffic.output_tokens")
+            raise FieldError("an LLM service needs traffic.input_tokens and traffic.output_tokens", "traffic")
         if self.constraints.spot:
-            raise ValueError("realtime-inference cannot use spot capacity: it is not interruptible")
+            raise FieldError("realtime-inference cannot use spot capacity: it is not interruptible",
+                             "constraints", "spot")
         return self
 
 
-class EdgeSite(Strict):
+class EdgeSite(Input):
     count: PositiveInt = Field(le=1_000_000)
     inferences_per_s: PositiveFloat
     max_power_w: PositiveFloat | None = None
@@ -189,7 +202,7 @@ class EdgeInference(WorkloadBase):
     @model_validator(mode="after")
     def _not_llm(self) -> EdgeInference:
         if self.model.is_llm:
-            raise ValueError("edge-inference models are given by gflops_per_inference and params_m")
+            raise FieldError("edge-inference models are given by gflops_per_inference and params_m", "model")
         return self
 
 
@@ -202,18 +215,18 @@ WORKLOAD_MODELS: dict[str, type[WorkloadBase]] = {
 }
 
 
-class Budget(Strict):
-    monthly_usd: NonNegativeFloat | None = None
-    per_team_monthly_usd: dict[str, NonNegativeFloat] = {}
+class Budget(Input):
+    monthly_usd: NonNegativeFloat | None = Field(default=None, le=MAX_MONTHLY_USD)
+    per_team_monthly_usd: dict[str, Annotated[NonNegativeFloat, Field(le=MAX_MONTHLY_USD)]] = {}
 
 
-class LockIn(Strict):
+class LockIn(Input):
     max_provider_share_pct: float | None = Field(default=None, gt=0, le=100)
     max_vendor_share_pct: float | None = Field(default=None, gt=0, le=100)
     min_providers: PositiveInt = 1
 
 
-class Policy(Strict):
+class Policy(Input):
     """What spans workloads: budget, lock-in limits, allowed providers, objective."""
 
     kind: Literal["policy"]
