@@ -156,6 +156,8 @@ def parse_documents(text: str, name: str) -> list[SourceDoc]:
     """Parse YAML text (possibly several `---` documents) into positioned documents."""
     docs: list[SourceDoc] = []
     try:
+        # The pure-Python SafeLoader on purpose: the libyaml CSafeLoader crashes the process
+        # (segmentation fault) on deeply nested input instead of raising RecursionError.
         for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
             if node is None:
                 continue
