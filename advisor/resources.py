@@ -1,28 +1,28 @@
-"""Where the shipped catalog and templates live, installed or in a checkout."""
+"""Where the shipped catalog and templates live, installed or in a checkout.
+
+In a wheel they are the data packages `advisor/catalog_data` and `advisor/templates_data`
+(mapped from the checkout's top-level `catalog/` and `templates/` in pyproject.toml); in a
+checkout or an editable install they are those top-level directories themselves.
+"""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
 
 
-def _package_dir(package: str, checkout_name: str) -> Path:
-    try:
-        found = Path(str(resources.files(package)))
-        if found.is_dir():
-            return found
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return _CHECKOUT / checkout_name
+def _data_dir(installed_name: str, checkout_name: str) -> Path:
+    installed = _PACKAGE / installed_name
+    return installed if installed.is_dir() else _CHECKOUT / checkout_name
 
 
 def shipped_catalog_dir() -> Path:
-    """The catalog shipped with advisor (package data in a wheel, `catalog/` in a checkout)."""
-    return _package_dir("advisor.catalog_data", "catalog")
+    """The catalog shipped with advisor."""
+    return _data_dir("catalog_data", "catalog")
 
 
 def templates_dir() -> Path:
-    """The jinja2 report templates (package data in a wheel, `templates/` in a checkout)."""
-    return _package_dir("advisor.templates_data", "templates")
+    """The jinja2 report templates."""
+    return _data_dir("templates_data", "templates")
