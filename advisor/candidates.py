@@ -29,6 +29,7 @@ RULES: dict[str, str] = {
     "kind_match": "edge devices serve only edge-inference, and edge-inference only runs on them",
     "memory_fit": "the model fits the offering's memory",
     "precision": "the accelerator runs the model's precision",
+    "training_support": "training needs an accelerator made for training",
     "fabric": "multi-instance jobs need a high-bandwidth fabric",
     "allowed_providers": "policy: allowed providers",
     "providers": "workload: allowed providers",
@@ -44,7 +45,8 @@ RULES: dict[str, str] = {
     "power_budget": "workload: power budget per edge site",
     "capacity": "the fleet size stays within what can be bought",
 }
-PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "fabric", "spot_realtime", "capacity"})
+PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_support", "fabric", "spot_realtime",
+                            "capacity"})
 """Rules no relaxation can lift: they describe what the hardware can do."""
 
 
@@ -202,10 +204,9 @@ class _Sizer:
         if key not in self.cache:
             acc = self.catalog.accelerators[offering.accelerator]
             w = self.w
-            if not self.enforce_latency and isinstance(w, RealtimeInference):
-                w = w.model_copy(update={"slo": w.slo.model_copy(update={"p95_latency_ms": 1e12})})
-            if not self.enforce_latency and isinstance(w, EdgeInference):
-                w = w.model_copy(update={"slo": w.slo.model_copy(update={"p95_latency_ms": 1e12})})
+            if not self.enforce_latency and isinstance(w, (RealtimeInference, EdgeInference)):
+                unlimited = {"p95_latency_ms": 1e12, "ttft_ms": None, "tpot_ms": None}
+                w = w.model_copy(update={"slo": w.slo.model_copy(update=unlimited)})
             try:
                 self.cache[key] = size(w, offering, acc, rtt or 0.0)
             except Unfit as unfit:

@@ -27,6 +27,7 @@ class EstimateSummary(Strict):
     busy_hours_per_month: float
     job_hours: float | None = None
     power_w_per_site: float | None = None
+    mfu: float | None = None
 
 
 class Assignment(Strict):
@@ -46,6 +47,10 @@ class Assignment(Strict):
     annual_cost_usd: float
     latency_ms: float | None = None
     slo_p95_latency_ms: float | None = None
+    ttft_ms: float | None = None
+    slo_ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    slo_tpot_ms: float | None = None
     network_rtt_ms: float | None = None
     carbon_kg_per_month: float | None = None
     estimate: EstimateSummary

@@ -33,13 +33,17 @@ NOTES = [
 
 def _assignment(w: Workload, o: Option) -> Assignment:
     s = o.sizing
-    slo = w.slo.p95_latency_ms if isinstance(w, (RealtimeInference, EdgeInference)) else None
+    slo = w.slo if isinstance(w, (RealtimeInference, EdgeInference)) else None
     return Assignment(
         workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
         jurisdiction=o.jurisdiction, instance=o.offering, instances=o.instances, accelerator=o.accelerator,
         accelerator_count=o.accelerator_count, pricing=o.pricing, hourly_usd=o.hourly_usd,
         monthly_cost_usd=usd(o.monthly_cost_cents), annual_cost_usd=usd(12 * o.monthly_cost_cents),
-        latency_ms=o.latency_ms if slo is not None else None, slo_p95_latency_ms=slo,
+        latency_ms=o.latency_ms if slo is not None else None,
+        slo_p95_latency_ms=slo.p95_latency_ms if slo else None,
+        slo_ttft_ms=slo.ttft_ms if slo else None, slo_tpot_ms=slo.tpot_ms if slo else None,
+        ttft_ms=round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None,
+        tpot_ms=round(s.tpot_ms, 2) if s.tpot_ms is not None else None,
         network_rtt_ms=o.network_rtt_ms, carbon_kg_per_month=o.carbon_kg_per_month,
         estimate=EstimateSummary(
             basis=s.basis, devices_per_replica=s.devices_per_replica, batch=s.batch,
@@ -50,6 +54,7 @@ def _assignment(w: Workload, o: Option) -> Assignment:
             busy_hours_per_month=round(s.busy_hours_per_month, 2),
             job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,
             power_w_per_site=s.power_w_per_site,
+            mfu=s.mfu,
         ),
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
     )

@@ -129,9 +129,12 @@ def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catal
     if a.instances < need.instances:
         bad.append(f"{name}: {a.instances} instances, demand needs {need.instances}")
     if isinstance(w, (RealtimeInference, EdgeInference)):
-        latency = (need.compute_latency_ms or 0.0) + (rtt or 0.0)
-        if latency > w.slo.p95_latency_ms + 0.1:
-            bad.append(f"{name}: latency {latency:.0f} ms over the SLO {w.slo.p95_latency_ms:g} ms")
+        slo, network = w.slo, rtt or 0.0
+        checks = (("p95 latency", need.compute_latency_ms, network, slo.p95_latency_ms),
+                  ("TTFT", need.ttft_ms, network, slo.ttft_ms), ("TPOT", need.tpot_ms, 0.0, slo.tpot_ms))
+        for label, compute, added, limit in checks:
+            if limit is not None and compute is not None and compute + added > limit + 0.1:
+                bad.append(f"{name}: {label} {compute + added:.0f} ms over the SLO {limit:g} ms")
     # cost, recomputed
     if unit is not None:
         expected = a.instances * unit

@@ -10,7 +10,8 @@ import pytest
 from advisor.candidates import monthly_cost_usd
 from advisor.catalog import load_catalog
 from advisor.estimate import Unfit, size
-from advisor.estimate.llm import default_architecture, kv_bytes_per_token, serving_points, weight_bytes
+from advisor.estimate.llm import kv_bytes_per_token, serving_points, weight_bytes
+from advisor.estimate.shapes import formula_shape
 from advisor.topology import great_circle_km, rtt_ms
 from advisor.workload.models import WORKLOAD_MODELS, ModelSpec, Training
 
@@ -32,21 +33,28 @@ def test_weights_and_kv_cache_of_llama_3_70b():
     assert weight_bytes(fp8) == 70e9 and kv_bytes_per_token(fp8) == 163_840
 
 
-def test_default_architecture_follows_size():
-    assert default_architecture(7).layers == 33  # Llama-2-7B has 32
-    assert default_architecture(70).layers == 71  # Llama-3-70B has 80
-    assert default_architecture(7).kv_heads == 8
+def test_formula_shape_follows_size():
+    assert formula_shape(7).layers == 33  # Llama-2-7B has 32
+    assert formula_shape(70).layers == 71  # Llama-3-70B has 80
+    assert formula_shape(7).kv_heads == 8
 
 
 def test_serving_point_at_batch_one_by_hand(catalog):
     gpu = catalog.accelerators["gpu-a"]  # 400 TFLOPS bf16, 2000 GB/s
-    model = ModelSpec(name="m", params_b=8, precision="bf16")
-    point = next(p for p in serving_points(model, gpu, 1, 500, 100) if p.batch == 1)
-    kv = 2 * 34 * 8 * 128 * 2  # default shape for 8B: 34 layers
+    model = ModelSpec(name="m", params_b=8, precision="bf16",
+                      architecture={"layers": 32, "kv_heads": 8, "head_dim": 128})
+    points = {p.batch: p for p in serving_points(model, gpu, 1, 500, 100)}
+    kv = 2 * 32 * 8 * 128 * 2
     prefill = 2 * 8e9 * 500 / (400e12 * 0.5)  # 0.04 s
     step = (16e9 + 550 * kv) / (2000e9 * 0.75)  # memory-bound decode
-    assert point.latency_ms == pytest.approx((prefill + 100 * step) * 1000, rel=1e-9)
-    assert point.rps == pytest.approx(1 / (prefill + 100 * step), rel=1e-9)
+    one = points[1]
+    assert one.ttft_ms == pytest.approx(prefill * 1000)
+    assert one.latency_ms == pytest.approx((prefill + 100 * step) * 1000, rel=1e-9)
+    assert one.rps == pytest.approx(1 / (prefill + 100 * step), rel=1e-9)
+    # at batch 8 the decode step reads 8 caches and each request waits for 7 other prefills
+    step8 = (16e9 + 8 * 550 * kv) / (2000e9 * 0.75)
+    assert points[8].tpot_ms == pytest.approx((100 * step8 + 7 * prefill) / 100 * 1000, rel=1e-9)
+    assert points[8].rps == pytest.approx(8 / (100 * step8 + 8 * prefill), rel=1e-9)
 
 
 def test_bigger_batches_raise_throughput_and_latency(catalog):

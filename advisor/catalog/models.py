@@ -53,6 +53,7 @@ class Accelerator(Sourced):
     tdp_w: PositiveFloat | None = None
     software_stack: str
     portable: bool
+    trains: bool = True  # False for inference-only parts (AWS Inferentia, edge NPUs)
 
     _name = field_validator("name", "vendor")(_check_name)
 

@@ -1,11 +1,14 @@
-"""Roofline model of LLM serving: prefill bound by compute, decode bound by memory bandwidth.
+"""Roofline model of LLM serving with continuous batching.
 
-For tensor-parallel degree t and batch b, one serving cycle processes b requests:
-  prefill_s = 2 * P_active * input_tokens / (t * peak * PREFILL_MFU)          (per request)
-  step_s    = max((W + b * ctx_avg * kv_per_token) / (t * bw * BW_EFF),
-                  2 * P_active * b / (t * peak * DECODE_MFU))                 (per decode step)
-  cycle_s   = b * prefill_s + output_tokens * step_s
-A request's latency is one cycle; throughput is b / cycle_s requests per second.
+For tensor-parallel degree t and b concurrent requests (input I, output O tokens):
+  prefill_s = 2 * P_active * I / (t * peak * PREFILL_MFU)                    (one request)
+  step_s    = max((W + b * (I + O/2) * kv) / (t * bw * BW_EFF),
+                  2 * P_active * b / (t * peak * DECODE_MFU))                (one decode step)
+  round_s   = O * step_s + b * prefill_s      (every request is prefilled once per O steps)
+  TTFT      = prefill_s                       (its own prefill)
+  TPOT      = (O * step_s + (b - 1) * prefill_s) / O   (decode stretched by others' prefills)
+  latency   = TTFT + O * TPOT = round_s
+  throughput = b / round_s requests per second.
 """
 
 from __future__ import annotations
@@ -15,33 +18,31 @@ from dataclasses import dataclass
 
 from advisor.catalog.models import Accelerator
 from advisor.estimate import assumptions as A
+from advisor.estimate.shapes import shape_for
 from advisor.workload.models import Architecture, ModelSpec
 
 
 @dataclass(frozen=True)
 class ServingPoint:
-    """One (tensor parallelism, batch) operating point of a replica."""
+    """One (tensor parallelism, concurrency) operating point of a replica."""
 
     tp: int
     batch: int
+    ttft_ms: float
+    tpot_ms: float
     latency_ms: float
     rps: float  # requests per second per replica
     tokens_per_s: float  # output tokens per second per replica
     memory_per_device_gb: float
 
 
-def default_architecture(params_b: float) -> Architecture:
-    """Shape of a dense decoder with head_dim 128, width 128 x layers and 8 KV heads (GQA).
-
-    From params ~ 12 * layers * width^2 with width = 128 * layers: layers = (P / 196608)^(1/3).
-    Llama-2-7B has 32 layers (formula: 33); Llama-3-70B has 80 (formula: 71).
-    """
-    layers = max(2, round((params_b * 1e9 / 196_608) ** (1 / 3)))
-    return Architecture(layers=layers, kv_heads=8, head_dim=128)
+def architecture(model: ModelSpec) -> Architecture:
+    """The given shape, else the shape of the nearest known open model of that size."""
+    return model.architecture or shape_for(model.params_b or 0)
 
 
 def kv_bytes_per_token(model: ModelSpec) -> float:
-    arch = model.architecture or default_architecture(model.params_b or 0)
+    arch = architecture(model)
     return 2 * arch.layers * arch.kv_heads * arch.head_dim * A.kv_bytes(model.precision)
 
 
@@ -50,42 +51,47 @@ def weight_bytes(model: ModelSpec) -> float:
 
 
 def min_tensor_parallel(model: ModelSpec, accelerator: Accelerator) -> int:
-    """Fewest devices whose memory holds the weights with room for at least one request."""
-    usable = accelerator.memory_gb * 1e9 * A.USABLE_MEMORY
-    return max(1, math.ceil(weight_bytes(model) / (usable * 0.95)))
+    """Fewest devices (a power of two) whose memory holds the weights with room for requests."""
+    usable = (accelerator.memory_gb or 0) * 1e9 * A.USABLE_MEMORY
+    if usable <= 0:
+        return 1 << 30
+    needed = max(1, math.ceil(weight_bytes(model) / (usable * 0.95)))
+    return 1 << (needed - 1).bit_length()
 
 
 def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
                    input_tokens: int, output_tokens: int) -> list[ServingPoint]:
-    """Every feasible (tp, batch) point on power-of-two tp up to `max_tp`."""
+    """Every feasible (tp, batch) point for power-of-two tp from the smallest that fits to `max_tp`."""
     peak = A.peak_tflops(accelerator, model.precision)
-    if peak is None:
+    if peak is None or accelerator.memory_gb is None or accelerator.memory_bandwidth_gbps is None:
         return []
-    params = model.params_b or 0
-    active = (model.active_params_b or params) * 1e9
+    active = (model.active_params_b or model.params_b or 0) * 1e9
     weights = weight_bytes(model)
     kv_token = kv_bytes_per_token(model)
     usable = accelerator.memory_gb * 1e9 * A.USABLE_MEMORY
-    ctx_max = input_tokens + output_tokens
-    ctx_avg = input_tokens + output_tokens / 2
+    util = A.serving_utilisation(accelerator)
     points: list[ServingPoint] = []
-    tp = 1
+    tp = min_tensor_parallel(model, accelerator)
     while tp <= max_tp:
         flops = tp * peak * 1e12
         bandwidth = tp * accelerator.memory_bandwidth_gbps * 1e9
-        prefill_s = 2 * active * input_tokens / (flops * A.PREFILL_MFU)
+        prefill_s = 2 * active * input_tokens / (flops * util.prefill_mfu)
         for batch in A.BATCH_SIZES:
-            memory = (weights + batch * ctx_max * kv_token) / tp
+            memory = (weights + batch * (input_tokens + output_tokens) * kv_token) / tp
             if memory > usable:
                 break
             step_s = max(
-                (weights + batch * ctx_avg * kv_token) / (bandwidth * A.DECODE_BANDWIDTH_EFFICIENCY),
-                2 * active * batch / (flops * A.DECODE_MFU),
+                (weights + batch * (input_tokens + output_tokens / 2) * kv_token)
+                / (bandwidth * util.decode_bandwidth_efficiency),
+                2 * active * batch / (flops * util.decode_mfu),
             )
-            cycle_s = batch * prefill_s + output_tokens * step_s
+            round_s = output_tokens * step_s + batch * prefill_s
+            ttft_s = prefill_s
+            tpot_s = (output_tokens * step_s + (batch - 1) * prefill_s) / output_tokens
             points.append(ServingPoint(
-                tp=tp, batch=batch, latency_ms=cycle_s * 1000, rps=batch / cycle_s,
-                tokens_per_s=batch * output_tokens / cycle_s, memory_per_device_gb=memory / 1e9,
+                tp=tp, batch=batch, ttft_ms=ttft_s * 1000, tpot_ms=tpot_s * 1000,
+                latency_ms=(ttft_s + output_tokens * tpot_s) * 1000, rps=batch / round_s,
+                tokens_per_s=batch * output_tokens / round_s, memory_per_device_gb=memory / 1e9,
             ))
         tp *= 2
     return points

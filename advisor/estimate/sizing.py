@@ -1,21 +1,25 @@
 """Size one workload on one offering: instances needed, busy hours, compute latency.
 
 `size` raises `Unfit(rule, reason)` when the offering cannot run the workload at all; the
-rule name is what the report groups ruled-out options by.
+rule name is what the report groups ruled-out options by. A measurement given for the model
+on that accelerator replaces the roofline estimate (basis "measured").
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 from advisor.catalog.models import HIGH_BANDWIDTH_FABRICS, HOURS_PER_MONTH, Accelerator, Offering
 from advisor.estimate import assumptions as A
-from advisor.estimate.llm import min_tensor_parallel, serving_points, weight_bytes
+from advisor.estimate.llm import ServingPoint, architecture, min_tensor_parallel, serving_points, weight_bytes
+from advisor.estimate.shapes import hidden_size_for
 from advisor.strict import Strict
 from advisor.workload.models import (
     BatchInference,
     EdgeInference,
+    Measurement,
     ModelSpec,
     RealtimeInference,
     Training,
@@ -42,6 +46,8 @@ class Sizing(Strict):
     instances: int
     busy_hours_per_month: float
     compute_latency_ms: float | None = None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
     devices_per_replica: int
     batch: int | None = None
     throughput_per_instance: float
@@ -50,6 +56,31 @@ class Sizing(Strict):
     memory_per_device_gb: float
     power_w_per_site: float | None = None
     job_hours: float | None = None
+    mfu: float | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Compute-latency budgets left after the network round trip (None: unconstrained)."""
+
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+
+    def admits(self, p: ServingPoint) -> bool:
+        return ((self.latency_ms is None or p.latency_ms <= self.latency_ms)
+                and (self.ttft_ms is None or p.ttft_ms <= self.ttft_ms)
+                and (self.tpot_ms is None or p.tpot_ms <= self.tpot_ms))
+
+    def describe(self) -> str:
+        parts = [f"{name} {value:.0f} ms" for name, value in
+                 (("latency", self.latency_ms), ("TTFT", self.ttft_ms), ("TPOT", self.tpot_ms)) if value is not None]
+        return ", ".join(parts)
+
+
+def _measurement(w: Workload, accelerator: Accelerator) -> Measurement | None:
+    """The workload's own measurement for this accelerator, if it gave one."""
+    return next((m for m in w.measured if m.accelerator == accelerator.name), None)
 
 
 def _fixed_model_rate(model: ModelSpec, accelerator: Accelerator) -> tuple[float, float]:
@@ -71,7 +102,7 @@ def _check_fixed_memory(model: ModelSpec, accelerator: Accelerator) -> float:
 
 
 def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerator,
-                    input_tokens: int, output_tokens: int, latency_budget_ms: float | None):
+                    input_tokens: int, output_tokens: int, budget: Budget) -> ServingPoint:
     """The (tp, batch) point with most requests/s per instance within the latency budget."""
     max_tp = offering.accelerator_count  # tensor parallelism stays inside one instance
     tp_needed = min_tensor_parallel(model, accelerator)
@@ -83,73 +114,126 @@ def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerat
     if not points:
         raise Unfit("memory_fit", f"{model.name} with a {input_tokens + output_tokens}-token context "
                                   f"does not fit {offering.name}")
-    if latency_budget_ms is not None:
-        fast_enough = [p for p in points if p.latency_ms <= latency_budget_ms]
-        if not fast_enough:
-            best = min(p.latency_ms for p in points)
-            raise Unfit("latency_slo", f"fastest estimate is {best:.0f} ms of compute, "
-                                       f"budget after network is {latency_budget_ms:.0f} ms")
-        points = fast_enough
+    fast_enough = [p for p in points if budget.admits(p)]
+    if not fast_enough:
+        best = min(points, key=lambda p: p.latency_ms)
+        raise Unfit("latency_slo", f"fastest estimate is {best.latency_ms:.0f} ms (TTFT {best.ttft_ms:.0f} ms, "
+                                   f"TPOT {best.tpot_ms:.1f} ms); budget after network: {budget.describe()}")
     per_instance = offering.accelerator_count
-    return max(points, key=lambda p: ((per_instance // p.tp) * p.rps, -p.tp, p.batch))
+    return max(fast_enough, key=lambda p: ((per_instance // p.tp) * p.rps, -p.tp, p.batch))
+
+
+def _training_state_bytes(w: Training, devices: int) -> float:
+    """Weights, gradients and optimizer state per device for the sharding strategy."""
+    params = (w.model.params_b or 0) * 1e9
+    if w.method == "lora":  # frozen weights in the model's precision, adapters negligible (2%)
+        weights = params * A.BYTES_PER_PARAM[w.model.precision] * 1.02
+        return weights / devices if w.sharding in ("zero3", "fsdp") else weights
+    weights, grads, optimizer = (params * A.WEIGHT_BYTES, params * A.GRAD_BYTES, params * A.OPTIMIZER_BYTES)
+    if w.sharding == "replicated":
+        return weights + grads + optimizer
+    if w.sharding == "zero1":
+        return weights + grads + optimizer / devices
+    if w.sharding == "zero2":
+        return weights + (grads + optimizer) / devices
+    return (weights + grads + optimizer) / devices
+
+
+def _activation_bytes(w: Training) -> float:
+    """Per device, full recomputation, micro-batch 1 (see assumptions)."""
+    arch = architecture(w.model)
+    hidden = hidden_size_for(w.model.params_b or 0, arch) if w.model.architecture is None else 128 * arch.layers
+    return w.seq_len * hidden * (A.ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER * arch.layers + A.ACTIVATION_WORKING_SET)
+
+
+def _devices_for_memory(w: Training, accelerator: Accelerator, usable: float) -> int:
+    activations = _activation_bytes(w)
+    if _training_state_bytes(w, 1 << 20) + activations > usable:
+        raise Unfit("memory_fit", f"even fully sharded, {w.model.name} needs more than {accelerator.name}'s "
+                                  f"{accelerator.memory_gb:g} GB per device")
+    devices = 1
+    while _training_state_bytes(w, devices) + activations > usable:
+        devices *= 2
+    low = devices // 2 + 1 if devices > 1 else 1
+    for d in range(low, devices + 1):  # the smallest count, not just a power of two
+        if _training_state_bytes(w, d) + activations <= usable:
+            return d
+    return devices
 
 
 def _size_training(w: Training, offering: Offering, accelerator: Accelerator) -> Sizing:
     model = w.model
-    params = (model.params_b or 0) * 1e9
     active = (model.active_params_b or model.params_b or 0) * 1e9
-    flops = (6 if w.method == "full" else 4) * active * w.tokens_b * 1e9
+    tokens = w.tokens_b * 1e9
+    flops = (6 if w.method == "full" else 4) * active * tokens
     precision = model.precision if model.precision in ("fp8", "bf16", "fp16", "fp32") else "bf16"
     peak = A.peak_tflops(accelerator, precision)
-    if peak is None or accelerator.kind == "edge":
+    if not accelerator.trains or accelerator.kind == "edge":
+        raise Unfit("training_support", f"{accelerator.name} is an inference-only part")
+    if peak is None or accelerator.memory_gb is None:
         raise Unfit("precision", f"{accelerator.name} cannot train in {precision}")
-    if w.method == "full":
-        state = params * A.FULL_TRAINING_BYTES_PER_PARAM
+    usable = accelerator.memory_gb * 1e9 * A.USABLE_MEMORY
+    devices_for_memory = _devices_for_memory(w, accelerator, usable)
+    measured = _measurement(w, accelerator)
+    if measured is not None and measured.tokens_per_s_per_device is not None:
+        rate_tokens = measured.tokens_per_s_per_device
+        mfu = None
     else:
-        state = params * A.BYTES_PER_PARAM[model.precision] * 1.02  # frozen weights + small adapters
-    per_device = accelerator.memory_gb * 1e9 * A.TRAINING_STATE_MEMORY
-    if w.sharding == "replicated":
-        if state > per_device:
-            raise Unfit("memory_fit", f"unsharded training state is {state / 1e9:.0f} GB; "
-                                      f"{accelerator.name} holds {per_device / 1e9:.0f} GB")
-        devices_for_memory = 1
-    else:
-        devices_for_memory = math.ceil(state / per_device)
+        mfu = A.training_mfu(accelerator).mfu
+        rate_tokens = peak * 1e12 * mfu / (flops / tokens)
     hours_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month)
-    rate = peak * 1e12 * A.TRAINING_MFU
-    devices_for_deadline = math.ceil(flops / (hours_allowed * 3600 * rate))
+    devices_for_deadline = math.ceil(tokens / (hours_allowed * 3600 * rate_tokens))
     devices = max(1, devices_for_memory, devices_for_deadline)
     instances = math.ceil(devices / offering.accelerator_count)
     if instances > 1 and offering.interconnect.fabric not in HIGH_BANDWIDTH_FABRICS:
         raise Unfit("fabric", f"needs {instances} instances but {offering.name} has no high-bandwidth "
                               f"fabric ({offering.interconnect.fabric})")
     total_devices = instances * offering.accelerator_count
-    job_hours = flops / (total_devices * rate) / 3600
+    job_hours = tokens / (total_devices * rate_tokens) / 3600
     return Sizing(
+        basis="measured" if mfu is None else "roofline",
         instances=instances,
         busy_hours_per_month=job_hours * w.runs_per_month,
         devices_per_replica=total_devices,
-        throughput_per_instance=offering.accelerator_count * rate / (6 * active),
+        throughput_per_instance=offering.accelerator_count * rate_tokens,
         throughput_unit="tokens/s",
-        memory_per_device_gb=state / total_devices / 1e9 if w.sharding == "fsdp" else state / 1e9,
+        memory_per_device_gb=(_training_state_bytes(w, total_devices) + _activation_bytes(w)) / 1e9,
         job_hours=job_hours,
+        mfu=mfu,
     )
 
 
-def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator) -> Sizing:
+def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelerator: Accelerator,
+             input_tokens: int, output_tokens: int, budget: Budget) -> tuple[float, float | None, dict]:
+    """(requests/s per instance, compute latency ms, sizing fields) from a measurement or the model."""
     model = w.model
+    measured = _measurement(w, accelerator)
+    if measured is not None and measured.requests_per_s is not None:
+        replicas = offering.accelerator_count // measured.devices_per_replica
+        if replicas == 0:
+            raise Unfit("memory_fit", f"measured on {measured.devices_per_replica} x {accelerator.name}; "
+                                      f"{offering.name} has {offering.accelerator_count}")
+        latency = measured.latency_ms
+        if latency is not None and budget.latency_ms is not None and latency > budget.latency_ms:
+            raise Unfit("latency_slo", f"measured {latency:.0f} ms, budget after network {budget.latency_ms:.0f} ms")
+        return replicas * measured.requests_per_s, latency, dict(
+            basis="measured", devices_per_replica=measured.devices_per_replica, memory_per_device_gb=0.0)
     if model.is_llm:
-        point = _llm_best_point(model, offering, accelerator, w.volume.input_tokens or 1,
-                                w.volume.output_tokens or 1, None)
-        rps = (offering.accelerator_count // point.tp) * point.rps
-        extra = dict(devices_per_replica=point.tp, batch=point.batch,
-                     tokens_per_s_per_replica=point.tokens_per_s,
-                     memory_per_device_gb=point.memory_per_device_gb)
-    else:
-        memory = _check_fixed_memory(model, accelerator)
-        _, per_device = _fixed_model_rate(model, accelerator)
-        rps = per_device * offering.accelerator_count
-        extra = dict(devices_per_replica=1, memory_per_device_gb=memory)
+        point = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget)
+        return (offering.accelerator_count // point.tp) * point.rps, point.latency_ms, dict(
+            devices_per_replica=point.tp, batch=point.batch, tokens_per_s_per_replica=point.tokens_per_s,
+            memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms, tpot_ms=point.tpot_ms)
+    memory = _check_fixed_memory(model, accelerator)
+    latency, per_device = _fixed_model_rate(model, accelerator)
+    if budget.latency_ms is not None and latency > budget.latency_ms:
+        raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, budget after network is "
+                                   f"{budget.latency_ms:.0f} ms")
+    return per_device * offering.accelerator_count, latency, dict(devices_per_replica=1, memory_per_device_gb=memory)
+
+
+def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator) -> Sizing:
+    rps, _, extra = _serving(w, offering, accelerator, w.volume.input_tokens or 1, w.volume.output_tokens or 1,
+                             Budget())
     per_run_instance_hours = w.volume.requests_per_run / rps / 3600
     instances = max(w.constraints.min_replicas, math.ceil(per_run_instance_hours / w.window_hours))
     run_hours = per_run_instance_hours / instances
@@ -157,52 +241,29 @@ def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator)
                   throughput_per_instance=rps, throughput_unit="requests/s", job_hours=run_hours, **extra)
 
 
+def _realtime_budget(w: RealtimeInference, network_rtt_ms: float) -> Budget:
+    slo = w.slo
+    budget = Budget(
+        latency_ms=None if slo.p95_latency_ms is None else slo.p95_latency_ms - network_rtt_ms,
+        ttft_ms=None if slo.ttft_ms is None else slo.ttft_ms - network_rtt_ms,
+        tpot_ms=slo.tpot_ms,
+    )
+    for value, name in ((budget.latency_ms, "p95_latency_ms"), (budget.ttft_ms, "ttft_ms")):
+        if value is not None and value <= 0:
+            limit = getattr(slo, name)
+            raise Unfit("latency_slo", f"network round trip alone is {network_rtt_ms:.0f} ms, over the "
+                                       f"{limit:g} ms {name}")
+    return budget
+
+
 def _size_realtime(w: RealtimeInference, offering: Offering, accelerator: Accelerator,
                    network_rtt_ms: float) -> Sizing:
-    model = w.model
-    budget = w.slo.p95_latency_ms - network_rtt_ms
-    if budget <= 0:
-        raise Unfit("latency_slo", f"network round trip alone is {network_rtt_ms:.0f} ms, "
-                                   f"over the {w.slo.p95_latency_ms:g} ms SLO")
-    if model.is_llm:
-        point = _llm_best_point(model, offering, accelerator, w.traffic.input_tokens or 1,
-                                w.traffic.output_tokens or 1, budget)
-        rps = (offering.accelerator_count // point.tp) * point.rps
-        latency = point.latency_ms
-        extra = dict(devices_per_replica=point.tp, batch=point.batch,
-                     tokens_per_s_per_replica=point.tokens_per_s,
-                     memory_per_device_gb=point.memory_per_device_gb)
-    else:
-        memory = _check_fixed_memory(model, accelerator)
-        latency, per_device = _fixed_model_rate(model, accelerator)
-        if latency > budget:
-            raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, budget after network is "
-                                       f"{budget:.0f} ms")
-        rps = per_device * offering.accelerator_count
-        extra = dict(devices_per_replica=1, memory_per_device_gb=memory)
+    budget = _realtime_budget(w, network_rtt_ms)
+    rps, latency, extra = _serving(w, offering, accelerator, w.traffic.input_tokens or 1,
+                                   w.traffic.output_tokens or 1, budget)
     instances = max(w.constraints.min_replicas, math.ceil(w.traffic.peak_rps / rps))
     return Sizing(instances=instances, busy_hours_per_month=HOURS_PER_MONTH, compute_latency_ms=latency,
                   throughput_per_instance=rps, throughput_unit="requests/s", **extra)
-
-
-def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -> Sizing:
-    model = w.model
-    memory = _check_fixed_memory(model, accelerator)
-    latency, per_device = _fixed_model_rate(model, accelerator)
-    if latency > w.slo.p95_latency_ms:
-        raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, over the {w.slo.p95_latency_ms:g} ms SLO")
-    per_unit = per_device * offering.accelerator_count
-    units_per_site = max(w.constraints.min_replicas, math.ceil(w.sites.inferences_per_s / per_unit))
-    unit_power = _unit_power_w(offering, accelerator)
-    power = units_per_site * unit_power if unit_power is not None else None
-    if w.sites.max_power_w is not None and power is None:
-        raise Unfit("power_budget", f"no power figure for {offering.name}; cannot check the site budget")
-    if w.sites.max_power_w is not None and power is not None and power > w.sites.max_power_w:
-        raise Unfit("power_budget", f"{units_per_site} x {offering.name} draw {power:g} W per site, "
-                                    f"over the {w.sites.max_power_w:g} W budget")
-    return Sizing(instances=units_per_site * w.sites.count, busy_hours_per_month=HOURS_PER_MONTH,
-                  compute_latency_ms=latency, devices_per_replica=1, throughput_per_instance=per_unit,
-                  throughput_unit="inferences/s", memory_per_device_gb=memory, power_w_per_site=power)
 
 
 def _unit_power_w(offering: Offering, accelerator: Accelerator) -> float | None:
@@ -212,6 +273,31 @@ def _unit_power_w(offering: Offering, accelerator: Accelerator) -> float | None:
     if accelerator.tdp_w is None:
         return None
     return accelerator.tdp_w * offering.accelerator_count
+
+
+def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -> Sizing:
+    slo_ms = w.slo.p95_latency_ms or 0.0
+    measured = _measurement(w, accelerator)
+    if measured is not None and measured.requests_per_s is not None:
+        latency, per_unit, basis = measured.latency_ms or 0.0, measured.requests_per_s, "measured"
+        memory = 0.0
+    else:
+        memory = _check_fixed_memory(w.model, accelerator)
+        latency, per_device = _fixed_model_rate(w.model, accelerator)
+        per_unit, basis = per_device * offering.accelerator_count, "roofline"
+    if latency > slo_ms:
+        raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, over the {slo_ms:g} ms SLO")
+    units_per_site = max(w.constraints.min_replicas, math.ceil(w.sites.inferences_per_s / per_unit))
+    unit_power = _unit_power_w(offering, accelerator)
+    power = units_per_site * unit_power if unit_power is not None else None
+    if w.sites.max_power_w is not None and power is None:
+        raise Unfit("power_budget", f"no power figure for {offering.name}; cannot check the site budget")
+    if w.sites.max_power_w is not None and power is not None and power > w.sites.max_power_w:
+        raise Unfit("power_budget", f"{units_per_site} x {offering.name} draw {power:g} W per site, "
+                                    f"over the {w.sites.max_power_w:g} W budget")
+    return Sizing(basis=basis, instances=units_per_site * w.sites.count, busy_hours_per_month=HOURS_PER_MONTH,
+                  compute_latency_ms=latency, devices_per_replica=1, throughput_per_instance=per_unit,
+                  throughput_unit="inferences/s", memory_per_device_gb=memory, power_w_per_site=power)
 
 
 def size(workload: Workload, offering: Offering, accelerator: Accelerator,

@@ -10,7 +10,7 @@ import re
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import Plan
+from advisor.plan import Assignment, Plan
 from advisor.resources import templates_dir
 
 FORMATS = ("md", "html", "json", "csv")
@@ -45,6 +45,18 @@ def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
 
 
+def latency_text(a: Assignment) -> str:
+    """Latency figures of a placement against its objectives, e.g. '812 ms (SLO 1500); TTFT 210 ms (SLO 500)'."""
+    parts = []
+    for label, value, limit in (("", a.latency_ms, a.slo_p95_latency_ms), ("TTFT ", a.ttft_ms, a.slo_ttft_ms),
+                                ("TPOT ", a.tpot_ms, a.slo_tpot_ms)):
+        if value is None or (limit is None and label):
+            continue
+        text = f"{label}{value:.0f} ms" if value >= 10 else f"{label}{value:.1f} ms"
+        parts.append(text + (f" (SLO {limit:g})" if limit is not None else ""))
+    return "; ".join(parts) or "-"
+
+
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
@@ -57,6 +69,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["md"] = md_escape
     env.filters["md_code"] = md_code
     env.filters["usd"] = usd
+    env.filters["latency"] = latency_text
     return env
 
 

@@ -95,12 +95,35 @@ class Constraints(Input):
         return self
 
 
+class Measurement(Input):
+    """A measured figure for this model on one accelerator; it replaces the estimate.
+
+    Inference: `requests_per_s` and p95 `latency_ms` (compute only, without network) of one
+    replica of `devices_per_replica` devices. Training: `tokens_per_s_per_device`.
+    """
+
+    accelerator: str = Field(min_length=1, max_length=100)
+    devices_per_replica: PositiveInt = Field(default=1, le=4096)
+    requests_per_s: PositiveFloat | None = Field(default=None, le=1e9)
+    latency_ms: PositiveFloat | None = Field(default=None, le=1e9)
+    tokens_per_s_per_device: PositiveFloat | None = Field(default=None, le=1e9)
+    source: str = Field(min_length=3, max_length=500)
+
+    @model_validator(mode="after")
+    def _has_figures(self) -> Measurement:
+        if self.tokens_per_s_per_device is None and self.requests_per_s is None:
+            raise FieldError("a measurement needs requests_per_s (inference) or tokens_per_s_per_device "
+                             "(training)", "requests_per_s")
+        return self
+
+
 class WorkloadBase(Input):
     name: str
     team: str = Field(default="default", min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
     model: ModelSpec
     constraints: Constraints = Constraints()
+    measured: list[Measurement] = Field(default=[], max_length=200)
 
     _name = field_validator("name")(_check_name)
 
@@ -113,18 +136,14 @@ class Training(WorkloadBase):
     deadline_days: float = Field(ge=0.01, le=365)
     runs_per_month: PositiveFloat = Field(default=1, le=1000)
     method: Literal["full", "lora"] = "full"
-    sharding: Literal["fsdp", "replicated"] = "fsdp"
+    sharding: Literal["replicated", "zero1", "zero2", "zero3", "fsdp"] = "fsdp"
+    seq_len: PositiveInt = Field(default=4096, le=1_000_000)
 
     @model_validator(mode="after")
     def _llm(self) -> Training:
         if not self.model.is_llm:
             raise FieldError("training needs model.params_b", "model")
         return self
-
-
-class LLMTraffic(Input):
-    input_tokens: PositiveInt = Field(le=2_000_000)
-    output_tokens: PositiveInt = Field(le=200_000)
 
 
 class BatchVolume(Input):
@@ -166,7 +185,21 @@ class Traffic(Input):
 
 
 class Slo(Input):
-    p95_latency_ms: PositiveFloat
+    """Latency objectives at p95, as users see them (network round trip included).
+
+    `p95_latency_ms` bounds a whole request; language-model services may instead (or also) bound
+    the time to first token and the time per output token.
+    """
+
+    p95_latency_ms: PositiveFloat | None = None
+    ttft_ms: PositiveFloat | None = None
+    tpot_ms: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _some_objective(self) -> Slo:
+        if self.p95_latency_ms is None and self.ttft_ms is None and self.tpot_ms is None:
+            raise FieldError("give p95_latency_ms, or ttft_ms and/or tpot_ms for a language model", "p95_latency_ms")
+        return self
 
 
 class RealtimeInference(WorkloadBase):
@@ -183,6 +216,8 @@ class RealtimeInference(WorkloadBase):
         if self.constraints.spot:
             raise FieldError("realtime-inference cannot use spot capacity: it is not interruptible",
                              "constraints", "spot")
+        if not self.model.is_llm and self.slo.p95_latency_ms is None:
+            raise FieldError("a model without tokens needs slo.p95_latency_ms", "slo")
         return self
 
 
@@ -203,6 +238,8 @@ class EdgeInference(WorkloadBase):
     def _not_llm(self) -> EdgeInference:
         if self.model.is_llm:
             raise FieldError("edge-inference models are given by gflops_per_inference and params_m", "model")
+        if self.slo.p95_latency_ms is None:
+            raise FieldError("edge-inference needs slo.p95_latency_ms", "slo")
         return self
 
 
