@@ -20,7 +20,7 @@ from advisor.catalog.models import (
 from advisor.estimate import Sizing, Unfit, size
 from advisor.strict import Strict
 from advisor.topology import Topology
-from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
+from advisor.workload.models import EdgeInference, Measurement, Policy, RealtimeInference, Workload
 
 EDGE_SITE = "site"
 """Region name of edge options: devices stand at the workload's own sites."""
@@ -184,11 +184,21 @@ def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, un
     return sizing.instances * hours * (hourly or 0.0)
 
 
+def with_catalog_measurements(w: Workload, catalog: Catalog) -> Workload:
+    """The workload with the catalog's measurements of its model added; its own measurements win."""
+    own = {m.accelerator for m in w.measured}
+    shared = [Measurement(accelerator=m.accelerator, devices_per_replica=m.devices_per_replica,
+                          requests_per_s=m.requests_per_s, latency_ms=m.latency_ms,
+                          tokens_per_s_per_device=m.tokens_per_s_per_device, source=m.source)
+              for m in catalog.measurements.values() if m.model == w.model.name and m.accelerator not in own]
+    return w.model_copy(update={"measured": [*w.measured, *shared]}) if shared else w
+
+
 class _Sizer:
     """Caches sizing per (offering, network budget) so regions share the work."""
 
     def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, enforce_latency: bool):
-        self.w = workload
+        self.w = with_catalog_measurements(workload, catalog)
         self.catalog = catalog
         self.topology = topology
         self.enforce_latency = enforce_latency

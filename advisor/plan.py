@@ -23,6 +23,8 @@ class EstimateSummary(Strict):
     throughput_unit: str
     tokens_per_s_per_replica: float | None = None
     compute_latency_ms: float | None = None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
     memory_per_device_gb: float
     busy_hours_per_month: float
     job_hours: float | None = None

@@ -50,6 +50,8 @@ def _assignment(w: Workload, o: Option) -> Assignment:
             throughput_per_instance=round(s.throughput_per_instance, 3), throughput_unit=s.throughput_unit,
             tokens_per_s_per_replica=round(s.tokens_per_s_per_replica, 1) if s.tokens_per_s_per_replica else None,
             compute_latency_ms=round(s.compute_latency_ms, 2) if s.compute_latency_ms is not None else None,
+            ttft_ms=round(s.ttft_ms, 2) if s.ttft_ms is not None else None,
+            tpot_ms=round(s.tpot_ms, 3) if s.tpot_ms is not None else None,
             memory_per_device_gb=round(s.memory_per_device_gb, 2),
             busy_hours_per_month=round(s.busy_hours_per_month, 2),
             job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,

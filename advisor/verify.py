@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from advisor.candidates import with_catalog_measurements
 from advisor.catalog.models import HOURS_PER_MONTH, Catalog
 from advisor.estimate import Unfit, size
 from advisor.plan import Assignment, Plan
@@ -123,7 +124,7 @@ def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catal
     if isinstance(w, RealtimeInference):
         rtt = _worst_rtt(catalog, w.traffic.users, a.provider, a.region)
     try:
-        need = size(w, offering, acc, rtt or 0.0)
+        need = size(with_catalog_measurements(w, catalog), offering, acc, rtt or 0.0)
     except Unfit as unfit:
         return bad + [f"{name}: {offering.name} cannot run it: {unfit.reason}"]
     if a.instances < need.instances:

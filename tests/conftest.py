@@ -99,3 +99,12 @@ def baseline_json(tmp_path_factory: pytest.TempPathFactory) -> str:
     text = out.read_text(encoding="utf-8")
     verify_plan_json(text, [WORKLOADS])
     return text
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the performance model's error on every published result that was checked."""
+    import sys
+
+    module = sys.modules.get("test_published_results") or sys.modules.get("tests.test_published_results")
+    for line in (module.summary_lines() if module else []):
+        terminalreporter.write_line(line)

@@ -45,14 +45,14 @@ def test_serving_point_at_batch_one_by_hand(catalog):
                       architecture={"layers": 32, "kv_heads": 8, "head_dim": 128})
     points = {p.batch: p for p in serving_points(model, gpu, 1, 500, 100)}
     kv = 2 * 32 * 8 * 128 * 2
-    prefill = 2 * 8e9 * 500 / (400e12 * 0.5)  # 0.04 s
-    step = (16e9 + 550 * kv) / (2000e9 * 0.75)  # memory-bound decode
+    prefill = 2 * 8e9 * 500 / (400e12 * 0.6)  # prefill at 60% of peak
+    step = (16e9 + 550 * kv) / (2000e9 * 0.70)  # memory-bound decode at 70% of peak bandwidth
     one = points[1]
     assert one.ttft_ms == pytest.approx(prefill * 1000)
     assert one.latency_ms == pytest.approx((prefill + 100 * step) * 1000, rel=1e-9)
     assert one.rps == pytest.approx(1 / (prefill + 100 * step), rel=1e-9)
     # at batch 8 the decode step reads 8 caches and each request waits for 7 other prefills
-    step8 = (16e9 + 8 * 550 * kv) / (2000e9 * 0.75)
+    step8 = (16e9 + 8 * 550 * kv) / (2000e9 * 0.70)
     assert points[8].tpot_ms == pytest.approx((100 * step8 + 7 * prefill) / 100 * 1000, rel=1e-9)
     assert points[8].rps == pytest.approx(8 / (100 * step8 + 8 * prefill), rel=1e-9)
 
@@ -61,7 +61,8 @@ def test_bigger_batches_raise_throughput_and_latency(catalog):
     gpu = catalog.accelerators["gpu-a"]
     points = [p for p in serving_points(ModelSpec(name="m", params_b=8), gpu, 1, 500, 100) if p.tp == 1]
     assert [p.batch for p in points] == sorted(p.batch for p in points)
-    assert all(b.rps > a.rps and b.latency_ms > a.latency_ms for a, b in zip(points, points[1:], strict=False))
+    assert all(b.rps >= a.rps * 0.999 and b.latency_ms > a.latency_ms for a, b in zip(points, points[1:], strict=False))
+    assert points[-1].rps > 5 * points[0].rps
 
 
 def _workload(kind: str, **fields):
@@ -71,15 +72,16 @@ def _workload(kind: str, **fields):
 def test_training_time_and_devices_by_hand(catalog):
     w = _workload("training", model={"name": "m", "params_b": 1}, tokens_b=1, deadline_days=3)
     s = size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
-    # 6 x 1e9 x 1e9 FLOPs at 400 TFLOPS x 40% MFU = 1.6e14 FLOP/s -> 37,500 s
-    assert s.job_hours == pytest.approx(6e18 / 1.6e14 / 3600)
+    # 6 x 1e9 x 1e9 FLOPs at 400 TFLOPS x 41% MFU (NVIDIA, BF16) = 1.64e14 FLOP/s
+    assert s.mfu == 0.41
+    assert s.job_hours == pytest.approx(6e18 / 1.64e14 / 3600)
     assert s.instances == 1 and s.devices_per_replica == 1
 
 
 def test_training_deadline_needs_more_devices_and_a_fabric(catalog):
     w = _workload("training", model={"name": "m", "params_b": 7}, tokens_b=100, deadline_days=2)
     gpu = catalog.accelerators["gpu-a"]
-    needed = math.ceil(6 * 7e9 * 100e9 / (48 * 3600 * 1.6e14))  # 16 devices
+    needed = math.ceil(6 * 7e9 * 100e9 / (48 * 3600 * 1.64e14))  # 15 devices
     s = size(w, catalog.offerings["alpha:a8"], gpu)
     assert s.instances == math.ceil(needed / 8)
     with pytest.raises(Unfit) as err:

@@ -22,6 +22,7 @@ from advisor.catalog.models import (
     Accelerator,
     Catalog,
     CatalogLayer,
+    CatalogMeasurement,
     Location,
     MigGpu,
     Offering,
@@ -42,6 +43,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "providers": Provider,
     "regions": Region,
     "offerings": Offering,
+    "measurements": CatalogMeasurement,
 }
 TOP_LEVEL = set(SECTIONS) | {"provider", "remove", "price_overrides"}
 
@@ -72,6 +74,8 @@ def _key(section: str, record: Any) -> str:
         return f"{record.provider}:{record.name}"
     if section == "mig":
         return record.accelerator
+    if section == "measurements":
+        return record.key
     return record.name
 
 
@@ -254,6 +258,9 @@ def _check_references(merged: _Merged) -> list[Problem]:
     def at(section: str, key: str, sub: tuple[Any, ...], message: str) -> None:
         problems.append(merged.origins[(section, key)].problem(sub, message))
 
+    for key, measurement in recs["measurements"].items():
+        if measurement.accelerator not in recs["accelerators"]:
+            at("measurements", key, ("accelerator",), f"unknown accelerator '{measurement.accelerator}'")
     for key, region in recs["regions"].items():
         if region.provider not in recs["providers"]:
             at("regions", key, ("provider",), f"unknown provider '{region.provider}'")
@@ -319,5 +326,6 @@ def load_catalog(layers: Iterable[Path] = (), include_shipped: bool = True) -> C
         providers=dict(sorted(recs["providers"].items())),
         regions=dict(sorted(recs["regions"].items())),
         offerings=dict(sorted(recs["offerings"].items())),
+        measurements=dict(sorted(recs["measurements"].items())),
         layers=merged.layers,
     )

@@ -247,6 +247,31 @@ class Offering(Sourced):
         return f"{self.provider}:{self.name}"
 
 
+class CatalogMeasurement(Sourced):
+    """A measured figure for a model on an accelerator, shared by every workload of that model.
+
+    Inference: `requests_per_s` and p95 compute `latency_ms` of one replica of
+    `devices_per_replica` devices; training: `tokens_per_s_per_device`.
+    """
+
+    model: str = Field(min_length=1, max_length=100)
+    accelerator: str
+    devices_per_replica: PositiveInt = 1
+    requests_per_s: PositiveFloat | None = None
+    latency_ms: PositiveFloat | None = None
+    tokens_per_s_per_device: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _has_figures(self) -> CatalogMeasurement:
+        if self.tokens_per_s_per_device is None and self.requests_per_s is None:
+            raise ValueError("a measurement needs requests_per_s (inference) or tokens_per_s_per_device (training)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}@{self.accelerator}x{self.devices_per_replica}"
+
+
 class Catalog(Strict):
     """The merged catalog of all layers, with lookups by name."""
 
@@ -256,6 +281,7 @@ class Catalog(Strict):
     providers: dict[str, Provider]
     regions: dict[str, Region]  # key: provider:name
     offerings: dict[str, Offering]  # key: provider:name
+    measurements: dict[str, CatalogMeasurement] = {}  # key: model@accelerator x devices
     layers: list[CatalogLayer]
 
     def region(self, provider: str, name: str) -> Region | None:

@@ -28,6 +28,25 @@ bf16 input (2 x seq x hidden bytes) and one layer at a time holds its working se
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 """Concurrent requests per replica considered; the best under the latency objectives is chosen."""
 
+CALIBRATION = ("fitted to TensorRT-LLM v0.20 published offline throughput: Llama 3.1 8B FP8 on one H100 and "
+               "H200 and Llama 3.3 70B FP8 on H200 at TP 1-8 (the calibration rows named in "
+               "tests/test_published_results.py; the other rows there are held out)")
+
+TENSOR_PARALLEL_OVERHEAD = 0.15
+"""Per extra device in a tensor-parallel group over NVLink, the share of time lost to all-reduces
+and smaller matrix products: efficiency(t) = 1 / (1 + overhead x (t - 1)). See CALIBRATION."""
+
+PCIE_TENSOR_PARALLEL_OVERHEAD = 0.76
+"""The same over PCIe (no NVLink, e.g. L40S or A10G servers), fitted to the one published row:
+Llama 3.1 70B FP8 on 8 x L40S at TP 8, 1,334 output tokens/s for 1000/1000 tokens (TensorRT-LLM
+v0.17 performance overview). An estimate from a single measurement."""
+
+
+def tensor_parallel_efficiency(tp: int, nvlink_domain: int) -> float:
+    overhead = TENSOR_PARALLEL_OVERHEAD if tp <= nvlink_domain else PCIE_TENSOR_PARALLEL_OVERHEAD
+    return 1.0 / (1.0 + overhead * (tp - 1))
+
+
 FIXED_MODEL_UTILISATION = 0.35
 """Share of peak INT8/FP16 throughput reached by vision and other fixed-cost networks."""
 
@@ -40,11 +59,22 @@ class ServingUtilisation:
     source: str
 
 
-SERVING_DEFAULT = ServingUtilisation(
-    prefill_mfu=0.50, decode_bandwidth_efficiency=0.75, decode_mfu=0.50,
-    source="an 8192^3 BF16 GEMM on H100 SXM ran at 81% of peak and a device-to-device copy at 90% of "
-           "peak bandwidth (shared/reference measurements); serving kernels reach less, so 50% / 75%",
-)
+SERVING: dict[str, ServingUtilisation] = {
+    "nvidia-gpu": ServingUtilisation(
+        prefill_mfu=0.60, decode_bandwidth_efficiency=0.70, decode_mfu=0.35,
+        source=CALIBRATION + "; the bandwidth share agrees with gpt-fast's 68.5-72.7% of A100 peak at batch 1 "
+                             "(utilisation.yaml a100-gptfast-*)",
+    ),
+    "amd-gpu": ServingUtilisation(
+        prefill_mfu=0.38, decode_bandwidth_efficiency=0.61, decode_mfu=0.22,
+        source="estimate: NVIDIA's fitted figures scaled by MI300X/H100 microbenchmark ceilings on Azure "
+               "(HBM 0.775/0.887, FP8 GEMM 0.443/0.698; utilisation.yaml microbenchmark_ceilings)",
+    ),
+    "default": ServingUtilisation(
+        prefill_mfu=0.60, decode_bandwidth_efficiency=0.70, decode_mfu=0.35,
+        source="estimate: NVIDIA's figures; no published serving utilisation found for this family",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +83,22 @@ class TrainingUtilisation:
     source: str
 
 
-TRAINING_MFU: dict[str, TrainingUtilisation] = {
-    "default": TrainingUtilisation(0.40, "typical of well-tuned dense-transformer training (estimate)"),
+TRAINING_MFU: dict[tuple[str, str], TrainingUtilisation] = {
+    ("nvidia-gpu", "bf16"): TrainingUtilisation(
+        0.41, "Llama 3 405B pre-training on 16,384 H100: 400 TFLOPs/GPU, 41% BF16 MFU (Llama 3 paper, "
+              "utilisation.yaml h100-llama3-405b-16k-gpus-bf16)"),
+    ("nvidia-gpu", "fp8"): TrainingUtilisation(
+        0.373, "NeMo 24.07 Llama 3 70B on 64 H100 in FP8: 37.3% of the FP8 peak "
+               "(utilisation.yaml h100-nemo2407-llama3-70b-64gpu-fp8)"),
+    ("google-tpu", "bf16"): TrainingUtilisation(
+        0.6776, "MaxText 32B on a v5p-128 slice: 67.76% MFU (utilisation.yaml tpu-v5p-maxtext-32b-v5p-128)"),
+    ("aws-asic", "bf16"): TrainingUtilisation(
+        0.318, "NeuronX Distributed Llama 2 7B on 16 trn1.32xlarge: 31.8% MFU, derived from published "
+               "sequences/s (utilisation.yaml trn1-nxd-llama2-7b-16node)"),
+    ("amd-gpu", "bf16"): TrainingUtilisation(
+        0.26, "estimate: NVIDIA's 41% scaled by the MI300X/H100 FP8 GEMM ceilings on Azure (0.443/0.698); "
+              "no published MI300X training MFU found"),
+    ("default", "bf16"): TrainingUtilisation(0.35, "estimate: no published training MFU found for this family"),
 }
 
 
@@ -64,11 +108,15 @@ def family(accelerator: Accelerator) -> str:
 
 
 def serving_utilisation(accelerator: Accelerator) -> ServingUtilisation:
-    return SERVING_DEFAULT
+    return SERVING.get(family(accelerator), SERVING["default"])
 
 
-def training_mfu(accelerator: Accelerator) -> TrainingUtilisation:
-    return TRAINING_MFU.get(family(accelerator), TRAINING_MFU["default"])
+def training_mfu(accelerator: Accelerator, precision: str = "bf16") -> TrainingUtilisation:
+    """MFU against the dense peak of the precision used (FP8 runs against the FP8 peak)."""
+    kind = "fp8" if precision == "fp8" else "bf16"
+    fam = family(accelerator)
+    return (TRAINING_MFU.get((fam, kind)) or TRAINING_MFU.get((fam, "bf16"))
+            or TRAINING_MFU[("default", "bf16")])
 
 
 def peak_tflops(accelerator: Accelerator, precision: str) -> float | None:

@@ -1,9 +1,10 @@
 """Roofline model of LLM serving with continuous batching.
 
 For tensor-parallel degree t and b concurrent requests (input I, output O tokens):
-  prefill_s = 2 * P_active * I / (t * peak * PREFILL_MFU)                    (one request)
-  step_s    = max((W + b * (I + O/2) * kv) / (t * bw * BW_EFF),
-                  2 * P_active * b / (t * peak * DECODE_MFU))                (one decode step)
+  prefill_s = 2 * P_active * I / (t * e(t) * peak * PREFILL_MFU)             (one request)
+  step_s    = max((W + b * (I + O/2) * kv) / (t * e(t) * bw * BW_EFF),
+                  2 * P_active * b / (t * e(t) * peak * DECODE_MFU))         (one decode step)
+  e(t)      = 1 / (1 + overhead * (t - 1))   tensor-parallel efficiency (NVLink or PCIe)
   round_s   = O * step_s + b * prefill_s      (every request is prefilled once per O steps)
   TTFT      = prefill_s                       (its own prefill)
   TPOT      = (O * step_s + (b - 1) * prefill_s) / O   (decode stretched by others' prefills)
@@ -51,17 +52,21 @@ def weight_bytes(model: ModelSpec) -> float:
 
 
 def min_tensor_parallel(model: ModelSpec, accelerator: Accelerator) -> int:
-    """Fewest devices (a power of two) whose memory holds the weights with room for requests."""
+    """Fewest devices whose memory holds the weights with room for requests."""
     usable = (accelerator.memory_gb or 0) * 1e9 * A.USABLE_MEMORY
     if usable <= 0:
         return 1 << 30
-    needed = max(1, math.ceil(weight_bytes(model) / (usable * 0.95)))
-    return 1 << (needed - 1).bit_length()
+    return max(1, math.ceil(weight_bytes(model) / (usable * 0.95)))
+
+
+def tensor_parallel_degrees(count: int, smallest: int) -> list[int]:
+    """Degrees that split an instance of `count` devices evenly, from `smallest` up."""
+    return [t for t in range(max(1, smallest), count + 1) if count % t == 0]
 
 
 def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
-                   input_tokens: int, output_tokens: int) -> list[ServingPoint]:
-    """Every feasible (tp, batch) point for power-of-two tp from the smallest that fits to `max_tp`."""
+                   input_tokens: int, output_tokens: int, nvlink_domain: int | None = None) -> list[ServingPoint]:
+    """Every feasible (tp, batch) point, tp dividing the instance's `max_tp` devices evenly."""
     peak = A.peak_tflops(accelerator, model.precision)
     if peak is None or accelerator.memory_gb is None or accelerator.memory_bandwidth_gbps is None:
         return []
@@ -71,10 +76,10 @@ def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
     usable = accelerator.memory_gb * 1e9 * A.USABLE_MEMORY
     util = A.serving_utilisation(accelerator)
     points: list[ServingPoint] = []
-    tp = min_tensor_parallel(model, accelerator)
-    while tp <= max_tp:
-        flops = tp * peak * 1e12
-        bandwidth = tp * accelerator.memory_bandwidth_gbps * 1e9
+    for tp in tensor_parallel_degrees(max_tp, min_tensor_parallel(model, accelerator)):
+        scaling = A.tensor_parallel_efficiency(tp, max_tp if nvlink_domain is None else nvlink_domain)
+        flops = tp * peak * 1e12 * scaling
+        bandwidth = tp * accelerator.memory_bandwidth_gbps * 1e9 * scaling
         prefill_s = 2 * active * input_tokens / (flops * util.prefill_mfu)
         for batch in A.BATCH_SIZES:
             memory = (weights + batch * (input_tokens + output_tokens) * kv_token) / tp
@@ -93,5 +98,4 @@ def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
                 latency_ms=(ttft_s + output_tokens * tpot_s) * 1000, rps=batch / round_s,
                 tokens_per_s=batch * output_tokens / round_s, memory_per_device_gb=memory / 1e9,
             ))
-        tp *= 2
     return points

@@ -110,7 +110,8 @@ def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerat
         raise Unfit("memory_fit", f"weights need {weight_bytes(model) / 1e9:.0f} GB: "
                                   f"{tp_needed} x {accelerator.name} ({accelerator.memory_gb:g} GB each), "
                                   f"but one {offering.name} joins only {max_tp}")
-    points = serving_points(model, accelerator, max_tp, input_tokens, output_tokens)
+    points = serving_points(model, accelerator, max_tp, input_tokens, output_tokens,
+                            offering.interconnect.nvlink_domain)
     if not points:
         raise Unfit("memory_fit", f"{model.name} with a {input_tokens + output_tokens}-token context "
                                   f"does not fit {offering.name}")
@@ -179,7 +180,7 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
         rate_tokens = measured.tokens_per_s_per_device
         mfu = None
     else:
-        mfu = A.training_mfu(accelerator).mfu
+        mfu = A.training_mfu(accelerator, precision).mfu
         rate_tokens = peak * 1e12 * mfu / (flops / tokens)
     hours_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month)
     devices_for_deadline = math.ceil(tokens / (hours_allowed * 3600 * rate_tokens))
