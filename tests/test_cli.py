@@ -486,3 +486,11 @@ def test_shipped_examples_validate(run_cli):
     assert (code, err) == (0, ""), err
     assert out == ""
 
+
+
+def test_published_schema_file_matches_the_command(run_cli):
+    """docs/workload.schema.json is what editors point at; it must not drift from `advisor schema`."""
+    code, out, _ = run_cli("schema")
+    assert code == 0
+    shipped = (Path(__file__).parent.parent / "docs" / "workload.schema.json").read_text(encoding="utf-8")
+    assert out == shipped, "regenerate with: advisor schema > docs/workload.schema.json"
