@@ -152,6 +152,18 @@ def load_documents(path: Path, display: str | None = None) -> list[SourceDoc]:
     return parse_documents(text, name)
 
 
+def load_files(paths: list[Path], problems: list[Problem]) -> list[tuple[Path, list[SourceDoc]]]:
+    """Every file's documents; a file that cannot be read adds its problems and is skipped,
+    so one run reports every broken file at once."""
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append((path, load_documents(path)))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return loaded
+
+
 def parse_documents(text: str, name: str) -> list[SourceDoc]:
     """Parse YAML text (possibly several `---` documents) into positioned documents."""
     docs: list[SourceDoc] = []

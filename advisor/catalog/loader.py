@@ -34,7 +34,7 @@ from advisor.catalog.models import (
 from advisor.problems import InputError, Problem, single
 from advisor.resources import shipped_catalog_dir
 from advisor.validation import validate
-from advisor.yaml_source import SourceDoc, load_documents
+from advisor.yaml_source import SourceDoc, load_files
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "accelerators": Accelerator,
@@ -89,12 +89,7 @@ def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> No
     files = _yaml_files(directory)
     dates: list[dt.date] = []
     overrides: list[_Override] = []
-    for path in files:
-        try:
-            docs = load_documents(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+    for _, docs in load_files(files, problems):
         for doc in docs:
             _load_doc(doc, merged, problems, dates)
             overrides.extend(_read_overrides(doc, problems))

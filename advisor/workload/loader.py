@@ -11,7 +11,7 @@ from advisor.catalog.models import Catalog
 from advisor.problems import InputError, Problem, single
 from advisor.validation import validate
 from advisor.workload.models import WORKLOAD_KINDS, WORKLOAD_MODELS, Policy, Workload
-from advisor.yaml_source import SourceDoc, load_documents
+from advisor.yaml_source import SourceDoc, load_files
 
 
 @dataclass
@@ -127,12 +127,7 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
     problems: list[Problem] = []
     workloads: list[tuple[Workload, SourceDoc]] = []
     policies: list[tuple[Policy, SourceDoc]] = []
-    for path in files:
-        try:
-            docs = load_documents(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+    for path, docs in load_files(files, problems):
         if not docs:
             problems.append(Problem(str(path), 1, 1, "file holds no YAML document"))
         for doc in docs:
