@@ -142,3 +142,28 @@ def test_training_needs_params():
     with pytest.raises(ValueError):
         Training.model_validate({"name": "t", "kind": "training", "model": {"name": "x", "params_m": 1,
                                  "gflops_per_inference": 1}, "tokens_b": 1, "deadline_days": 1})
+
+
+@pytest.mark.parametrize("sharding, per_device_gb", [
+    ("replicated", 112.0),      # 16 bytes x 7e9
+    ("zero1", 28.0 + 10.5),     # weights + grads (4P) + optimizer 12P / 8
+    ("zero2", 14.0 + 12.25),    # weights (2P) + (grads + optimizer) 14P / 8
+    ("zero3", 14.0),            # 16P / 8
+    ("fsdp", 14.0),
+])
+def test_training_state_by_sharding_by_hand(sharding, per_device_gb):
+    from advisor.estimate.sizing import _training_state_bytes
+
+    w = _workload("training", model={"name": "m", "params_b": 7}, tokens_b=1, deadline_days=3, sharding=sharding)
+    assert _training_state_bytes(w, 8) / 1e9 == pytest.approx(per_device_gb)
+
+
+def test_replicated_training_that_does_not_fit_is_ruled_out(catalog):
+    w = _workload("training", model={"name": "m", "params_b": 7}, tokens_b=1, deadline_days=3,
+                  sharding="replicated")
+    with pytest.raises(Unfit) as err:
+        size(w, catalog.offerings["alpha:a8"], catalog.accelerators["gpu-a"])
+    assert err.value.rule == "memory_fit"
+    sharded = size(w.model_copy(update={"sharding": "fsdp"}), catalog.offerings["alpha:a8"],
+                   catalog.accelerators["gpu-a"])
+    assert sharded.instances == 1

@@ -15,8 +15,14 @@ BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.
 USABLE_MEMORY = 0.90
 """Share of device memory left for weights, KV cache and activations after the runtime."""
 
-WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0
-"""Mixed-precision Adam per parameter: bf16 weights, bf16 gradients, fp32 master + m + v."""
+def training_state_bytes(precision: str) -> tuple[float, float, float]:
+    """(weight, gradient, optimizer) bytes per parameter with Adam.
+
+    fp32 training keeps fp32 weights and gradients and the two fp32 moments (4 + 4 + 8); mixed
+    precision (bf16, fp16, fp8 compute) keeps 16-bit weights and gradients plus an fp32 master
+    copy and the moments (2 + 2 + 12), as in ZeRO (Rajbhandari et al. 2020, section 3.1).
+    """
+    return (4.0, 4.0, 8.0) if precision == "fp32" else (2.0, 2.0, 12.0)
 
 ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER = 2.0
 ACTIVATION_WORKING_SET = 34.0

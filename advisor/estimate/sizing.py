@@ -130,7 +130,8 @@ def _training_state_bytes(w: Training, devices: int) -> float:
     if w.method == "lora":  # frozen weights in the model's precision, adapters negligible (2%)
         weights = params * A.BYTES_PER_PARAM[w.model.precision] * 1.02
         return weights / devices if w.sharding in ("zero3", "fsdp") else weights
-    weights, grads, optimizer = (params * A.WEIGHT_BYTES, params * A.GRAD_BYTES, params * A.OPTIMIZER_BYTES)
+    weight_b, grad_b, optimizer_b = A.training_state_bytes(w.model.precision)
+    weights, grads, optimizer = params * weight_b, params * grad_b, params * optimizer_b
     if w.sharding == "replicated":
         return weights + grads + optimizer
     if w.sharding == "zero1":
