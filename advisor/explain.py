@@ -23,6 +23,7 @@ from advisor.plan import (
     RuledOutGroup,
 )
 from advisor.solver import SolveResult, solve
+from advisor.solver.model import family_names
 from advisor.workload.models import Policy, Workload
 
 FAMILY_DESCRIPTIONS = {
@@ -119,8 +120,19 @@ class Explainer:
         return solve(candidates or self.candidates, self.policy, time_limit_s=self.time_limit_s, **kwargs)
 
     def _core(self, **kwargs) -> list[str]:
-        """Names of a conflicting subset of constraint families (for an infeasible model)."""
-        return self._solve(want_core=True, workers=1, **kwargs).core
+        """A minimal set of constraint families that cannot hold together (for an infeasible model).
+
+        CP-SAT's assumption core is sufficient but not minimal; each family in it is dropped in
+        turn (deletion filter) and kept out if the rest alone is still proven infeasible.
+        """
+        core = self._solve(want_core=True, workers=1, **kwargs).core
+        everything = set(family_names(self.policy, self.candidates, sorted(self.candidates.options)))
+        needed = list(core)
+        for name in core:
+            trial = [n for n in needed if n != name]
+            if self._solve(disabled=frozenset(everything - set(trial)), **kwargs).status == "infeasible":
+                needed = trial
+        return needed
 
     # --- why this and not that -------------------------------------------------------
     def why_not(self, w: Workload, chosen: Option, alt: Option) -> str:
@@ -209,8 +221,8 @@ class Explainer:
             names = ", ".join(e.workload for e in empty)
             message = f"no option satisfies every rule for: {names}"
         else:
-            message = "every workload has options, but no combination meets these together: " + \
-                ", ".join(describe(n) for n in core)
+            message = ("every workload has options, but no combination of them meets "
+                       + " together with ".join(describe(n) for n in core))
         return Infeasibility(message=message, conflicting_constraints=core,
                              workloads_without_options=empty, relaxations=relaxations)
 
