@@ -65,7 +65,8 @@ def _regions(c: Catalog, a: argparse.Namespace) -> str:
 
 def _providers(c: Catalog, a: argparse.Namespace) -> str:
     rows = [(p.name, p.display_name, p.kind, p.egress.internet_usd_per_gb if p.egress else None,
-             p.egress.inter_region_usd_per_gb if p.egress else None) for p in c.providers.values()]
+             p.egress.inter_region_usd_per_gb if p.egress else None)
+            for p in c.providers.values() if not a.provider or p.name == a.provider]
     return table(("provider", "name", "kind", "egress $/GB", "inter-region $/GB"), rows)
 
 
@@ -168,9 +169,9 @@ def add_catalog_commands(sub: argparse._SubParsersAction, catalog_option: Callab
     lister = csub.add_parser("list", help="print a table of catalog records")
     lister.add_argument("kind", nargs="?", choices=KINDS, help="what to list (default: accelerators, "
                                                                 "offerings and regions)")
-    lister.add_argument("--provider", help="only this provider")
-    lister.add_argument("--region", help="only offerings priced in / regions named this")
-    lister.add_argument("--vendor", help="only accelerators of this vendor")
+    lister.add_argument("--provider", help="only this provider (offerings, regions, providers)")
+    lister.add_argument("--region", help="only offerings priced in / regions named this (offerings, regions)")
+    lister.add_argument("--vendor", help="only accelerators of this vendor (accelerators, offerings)")
     catalog_option(lister)
     lister.set_defaults(func=cmd_list)
     show = csub.add_parser("show", help="print one record in full (any kind, by name)")
