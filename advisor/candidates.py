@@ -225,13 +225,13 @@ class _Sizer:
 
 
 def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
-                 disabled: frozenset[str], out: CandidateSet) -> None:
+                 disabled: frozenset[str], out: CandidateSet, slots: dict[str, list[_Slot]]) -> None:
     options: list[Option] = []
     ruled_out: list[RuledOut] = []
     sizer = _Sizer(w, catalog, topology, enforce_latency="latency_slo" not in disabled)
     for offering in catalog.offerings.values():
         acc = catalog.accelerators[offering.accelerator]
-        for slot in _slots(offering, catalog):
+        for slot in slots[offering.key]:
             broken = [r for r in _static_rules(w, policy, offering, acc, slot) if r[0] not in disabled]
             if any(rule == "kind_match" for rule, _ in broken):
                 ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
@@ -283,7 +283,8 @@ def _option(w: Workload, offering: Offering, acc: Accelerator, slot: _Slot, sizi
     if slot.carbon is not None and acc.tdp_w is not None:
         kwh = acc.tdp_w / 1000 * offering.accelerator_count * sizing.instances * sizing.busy_hours_per_month
         carbon = round(kwh * slot.carbon / 1000, 1)
-    return Option(
+    # model_construct: every field comes from validated catalog and workload records (hot path)
+    return Option.model_construct(
         workload=w.name, kind=w.kind, team=w.team, provider=offering.provider, region=slot.region,
         jurisdiction=slot.jurisdiction, offering=offering.name, accelerator=acc.name, vendor=acc.vendor,
         pricing=slot.pricing, instances=sizing.instances,
@@ -298,6 +299,7 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
                      disabled: frozenset[str] = frozenset()) -> CandidateSet:
     """Options and ruled-out options for every workload, with `disabled` rules not applied."""
     out = CandidateSet()
+    slots = {key: list(_slots(offering, catalog)) for key, offering in catalog.offerings.items()}
     for w in workloads:
-        _options_for(w, policy, catalog, topology, disabled, out)
+        _options_for(w, policy, catalog, topology, disabled, out, slots)
     return out

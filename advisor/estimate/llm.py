@@ -14,6 +14,7 @@ For tensor-parallel degree t and b concurrent requests (input I, output O tokens
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -64,9 +65,13 @@ def tensor_parallel_degrees(count: int, smallest: int) -> list[int]:
     return [t for t in range(max(1, smallest), count + 1) if count % t == 0]
 
 
+@functools.lru_cache(maxsize=4096)
 def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
-                   input_tokens: int, output_tokens: int, nvlink_domain: int | None = None) -> list[ServingPoint]:
-    """Every feasible (tp, batch) point, tp dividing the instance's `max_tp` devices evenly."""
+                   input_tokens: int, output_tokens: int, nvlink_domain: int | None = None
+                   ) -> tuple[ServingPoint, ...]:
+    """Every feasible (tp, batch) point, tp dividing the instance's `max_tp` devices evenly.
+
+    Cached: every region of an offering asks the same question (only the latency budget differs)."""
     peak = A.peak_tflops(accelerator, model.precision)
     if peak is None or accelerator.memory_gb is None or accelerator.memory_bandwidth_gbps is None:
         return []
@@ -98,4 +103,4 @@ def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
                 latency_ms=(ttft_s + output_tokens * tpot_s) * 1000, rps=batch / round_s,
                 tokens_per_s=batch * output_tokens / round_s, memory_per_device_gb=memory / 1e9,
             ))
-    return points
+    return tuple(points)

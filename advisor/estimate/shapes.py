@@ -33,6 +33,7 @@ def known_shapes() -> tuple[tuple[float, Architecture, int, str], ...]:
     return tuple(sorted(shapes, key=lambda t: (t[0], t[3])))
 
 
+@functools.lru_cache(maxsize=1024)
 def _nearest(params_b: float) -> tuple[float, Architecture, int, str] | None:
     shapes = known_shapes()
     if not shapes or params_b <= 0:
