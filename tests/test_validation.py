@@ -418,3 +418,21 @@ def test_unit_hint(field, unit):
 def test_describe_extra_field_in_nested_model():
     error = {"type": "extra_forbidden", "loc": ("traffic", "peak_rsp"), "msg": "x", "input": 1}
     assert describe(RealtimeInference, error) == "unknown field 'traffic.peak_rsp'; did you mean 'peak_rps'?"
+
+
+def test_schema_errors_and_unknown_names_are_reported_in_one_run(tmp_path, small_catalog):
+    bad = """\
+name: chat
+kind: realtime-inference
+model: {name: m, params_b: 8, precison: fp8}
+traffic: {peak_rps: 1, input_tokens: 10, output_tokens: 10, users: {mars-base: 1.0}}
+slo: {p95_latency_ms: 1000}
+constraints: {accelerators: [gpu]}
+measured: [{accelerator: tpu-z, requests_per_s: 1, source: bench}]
+"""
+    found = problems(tmp_path, small_catalog, {"chat.yaml": bad})
+    messages = [p.message for p in found]
+    assert any(m.startswith("unknown field 'model.precison'") for m in messages)
+    assert any(m.startswith("unknown user location 'mars-base'") for m in messages)
+    assert "unknown accelerator 'gpu'; did you mean 'gpu-a'?" in messages
+    assert any(m.startswith("unknown accelerator 'tpu-z'") for m in messages)

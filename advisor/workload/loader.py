@@ -47,11 +47,16 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _did_you_mean(value: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    """Names that extend what was written (h100 -> h100-nvl, h100-sxm), else the closest spelling."""
+    names = sorted(known)
+    extended = [n for n in names if n.startswith(value) and n != value][:3]
+    if extended:
+        return "; did you mean " + " or ".join(f"'{n}'" for n in extended) + "?"
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _read_doc(doc: SourceDoc, workloads: list[tuple[Workload, SourceDoc]],
+def _read_doc(doc: SourceDoc, catalog: Catalog, workloads: list[tuple[Workload, SourceDoc]],
               policies: list[tuple[Policy, SourceDoc]], problems: list[Problem]) -> None:
     if not isinstance(doc.data, dict):
         problems.append(doc.problem((), "a workload or policy document must be a mapping"))
@@ -76,31 +81,46 @@ def _read_doc(doc: SourceDoc, workloads: list[tuple[Workload, SourceDoc]],
         workloads.append((validate(model, doc), doc))  # type: ignore[arg-type]
     except InputError as exc:
         problems.extend(exc.problems)
+    problems.extend(_check_names(doc, catalog))
 
 
-def _check_names(workload: Workload, doc: SourceDoc, catalog: Catalog) -> list[Problem]:
-    """Names that must exist in the catalog: jurisdictions, providers, accelerators, user locations."""
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _check_names(doc: SourceDoc, catalog: Catalog) -> list[Problem]:
+    """Names that must exist in the catalog: jurisdictions, providers, accelerators, regions, user
+    locations, and accelerators of measurements. Read from the raw document, so they are reported
+    together with schema errors rather than on the next run."""
+    data = doc.data
+    constraints = data.get("constraints") if isinstance(data.get("constraints"), dict) else {}
     problems: list[Problem] = []
-    c = workload.constraints
     checks = [
-        ("jurisdictions", c.jurisdictions, catalog.jurisdictions, "jurisdiction"),
-        ("providers", c.providers, catalog.providers, "provider"),
-        ("accelerators", c.accelerators, catalog.accelerators, "accelerator"),
-        ("regions", c.regions, catalog.regions, "region"),
+        ("jurisdictions", catalog.jurisdictions, "jurisdiction"),
+        ("providers", catalog.providers, "provider"),
+        ("accelerators", catalog.accelerators, "accelerator"),
+        ("regions", catalog.regions, "region"),
     ]
-    for field_name, values, known, noun in checks:
-        for i, value in enumerate(values or []):
+    for field_name, known, noun in checks:
+        for i, value in enumerate(_strings(constraints.get(field_name))):
             if value not in known:
                 form = " (write provider:region, e.g. aws:us-east-1)" if noun == "region" and ":" not in value else ""
                 problems.append(doc.problem(("constraints", field_name, i),
                                             f"unknown {noun} '{value}'{_did_you_mean(value, known)}{form}"))
-    users = getattr(getattr(workload, "traffic", None), "users", None) or {}
+    traffic = data.get("traffic") if isinstance(data.get("traffic"), dict) else {}
+    users = traffic.get("users") if isinstance(traffic.get("users"), dict) else {}
     for location in users:
         if location not in catalog.locations:
             problems.append(doc.problem(("traffic", "users", location),
                                         f"unknown user location '{location}'"
-                                        f"{_did_you_mean(location, catalog.locations)}"
+                                        f"{_did_you_mean(str(location), catalog.locations)}"
                                         f" (see `advisor catalog list locations`)", prefer_key=True))
+    measured = data.get("measured") if isinstance(data.get("measured"), list) else []
+    for i, entry in enumerate(measured):
+        accelerator = entry.get("accelerator") if isinstance(entry, dict) else None
+        if isinstance(accelerator, str) and accelerator not in catalog.accelerators:
+            problems.append(doc.problem(("measured", i, "accelerator"), f"unknown accelerator '{accelerator}'"
+                                        f"{_did_you_mean(accelerator, catalog.accelerators)}"))
     return problems
 
 
@@ -131,7 +151,7 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
         if not docs:
             problems.append(Problem(str(path), 1, 1, "file holds no YAML document"))
         for doc in docs:
-            _read_doc(doc, workloads, policies, problems)
+            _read_doc(doc, catalog, workloads, policies, problems)
     seen: dict[str, SourceDoc] = {}
     for workload, doc in workloads:
         if workload.name in seen:
@@ -141,7 +161,6 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
                                         f"in {first.file}:{line}"))
         else:
             seen[workload.name] = doc
-        problems.extend(_check_names(workload, doc, catalog))
     if len(policies) > 1:
         first = policies[0][1]
         line, _ = first.where(("kind",))
