@@ -6,7 +6,7 @@ rule it breaks, and explanations can ask "what if this rule were relaxed?" by di
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from advisor.catalog.models import (
@@ -295,11 +295,18 @@ def _option(w: Workload, offering: Offering, acc: Accelerator, slot: _Slot, sizi
     )
 
 
+PROGRESS_EVERY = 250
+"""Report progress after this many workloads (a large fleet takes tens of seconds)."""
+
+
 def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog, topology: Topology,
-                     disabled: frozenset[str] = frozenset()) -> CandidateSet:
+                     disabled: frozenset[str] = frozenset(),
+                     progress: Callable[[str], None] | None = None) -> CandidateSet:
     """Options and ruled-out options for every workload, with `disabled` rules not applied."""
     out = CandidateSet()
     slots = {key: list(_slots(offering, catalog)) for key, offering in catalog.offerings.items()}
-    for w in workloads:
+    for done, w in enumerate(workloads, start=1):
         _options_for(w, policy, catalog, topology, disabled, out, slots)
+        if progress and done % PROGRESS_EVERY == 0 and done < len(workloads):
+            progress(f"  candidates: {done}/{len(workloads)} workloads")
     return out

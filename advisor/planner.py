@@ -97,7 +97,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         return build_candidates(workloads, policy, catalog, topology, disabled)
 
     progress(f"building candidates for {len(workloads)} workloads")
-    candidates = rebuild(frozenset())
+    candidates = build_candidates(workloads, policy, catalog, topology, frozenset(), progress)
     n_options = sum(len(v) for v in candidates.options.values())
     progress(f"solving: {n_options} feasible options")
     result = solve(candidates, policy, time_limit_s=time_limit_s)
