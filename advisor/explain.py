@@ -191,7 +191,7 @@ class Explainer:
             relaxed = self._solve(self.rebuild(frozenset({rule})))
             out.append(self._cost_row(rule, base, relaxed))
         self.binding = [c.name for c in out if c.binding and c.name in families]
-        return out
+        return sorted(out, key=lambda c: (not c.binding, -(c.cost_usd or 0.0), c.name))
 
     def _cost_row(self, name: str, base: int, relaxed: SolveResult) -> ConstraintCost:
         if relaxed.cost_cents is None:
