@@ -141,3 +141,14 @@ def test_tie_break_keeps_the_policy():
                b=[option("b", "aws", 100_00), option("b", "gcp", 100_00)])
     result = solve(cs, policy(lock_in__max_provider_share_pct=50))
     assert sorted(chosen(result).values()) == ["aws", "gcp"]
+
+
+def test_family_names_match_the_model_that_is_built():
+    from advisor.solver.model import _build, family_names
+
+    cs = fleet(a=[option("a", "aws", 100_00, team="red"), option("a", "gcp", 120_00, vendor="google")],
+               b=[option("b", "azure", 90_00, vendor="amd")])
+    p = policy(budget__monthly_usd=500, budget__per_team_monthly_usd={"red": 300},
+               lock_in__max_provider_share_pct=70, lock_in__max_vendor_share_pct=80, lock_in__min_providers=2)
+    assert family_names(p, cs, ["a", "b"]) == list(_build(p, cs, ["a", "b"]).enforce)
+    assert family_names(Policy(kind="policy"), cs, ["a", "b"]) == []

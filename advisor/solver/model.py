@@ -171,9 +171,18 @@ def _tie_break(chosen: dict[str, Option], options: dict[str, list[Option]], poli
 
 
 def family_names(policy: Policy, candidates: CandidateSet, workloads: list[str]) -> list[str]:
-    """Names of the constraint families the model will contain (for reports and relaxation)."""
-    mm = _build(policy, candidates, workloads)
-    return list(mm.enforce)
+    """Names of the constraint families the model will contain, in the order `_build` adds them,
+    worked out without building the model (reports and relaxations ask for them often)."""
+    options = [o for w in workloads for o in candidates.options[w]]
+    names = ["budget_total"] if policy.budget.monthly_usd is not None else []
+    names += [f"budget_team:{team}" for team in sorted(policy.budget.per_team_monthly_usd)]
+    for attribute, cap, label in (("provider", policy.lock_in.max_provider_share_pct, "provider_share"),
+                                  ("vendor", policy.lock_in.max_vendor_share_pct, "vendor_share")):
+        if cap is not None and cap < 100:
+            names += [f"{label}:{v}" for v in sorted({getattr(o, attribute) for o in options})]
+    if policy.lock_in.min_providers > 1:
+        names.append("min_providers")
+    return names
 
 
 def _build(policy: Policy, candidates: CandidateSet, workloads: list[str],
