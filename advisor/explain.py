@@ -117,6 +117,8 @@ class Explainer:
         """A counterfactual solve: only its cost matters, so use both cores and skip tie-breaks."""
         kwargs.setdefault("workers", 2)
         kwargs.setdefault("tie_break", False)
+        if self.result.chosen and "forced" not in kwargs:  # the plan is feasible in every relaxation
+            kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
         return solve(candidates or self.candidates, self.policy, time_limit_s=self.time_limit_s, **kwargs)
 
     def _core(self, **kwargs) -> list[str]:

@@ -200,8 +200,9 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str],
 
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
           forced: dict[str, str] | None = None, time_limit_s: float = 60.0, workers: int = 1,
-          want_core: bool = False, tie_break: bool = True) -> SolveResult:
-    """Solve; families in `disabled` are switched off; `forced` pins workloads to option keys.
+          want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None) -> SolveResult:
+    """Solve; families in `disabled` are switched off; `forced` pins workloads to option keys;
+    `hint` (workload -> option key, e.g. a known plan) seeds the search, else the cheapest options do.
 
     With `want_core`, an infeasible model also returns the names of a conflicting subset of
     constraint families. Without `tie_break`, only the cost is meaningful (faster; used by
@@ -232,8 +233,10 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     else:
         for n in active:
             mm.m.Add(mm.enforce[n] == 1)
-    for w in mm.options:  # hint: the cheapest option of each workload
-        mm.m.AddHint(mm.x[w, 0], 1)
+    for w, opts in mm.options.items():
+        wanted = (hint or {}).get(w)
+        index = next((i for i, o in enumerate(opts) if o.key == wanted), 0)
+        mm.m.AddHint(mm.x[w, index], 1)
     solver = _solver(time_limit_s, 1 if want_core else workers)
     code = solver.Solve(mm.m)
     result = SolveResult(status=_status(code), wall_s=solver.WallTime())
