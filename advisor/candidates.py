@@ -41,7 +41,7 @@ RULES: dict[str, str] = {
     "spot_realtime": "real-time serving never runs on spot capacity",
     "pricing": "workload: allowed pricing models",
     "max_replicas": "workload: at most max_replicas instances",
-    "latency_slo": "workload: p95 latency SLO",
+    "latency_slo": "workload: latency objectives (p95, TTFT, TPOT)",
     "power_budget": "workload: power budget per edge site",
     "capacity": "the fleet size stays within what can be bought",
 }
