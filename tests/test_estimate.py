@@ -167,3 +167,11 @@ def test_replicated_training_that_does_not_fit_is_ruled_out(catalog):
     sharded = size(w.model_copy(update={"sharding": "fsdp"}), catalog.offerings["alpha:a8"],
                    catalog.accelerators["gpu-a"])
     assert sharded.instances == 1
+
+
+def test_default_shapes_come_from_real_models():
+    from advisor.estimate.shapes import known_shapes, shape_for
+
+    assert len(known_shapes()) >= 10  # model_shapes.yaml ships with the package
+    assert (shape_for(70).layers, shape_for(70).kv_heads) == (80, 8)  # Llama 3 70B
+    assert shape_for(8).layers == 32

@@ -91,12 +91,24 @@ BOUNDED = {
 }
 """Cases held out from calibration: the utilisation constants come from other measurements."""
 
+def est_neuron_batch_one_tokens_per_s(rec):
+    """AWS's samples run one request at a time on all 12 chips and count input plus output tokens."""
+    model = ModelSpec(name=rec["id"], params_b=rec["params_b"], precision=rec["precision"])
+    count = rec["accelerator_count"]
+    points = serving_points(model, CATALOG.accelerators[rec["accelerator"]], count, rec["input_tokens"],
+                            rec["output_tokens"], count)
+    one = next(p for p in points if p.tp == count and p.batch == 1)
+    return (rec["input_tokens"] + rec["output_tokens"]) / (one.latency_ms / 1000)
+
+
 KNOWN_MISSES = {
+    "neuron-llama2-70b-inf2-48xlarge-bs1": est_neuron_batch_one_tokens_per_s,
     "mlperf-train-v4.0-gpt3-175b-11616xh100": est_gpt3_time_to_train,
     "mlperf-train-v3.1-gpt3-175b-10752xh100": est_gpt3_time_to_train,
 }
 """Reported, not bounded: time-to-train at >10,000 GPUs includes start-up and evaluation time and
-scaling losses the model does not have (docs/PERFORMANCE_MODEL.md)."""
+scaling losses the model does not have; AWS's Llama 2 70B Inferentia2 sample runs at half the
+speed its 13B sample (which the Neuron constants are fitted to) predicts (docs/PERFORMANCE_MODEL.md)."""
 
 
 def serving_throughput(rec: dict) -> float:
@@ -157,7 +169,7 @@ def test_serving_known_misses_are_reported(case_id):
 @pytest.mark.parametrize("case_id", sorted(KNOWN_MISSES))
 def test_known_misses_are_reported(case_id):
     error = _record(case_id, KNOWN_MISSES[case_id](RECORDS[case_id]), bounded=False)
-    assert error < 0  # the model is optimistic at extreme scale, never pessimistic
+    assert error < 0 if RECORDS[case_id]["metric"] == "time_to_train_minutes" else error > 0  # optimistic
 
 
 def summary_lines() -> list[str]:

@@ -76,6 +76,13 @@ SERVING: dict[str, ServingUtilisation] = {
         source="estimate: NVIDIA's fitted figures scaled by MI300X/H100 microbenchmark ceilings on Azure "
                "(HBM 0.775/0.887, FP8 GEMM 0.443/0.698; utilisation.yaml microbenchmark_ceilings)",
     ),
+    "aws-asic": ServingUtilisation(
+        prefill_mfu=0.60, decode_bandwidth_efficiency=0.65, decode_mfu=0.35,
+        source="bandwidth share fitted to AWS's Llama 2 13B sample on inf2.48xlarge (batch 1, 1024/1024 tokens, "
+               "198.1 tokens/s in+out: 10.1 ms per token on 12 chips with this model's tensor-parallel "
+               "efficiency); AWS's 70B sample is half as fast as this predicts; compute shares are NVIDIA's "
+               "fitted values (estimate)",
+    ),
     "default": ServingUtilisation(
         prefill_mfu=0.60, decode_bandwidth_efficiency=0.70, decode_mfu=0.35,
         source="estimate: NVIDIA's figures; no published serving utilisation found for this family",
