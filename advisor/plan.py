@@ -17,6 +17,7 @@ class EstimateSummary(Strict):
     """The key numbers behind a placement, and whether they are estimated or measured."""
 
     basis: Literal["roofline", "measured"]
+    basis_source: str
     devices_per_replica: int
     batch: int | None = None
     throughput_per_instance: float

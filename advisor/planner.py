@@ -46,7 +46,7 @@ def _assignment(w: Workload, o: Option) -> Assignment:
         tpot_ms=round(s.tpot_ms, 2) if s.tpot_ms is not None else None,
         network_rtt_ms=o.network_rtt_ms, carbon_kg_per_month=o.carbon_kg_per_month,
         estimate=EstimateSummary(
-            basis=s.basis, devices_per_replica=s.devices_per_replica, batch=s.batch,
+            basis=s.basis, basis_source=s.basis_source, devices_per_replica=s.devices_per_replica, batch=s.batch,
             throughput_per_instance=round(s.throughput_per_instance, 3), throughput_unit=s.throughput_unit,
             tokens_per_s_per_replica=round(s.tokens_per_s_per_replica, 1) if s.tokens_per_s_per_replica else None,
             compute_latency_ms=round(s.compute_latency_ms, 2) if s.compute_latency_ms is not None else None,

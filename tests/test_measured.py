@@ -70,6 +70,7 @@ def test_catalog_layer_measurement_reaches_the_report(tmp_path):
     assert chosen["accelerator"] == "gpu-a"
     assert chosen["estimate"]["basis"] == "measured"
     assert chosen["estimate"]["throughput_per_instance"] == 50
+    assert chosen["estimate"]["basis_source"] == "team benchmark (test fixture)"
     assert "| chat | measured |" in md.read_text()
 
 

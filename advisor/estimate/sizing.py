@@ -43,6 +43,7 @@ class Sizing(Strict):
     """How a workload runs on an offering; the key numbers a reviewer checks."""
 
     basis: Literal["roofline", "measured"] = "roofline"
+    basis_source: str = "roofline model, docs/PERFORMANCE_MODEL.md"
     instances: int
     busy_hours_per_month: float
     compute_latency_ms: float | None = None
@@ -194,6 +195,8 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
     job_hours = tokens / (total_devices * rate_tokens) / 3600
     return Sizing(
         basis="measured" if mfu is None else "roofline",
+        basis_source=measured.source if mfu is None and measured is not None else
+        f"roofline model, docs/PERFORMANCE_MODEL.md; MFU: {A.training_mfu(accelerator, precision).source}",
         instances=instances,
         busy_hours_per_month=job_hours * w.runs_per_month,
         devices_per_replica=total_devices,
@@ -219,11 +222,14 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
         if latency is not None and budget.latency_ms is not None and latency > budget.latency_ms:
             raise Unfit("latency_slo", f"measured {latency:.0f} ms, budget after network {budget.latency_ms:.0f} ms")
         return replicas * measured.requests_per_s, latency, dict(
-            basis="measured", devices_per_replica=measured.devices_per_replica, memory_per_device_gb=0.0)
+            basis="measured", basis_source=measured.source, devices_per_replica=measured.devices_per_replica,
+            memory_per_device_gb=0.0)
     if model.is_llm:
         point = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget)
+        source = f"roofline model, docs/PERFORMANCE_MODEL.md; utilisation: {A.serving_utilisation(accelerator).source}"
         return (offering.accelerator_count // point.tp) * point.rps, point.latency_ms, dict(
-            devices_per_replica=point.tp, batch=point.batch, tokens_per_s_per_replica=point.tokens_per_s,
+            basis_source=source, devices_per_replica=point.tp, batch=point.batch,
+            tokens_per_s_per_replica=point.tokens_per_s,
             memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms, tpot_ms=point.tpot_ms)
     memory = _check_fixed_memory(model, accelerator)
     latency, per_device = _fixed_model_rate(model, accelerator)
@@ -282,11 +288,12 @@ def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -
     measured = _measurement(w, accelerator)
     if measured is not None and measured.requests_per_s is not None:
         latency, per_unit, basis = measured.latency_ms or 0.0, measured.requests_per_s, "measured"
-        memory = 0.0
+        memory, source = 0.0, measured.source
     else:
         memory = _check_fixed_memory(w.model, accelerator)
         latency, per_device = _fixed_model_rate(w.model, accelerator)
         per_unit, basis = per_device * offering.accelerator_count, "roofline"
+        source = "roofline model, docs/PERFORMANCE_MODEL.md"
     if latency > slo_ms:
         raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, over the {slo_ms:g} ms SLO")
     units_per_site = max(w.constraints.min_replicas, math.ceil(w.sites.inferences_per_s / per_unit))
@@ -297,7 +304,8 @@ def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -
     if w.sites.max_power_w is not None and power is not None and power > w.sites.max_power_w:
         raise Unfit("power_budget", f"{units_per_site} x {offering.name} draw {power:g} W per site, "
                                     f"over the {w.sites.max_power_w:g} W budget")
-    return Sizing(basis=basis, instances=units_per_site * w.sites.count, busy_hours_per_month=HOURS_PER_MONTH,
+    return Sizing(basis=basis, basis_source=source, instances=units_per_site * w.sites.count,
+                  busy_hours_per_month=HOURS_PER_MONTH,
                   compute_latency_ms=latency, devices_per_replica=1, throughput_per_instance=per_unit,
                   throughput_unit="inferences/s", memory_per_device_gb=memory, power_w_per_site=power)
 
