@@ -194,14 +194,28 @@ def with_catalog_measurements(w: Workload, catalog: Catalog) -> Workload:
     return w.model_copy(update={"measured": [*w.measured, *shared]}) if shared else w
 
 
-class _Sizer:
-    """Caches sizing per (offering, network budget) so regions share the work."""
+SIZING_RULES = frozenset({"latency_slo", "power_budget"})
+"""Relaxable rules checked while sizing; relaxing one sizes the workload without that limit."""
 
-    def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, enforce_latency: bool):
-        self.w = with_catalog_measurements(workload, catalog)
+
+def _relaxed(w: Workload, rules: frozenset[str]) -> Workload:
+    """The workload without the sizing limits named in `rules`."""
+    if "latency_slo" in rules and isinstance(w, (RealtimeInference, EdgeInference)):
+        unlimited = {"p95_latency_ms": 1e12, "ttft_ms": None, "tpot_ms": None}
+        w = w.model_copy(update={"slo": w.slo.model_copy(update=unlimited)})
+    if "power_budget" in rules and isinstance(w, EdgeInference):
+        w = w.model_copy(update={"sites": w.sites.model_copy(update={"max_power_w": None})})
+    return w
+
+
+class _Sizer:
+    """Sizes one workload, with some sizing rules relaxed; caches per (offering, network RTT)
+    so that regions share the work."""
+
+    def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, relaxed: frozenset[str]):
+        self.w = _relaxed(with_catalog_measurements(workload, catalog), relaxed & SIZING_RULES)
         self.catalog = catalog
         self.topology = topology
-        self.enforce_latency = enforce_latency
         self.cache: dict[tuple[str, float], Sizing | Unfit] = {}
 
     def rtt(self, region_key: str | None) -> float | None:
@@ -212,13 +226,8 @@ class _Sizer:
     def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
         key = (offering.key, rtt if rtt is not None else -1.0)
         if key not in self.cache:
-            acc = self.catalog.accelerators[offering.accelerator]
-            w = self.w
-            if not self.enforce_latency and isinstance(w, (RealtimeInference, EdgeInference)):
-                unlimited = {"p95_latency_ms": 1e12, "ttft_ms": None, "tpot_ms": None}
-                w = w.model_copy(update={"slo": w.slo.model_copy(update=unlimited)})
             try:
-                self.cache[key] = size(w, offering, acc, rtt or 0.0)
+                self.cache[key] = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt or 0.0)
             except Unfit as unfit:
                 self.cache[key] = unfit
         return self.cache[key]
@@ -228,24 +237,25 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
                  disabled: frozenset[str], out: CandidateSet, slots: dict[str, list[_Slot]]) -> None:
     options: list[Option] = []
     ruled_out: list[RuledOut] = []
-    sizer = _Sizer(w, catalog, topology, enforce_latency="latency_slo" not in disabled)
+    sizer = _Sizer(w, catalog, topology, disabled)
+    # the same workload without a latency limit: what an option ruled out by latency would cost
+    unlimited = _Sizer(w, catalog, topology, disabled | {"latency_slo"})
     for offering in catalog.offerings.values():
         acc = catalog.accelerators[offering.accelerator]
         for slot in slots[offering.key]:
             broken = [r for r in _static_rules(w, policy, offering, acc, slot) if r[0] not in disabled]
-            if any(rule == "kind_match" for rule, _ in broken):
+            kind_mismatch = [reason for rule, reason in broken if rule == "kind_match"]
+            if kind_mismatch:
                 ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
-                                          ("kind_match",), tuple(r for _, r in broken if _ == "kind_match")))
+                                          ("kind_match",), tuple(kind_mismatch)))
                 continue
             rtt = sizer.rtt(slot.region_key)
             sizing = sizer(offering, rtt)
-            if isinstance(sizing, Unfit) and sizing.rule in disabled:
-                sizing = _Sizer(w, catalog, topology, enforce_latency=False)(offering, rtt)
             cost_cents = latency = None
             if isinstance(sizing, Unfit):
                 broken.append((sizing.rule, sizing.reason))
                 if sizing.rule == "latency_slo":
-                    relaxed = _Sizer(w, catalog, topology, enforce_latency=False)(offering, rtt)
+                    relaxed = unlimited(offering, rtt)
                     if isinstance(relaxed, Sizing):
                         cost_cents = _cents(relaxed, slot)
                         latency = _latency(relaxed, rtt)

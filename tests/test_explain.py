@@ -88,3 +88,19 @@ def test_workload_without_options_names_the_rules_and_what_to_relax():
     suggestions = " ".join(r.suggestion for r in plan.infeasibility.relaxations)
     assert "stuck: relax" in suggestions
     assert "allowed providers" in suggestions or "allowed accelerators" in suggestions
+
+
+def test_relaxing_the_site_power_budget_brings_options_back():
+    from advisor.candidates import build_candidates
+    from advisor.topology import Topology
+
+    cameras = WORKLOAD_MODELS["edge-inference"].model_validate({
+        "name": "cameras", "kind": "edge-inference",
+        "model": {"name": "d", "params_m": 10, "gflops_per_inference": 20, "precision": "int8"},
+        "sites": {"count": 10, "inferences_per_s": 30, "max_power_w": 5}, "slo": {"p95_latency_ms": 100}})
+    policy = Policy(kind="policy")
+    strict = build_candidates([cameras], policy, CATALOG, Topology(CATALOG))
+    assert strict.options["cameras"] == []
+    assert {r.rules for r in strict.ruled_out["cameras"] if r.offering == "e1"} == {("power_budget",)}
+    relaxed = build_candidates([cameras], policy, CATALOG, Topology(CATALOG), frozenset({"power_budget"}))
+    assert [o.offering for o in relaxed.options["cameras"]] == ["e1"]
