@@ -128,7 +128,7 @@ class Explainer:
         turn (deletion filter) and kept out if the rest alone is still proven infeasible.
         """
         core = self._solve(want_core=True, workers=1, **kwargs).core
-        everything = set(family_names(self.policy, self.candidates, sorted(self.candidates.options)))
+        everything = set(self.families())
         needed = list(core)
         for name in core:
             trial = [n for n in needed if n != name]
@@ -183,8 +183,13 @@ class Explainer:
         used = {rule for ruled in self.candidates.ruled_out.values() for r in ruled for rule in r.rules}
         return sorted(r for r in used if r not in PHYSICAL_RULES and r != "kind_match")
 
-    def constraint_costs(self, families: list[str]) -> list[ConstraintCost]:
+    def families(self) -> list[str]:
+        """Names of the constraint families in the model."""
+        return family_names(self.policy, self.candidates, sorted(self.candidates.options))
+
+    def constraint_costs(self) -> list[ConstraintCost]:
         base = self.result.cost_cents or 0
+        families = self.families()
         out = []
         for name in families:
             relaxed = self._solve(disabled=frozenset({name}))

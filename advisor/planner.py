@@ -19,7 +19,6 @@ from advisor.plan import (
 )
 from advisor.resources import shipped_catalog_dir
 from advisor.solver import solve
-from advisor.solver.model import family_names
 from advisor.topology import Topology
 from advisor.workload.loader import Inputs
 from advisor.workload.models import EdgeInference, RealtimeInference, Workload
@@ -108,23 +107,22 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         workloads=len(workloads), options=n_options)
     common = dict(objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info,
                   policy=policy.name, input_files=inputs.files, catalog_layers=_layers(catalog), notes=NOTES)
-    if result.status == "unknown":
-        timeout = Infeasibility(
-            message=f"the solver found no plan within {time_limit_s:g} s; that does not prove that none exists: "
-                    "raise --time-limit", conflicting_constraints=[], workloads_without_options=[], relaxations=[])
+    if result.status not in ("optimal", "feasible"):
+        if result.status == "unknown":  # time ran out before any plan was found: nothing is proven
+            why = Infeasibility(
+                message=f"the solver found no plan within {time_limit_s:g} s; that does not prove that none "
+                        "exists: raise --time-limit",
+                conflicting_constraints=[], workloads_without_options=[], relaxations=[])
+        else:
+            progress("no feasible plan: finding the conflict")
+            why = explainer.infeasibility()
         return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
-                    infeasibility=timeout, **common)
-    if result.status != "optimal" and result.status != "feasible":
-        progress("no feasible plan: finding the conflict")
-        return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
-                    assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
-                    infeasibility=explainer.infeasibility(), **common)
+                    infeasibility=why, **common)
     constraints = []
     if explain_constraints:
         progress("pricing each constraint")
-        families = family_names(policy, candidates, sorted(candidates.options))
-        constraints = explainer.constraint_costs(families)
+        constraints = explainer.constraint_costs()
     progress("explaining choices")
     explanations = explainer.explanations()
     chosen = [result.chosen[w.name] for w in workloads]
