@@ -28,7 +28,6 @@ class SolveResult:
     bound_cents: int | None = None
     core: list[str] = field(default_factory=list)
     empty_workloads: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
 
     @property
     def gap_pct(self) -> float | None:
@@ -239,7 +238,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
         mm.m.AddHint(mm.x[w, index], 1)
     solver = _solver(time_limit_s, 1 if want_core else workers)
     code = solver.Solve(mm.m)
-    result = SolveResult(status=_status(code), wall_s=solver.WallTime())
+    result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
         index = {mm.enforce[n].Index(): n for n in active}
         result.core = sorted(index[i] for i in solver.SufficientAssumptionsForInfeasibility() if i in index)
