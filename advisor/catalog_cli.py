@@ -8,8 +8,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import yaml
+
 from advisor.catalog import Catalog, load_catalog, skypilot
-from advisor.problems import InputError
+from advisor.problems import InputError, single
 
 KINDS = ("accelerators", "offerings", "regions", "providers", "locations")
 EXIT_INPUT = 2  # as in advisor.cli: invalid input or usage, nothing written
@@ -102,8 +104,6 @@ def cmd_show(args: argparse.Namespace) -> int:
                 found.append((section, key, record))
     if not found:
         raise _unknown(name)
-    import yaml
-
     for section, key, record in found:
         sys.stdout.write(f"# {section}: {key}\n")
         sys.stdout.write(yaml.safe_dump(record.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
@@ -111,8 +111,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _unknown(name: str) -> InputError:
-    from advisor.problems import single
-
     return single("catalog", f"nothing named '{name}' in the catalog (try `advisor catalog list`)")
 
 

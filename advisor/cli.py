@@ -25,14 +25,12 @@ EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT = 0, 1, 2
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
 
 
-def _format_for(args: argparse.Namespace) -> str:
+def _format_for(args: argparse.Namespace) -> str | None:
+    """--format, else the output file's suffix, else Markdown; None if the suffix says nothing."""
     if args.format:
         return args.format
     if args.output:
-        suffix = Path(args.output).suffix.lower()
-        if suffix in SUFFIX_FORMATS:
-            return SUFFIX_FORMATS[suffix]
-        raise InputError([])  # replaced below with a usage message
+        return SUFFIX_FORMATS.get(Path(args.output).suffix.lower())
     return "md"
 
 
@@ -60,9 +58,8 @@ def _positive_seconds(text: str) -> float:
 def cmd_plan(args: argparse.Namespace) -> int:
     from advisor.planner import make_plan
 
-    try:
-        fmt = _format_for(args)
-    except InputError:
+    fmt = _format_for(args)
+    if fmt is None:
         print(f"advisor: cannot tell the format from '{args.output}'; use --format "
               f"{{{','.join(FORMATS)}}}", file=sys.stderr)
         return EXIT_INPUT
