@@ -220,7 +220,7 @@ class _Sizer:
 
     def rtt(self, region_key: str | None) -> float | None:
         if isinstance(self.w, RealtimeInference) and region_key is not None:
-            return round(self.topology.worst_rtt(self.w.traffic.users, region_key), 1)
+            return self.topology.worst_rtt(self.w.traffic.users, region_key)
         return None
 
     def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
@@ -300,7 +300,8 @@ def _option(w: Workload, offering: Offering, acc: Accelerator, slot: _Slot, sizi
         pricing=slot.pricing, instances=sizing.instances,
         accelerator_count=sizing.instances * offering.accelerator_count,
         unit_monthly_usd=slot.unit_monthly, hourly_usd=slot.hourly, monthly_cost_cents=cost_cents,
-        latency_ms=_latency(sizing, rtt), network_rtt_ms=rtt, carbon_kg_per_month=carbon, sizing=sizing,
+        latency_ms=_latency(sizing, rtt), network_rtt_ms=None if rtt is None else round(rtt, 1),
+        carbon_kg_per_month=carbon, sizing=sizing,
         price_source=slot.source, price_as_of=slot.as_of, price_estimate=slot.estimate,
     )
 
