@@ -104,6 +104,7 @@ class RuledOut:
 class CandidateSet:
     options: dict[str, list[Option]] = field(default_factory=dict)
     ruled_out: dict[str, list[RuledOut]] = field(default_factory=dict)
+    provider_kinds: dict[str, str] = field(default_factory=dict)  # provider -> cloud, gpu-cloud, onprem, edge
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
                      disabled: frozenset[str] = frozenset(),
                      progress: Callable[[str], None] | None = None) -> CandidateSet:
     """Options and ruled-out options for every workload, with `disabled` rules not applied."""
-    out = CandidateSet()
+    out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()})
     slots = {key: list(_slots(offering, catalog)) for key, offering in catalog.offerings.items()}
     for done, w in enumerate(workloads, start=1):
         _options_for(w, policy, catalog, topology, disabled, out, slots)

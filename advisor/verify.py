@@ -24,6 +24,10 @@ from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Wo
 CENT = 0.011  # rounding tolerance in USD
 
 
+LOCK_IN_KINDS = ("cloud", "gpu-cloud")
+"""Provider kinds the lock-in rules count under `lock_in.scope: clouds` (the default)."""
+
+
 @dataclass(frozen=True)
 class Spend:
     """What policy-level checks need to know of one placement."""
@@ -32,12 +36,19 @@ class Spend:
     vendor: str
     team: str
     cost_cents: int
+    provider_kind: str = "cloud"
 
 
 def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
-    """Budget, team budget, provider/vendor share and provider-count violations of a set of placements."""
+    """Budget, team budget, provider/vendor share and provider-count violations of a set of placements.
+
+    Provider shares are shares of the spend on counted providers, and only counted providers
+    count towards min_providers: clouds and GPU clouds, or every provider with `scope: all`.
+    """
     spends = list(spends)
     total = sum(s.cost_cents for s in spends)
+    counted = [s for s in spends if policy.lock_in.scope == "all" or s.provider_kind in LOCK_IN_KINDS]
+    counted_total = sum(s.cost_cents for s in counted)
     found: list[str] = []
     if policy.budget.monthly_usd is not None and total > round(policy.budget.monthly_usd * 100):
         found.append(f"budget_total: total {total / 100:,.2f} exceeds {policy.budget.monthly_usd:,.2f}")
@@ -46,20 +57,22 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
     by_vendor: dict[str, int] = defaultdict(int)
     for s in spends:
         by_team[s.team] += s.cost_cents
-        by_provider[s.provider] += s.cost_cents
         by_vendor[s.vendor] += s.cost_cents
+    for s in counted:
+        by_provider[s.provider] += s.cost_cents
     for team, cap in policy.budget.per_team_monthly_usd.items():
         if by_team.get(team, 0) > round(cap * 100):
             found.append(f"budget_team:{team}: {by_team[team] / 100:,.2f} exceeds {cap:,.2f}")
-    for label, cap, spend in (("provider_share", policy.lock_in.max_provider_share_pct, by_provider),
-                              ("vendor_share", policy.lock_in.max_vendor_share_pct, by_vendor)):
-        if cap is None or total == 0:
+    for label, cap, spend, base in (("provider_share", policy.lock_in.max_provider_share_pct, by_provider,
+                                     counted_total),
+                                    ("vendor_share", policy.lock_in.max_vendor_share_pct, by_vendor, total)):
+        if cap is None or base == 0:
             continue
         for name, cents in spend.items():
-            if 100 * 100 * cents > round(cap * 100) * total:
-                found.append(f"{label}:{name}: {100 * cents / total:.2f}% exceeds {cap:g}%")
-    if len([p for p, c in by_provider.items() if c >= 0]) < policy.lock_in.min_providers:
-        found.append(f"min_providers: {len(by_provider)} providers used, policy needs "
+            if 100 * 100 * cents > round(cap * 100) * base:
+                found.append(f"{label}:{name}: {100 * cents / base:.2f}% exceeds {cap:g}%")
+    if len(by_provider) < policy.lock_in.min_providers:
+        found.append(f"min_providers: {len(by_provider)} providers counted, policy needs "
                      f"{policy.lock_in.min_providers}")
     return found
 
@@ -169,7 +182,8 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
     total = sum(a.monthly_cost_usd for a in plan.assignments)
     if plan.total_monthly_cost_usd is None or not math.isclose(total, plan.total_monthly_cost_usd, abs_tol=CENT * 2):
         found.append(f"total {plan.total_monthly_cost_usd} != sum of assignments {total:,.2f}")
-    spends = [Spend(a.provider, catalog.accelerators[a.accelerator].vendor, a.team,
-                    round(a.monthly_cost_usd * 100)) for a in plan.assignments if a.accelerator in catalog.accelerators]
+    spends = [Spend(a.provider, catalog.accelerators[a.accelerator].vendor, a.team, round(a.monthly_cost_usd * 100),
+                    catalog.providers[a.provider].kind if a.provider in catalog.providers else "cloud")
+              for a in plan.assignments if a.accelerator in catalog.accelerators]
     found.extend(policy_violations(spends, policy))
     return found

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from advisor.candidates import build_candidates
 from advisor.catalog import load_catalog
 from advisor.planner import make_plan
-from advisor.solver.model import distinct_options
 from advisor.topology import Topology
-from advisor.verify import Spend, policy_violations, verify
+from advisor.verify import verify
 from advisor.workload.loader import Inputs
 from advisor.workload.models import WORKLOAD_MODELS, Policy
 
@@ -65,20 +64,50 @@ def fleets(draw):
                    "per_team_monthly_usd": draw(st.sampled_from([{}, {"red": 300}]))},
         "lock_in": {"max_provider_share_pct": draw(st.one_of(st.none(), st.sampled_from([40, 60, 80]))),
                     "max_vendor_share_pct": draw(st.one_of(st.none(), st.sampled_from([50, 90]))),
-                    "min_providers": draw(st.sampled_from([1, 1, 2]))},
+                    "min_providers": draw(st.sampled_from([1, 1, 2])),
+                    "scope": draw(st.sampled_from(["clouds", "all"]))},
     })
     return fleet, policy
 
 
+def _breaks_policy(combo, policy, kinds) -> bool:
+    """The policy, written out again from its documentation (README, lock_in.scope), for the brute force."""
+    total = sum(o.monthly_cost_cents for o in combo)
+    lock = policy.lock_in
+    counted = [o for o in combo if lock.scope == "all" or kinds[o.provider] in ("cloud", "gpu-cloud")]
+    counted_total = sum(o.monthly_cost_cents for o in counted)
+    if policy.budget.monthly_usd is not None and total > policy.budget.monthly_usd * 100 + 1e-9:
+        return True
+    for team, usd in policy.budget.per_team_monthly_usd.items():
+        if sum(o.monthly_cost_cents for o in combo if o.team == team) > usd * 100 + 1e-9:
+            return True
+    if lock.max_provider_share_pct is not None and counted_total:
+        for p in {o.provider for o in counted}:
+            spent = sum(o.monthly_cost_cents for o in counted if o.provider == p)
+            if spent / counted_total * 100 > lock.max_provider_share_pct + 1e-9:
+                return True
+    if lock.max_vendor_share_pct is not None and total:
+        for v in {o.vendor for o in combo}:
+            if sum(o.monthly_cost_cents for o in combo if o.vendor == v) / total * 100 > lock.max_vendor_share_pct + 1e-9:
+                return True
+    return len({o.provider for o in counted}) < lock.min_providers
+
+
 def brute_force_cost(fleet, policy) -> int | None:
-    """Cheapest total over every combination of options, checked without the solver."""
+    """Cheapest total over every combination of options, found without the solver or the checker.
+
+    Options that no policy rule can tell apart (same provider, vendor, team and cost) are tried once.
+    """
     candidates = build_candidates(fleet, policy, CATALOG, TOPOLOGY)
-    choices = [distinct_options(candidates.options[w.name]) for w in fleet]
+    kinds = {name: p.kind for name, p in CATALOG.providers.items()}
+    choices = []
+    for w in fleet:
+        unique = {(o.provider, o.vendor, o.team, o.monthly_cost_cents): o for o in candidates.options[w.name]}
+        choices.append(list(unique.values()))
     best = None
     for combo in itertools.product(*choices):
-        spends = [Spend(o.provider, o.vendor, o.team, o.monthly_cost_cents) for o in combo]
-        if not policy_violations(spends, policy):
-            total = sum(s.cost_cents for s in spends)
+        if not _breaks_policy(combo, policy, kinds):
+            total = sum(o.monthly_cost_cents for o in combo)
             best = total if best is None else min(best, total)
     return best
 

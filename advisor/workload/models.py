@@ -260,7 +260,10 @@ class Budget(Input):
 class LockIn(Input):
     max_provider_share_pct: float | None = Field(default=None, gt=0, le=100)
     max_vendor_share_pct: float | None = Field(default=None, gt=0, le=100)
-    min_providers: PositiveInt = 1
+    min_providers: PositiveInt = Field(default=1, le=100)
+    scope: Literal["clouds", "all"] = "clouds"
+    """Which providers provider share caps and min_providers count: `clouds` (cloud and GPU-cloud
+    providers; spend on owned on-premises servers and edge devices is no lock-in) or `all`."""
 
 
 class Policy(Input):
