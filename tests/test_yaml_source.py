@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 import advisor.yaml_source
 from advisor.problems import InputError, Problem
-from advisor.yaml_source import MAX_DEPTH, MAX_FILE_BYTES, load_documents, parse_documents
+from advisor.yaml_source import MAX_DEPTH, MAX_FILE_BYTES, load_documents, parse_documents, yaml_files_in
 
 
 def only_problem(text: str, name: str = "f.yaml") -> Problem:
@@ -212,3 +213,103 @@ def test_display_name_is_used_in_problems(tmp_path):
     with pytest.raises(InputError) as info:
         load_documents(path, display="shown.yaml")
     assert str(info.value.problems[0]).startswith("shown.yaml:2:1: YAML syntax error")
+
+
+# --- values a scalar's type cannot hold ------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "col", "message"), [
+    ("as_of: 2026-02-30\n", 8, "'2026-02-30' is not a valid date (day is out of range for month)"),
+    ("as_of: 2026-13-01\n", 8, "'2026-13-01' is not a valid date (month must be in 1..12)"),
+    ("as_of: 0000-01-01\n", 8, "'0000-01-01' is not a valid date (year 0 is out of range)"),
+    ("at: 2026-01-01 25:61:00\n", 5, "'2026-01-01 25:61:00' is not a valid date and time (hour must be in 0..23)"),
+    ("at: !!timestamp soon\n", 5, "'soon' is not a valid date"),
+    ("n: !!float abc\n", 4, "'abc' is not a valid number"),
+    ("n: !!float ''\n", 4, "'' is not a valid number"),
+    ("n: !!int 0b\n", 4, "'0b' is not a valid whole number"),
+    ("n: !!int ''\n", 4, "'' is not a valid whole number"),
+    ("b: !!bool maybe\n", 4, "'maybe' is not a valid true/false value"),
+    ("? !!timestamp 2026-02-30\n: 1\n", 3, "'2026-02-30' is not a valid date (day is out of range for month)"),
+])
+def test_impossible_scalars_are_problems_at_the_value(text, col, message):
+    problem = only_problem("kind: policy\n" + text)
+    assert (problem.line, problem.col, problem.message) == (2, col, message)
+
+
+def test_integer_with_too_many_digits_is_a_problem():
+    problem = only_problem("n: 1" + "0" * 5000 + "\n")
+    assert (problem.line, problem.col) == (1, 4)
+    assert "has too many digits to be a whole number (5,001 characters)" in problem.message
+
+
+def test_control_character_is_reported_where_it_is():
+    problem = only_problem("kind: policy\nname: a\x00b\n")
+    assert (problem.line, problem.col) == (2, 8)
+    assert problem.message.startswith("character #x0000 is not allowed in YAML")
+
+
+# --- only regular files, read with a byte limit ----------------------------------------------
+
+def test_device_files_are_refused_without_reading():
+    problem = load_problem(Path("/dev/zero"))
+    assert (problem.file, problem.line, problem.col) == ("/dev/zero", 1, 1)
+    assert problem.message == "cannot read a character device: only regular files are read"
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # no writer: opening it for reading would block forever
+    assert load_problem(fifo).message == "cannot read a FIFO (named pipe): only regular files are read"
+
+
+def test_directory_is_refused(tmp_path):
+    assert load_problem(tmp_path).message == "cannot read a directory: only regular files are read"
+
+
+def test_read_stops_at_the_limit_whatever_the_size_claims(tmp_path, monkeypatch):
+    path = tmp_path / "growing.yaml"
+    path.write_bytes(b"#" * 1000)
+    real_fstat = os.fstat
+
+    def shrunk(fd):  # a file that grows after its size was checked
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
+
+    monkeypatch.setattr(advisor.yaml_source.os, "fstat", shrunk)
+    monkeypatch.setattr(advisor.yaml_source, "MAX_FILE_BYTES", 100)
+    assert load_problem(path).message == "file is more than 100 bytes; the limit is 100"
+
+
+# --- directories -----------------------------------------------------------------------------
+
+def test_yaml_files_in_follows_symlinked_directories_once(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.yaml").write_text("kind: policy\n")
+    (tmp_path / "b.yml").write_text("kind: policy\n")
+    (tmp_path / "notes.txt").write_text("x")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "c.yaml").write_text("kind: policy\n")
+    (tmp_path / "linked").symlink_to(outside, target_is_directory=True)
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    problems: list[Problem] = []
+    found = yaml_files_in(tmp_path, problems)
+    assert problems == []
+    assert found == [tmp_path / "b.yml", tmp_path / "linked" / "c.yaml", tmp_path / "sub" / "a.yaml"]
+
+
+def test_yaml_files_in_reports_a_directory_it_cannot_list(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.yaml").write_text("kind: policy\n")
+    (tmp_path / "b.yaml").write_text("kind: policy\n")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(advisor.yaml_source.os, "scandir", scandir)
+    problems: list[Problem] = []
+    assert yaml_files_in(tmp_path, problems) == [tmp_path / "b.yaml"]
+    assert problems == [Problem(str(locked), 1, 1, "cannot read directory: Permission denied")]
