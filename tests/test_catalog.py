@@ -258,6 +258,50 @@ def test_price_override_record_is_validated(tmp_path: Path, fields: str, where: 
     assert problem.startswith(f"{layer / 'layer.yaml'}:{where}: {message}")
 
 
+@pytest.mark.parametrize(("remove", "where", "message"), [
+    ("{providers: 5}", "2:21", "'remove.providers' must be a list of provider names"),
+    ("{providers: alpha}", "2:21", "'remove.providers' must be a list of provider names"),
+    ("{providers: [[alpha]]}", "2:22", "'remove.providers.0' must be a name, not list (a list of provider names)"),
+    ("{offerings: [{a: 1}]}", "2:22", "'remove.offerings.0' must be a name, not dict "
+                                      "(a list of offerings as provider:name)"),
+    ("{offerings: [alpha:a1, 7]}", "2:32", "'remove.offerings.1' must be a name, not int "
+                                           "(a list of offerings as provider:name)"),
+])
+def test_badly_shaped_remove_is_rejected_at_its_line(tmp_path: Path, remove: str, where: str,
+                                                     message: str) -> None:
+    layer = write_layer(tmp_path, f"# removals\nremove: {remove}\n")
+    assert problems_of(layer) == [f"{layer / 'layer.yaml'}:{where}: {message}"]
+
+
+def test_unreadable_layer_subdirectory_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import advisor.yaml_source
+
+    layer = tmp_path / "layer"
+    (layer / "prices").mkdir(parents=True)
+    (layer / "prices" / "x.yaml").write_text("remove: {offerings: [alpha:a1]}\n")
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if Path(str(path)) == layer / "prices":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(advisor.yaml_source.os, "scandir", scandir)
+    assert problems_of(layer) == [f"{layer / 'prices'}:1:1: cannot read directory: Permission denied"]
+
+
+def test_symlinked_layer_subdirectory_is_read(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "remove.yaml").write_text("remove: {offerings: [alpha:a1]}\n")
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "linked").symlink_to(shared, target_is_directory=True)
+    assert "alpha:a1" not in small(layer).offerings
+
+
 def test_unknown_top_level_section_lists_price_overrides(tmp_path: Path) -> None:
     layer = write_layer(tmp_path, "price_override: []\n")
     [problem] = problems_of(layer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -404,6 +405,46 @@ def test_yml_suffix_and_subdirectories_are_read(tmp_path, small_catalog):
     write(tmp_path, {"sub/chat.yml": CHAT, "policy.yaml": POLICY, "README.md": "# not yaml"})
     inputs = load_inputs([tmp_path], small_catalog)
     assert [w.name for w in inputs.workloads] == ["chat"] and inputs.policy.name == "p"
+
+
+def test_symlinked_subdirectory_is_read(tmp_path, small_catalog):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write(elsewhere, {"chat.yaml": CHAT})
+    inputs_dir = tmp_path / "inputs"
+    inputs_dir.mkdir()
+    write(inputs_dir, {"policy.yaml": POLICY})
+    (inputs_dir / "shared").symlink_to(elsewhere, target_is_directory=True)
+    (inputs_dir / "loop").symlink_to(inputs_dir, target_is_directory=True)
+    inputs = load_inputs([inputs_dir], small_catalog)
+    assert [w.name for w in inputs.workloads] == ["chat"] and inputs.policy.name == "p"
+    assert inputs.files == [str(inputs_dir / "policy.yaml"), str(inputs_dir / "shared" / "chat.yaml")]
+
+
+def test_unreadable_subdirectory_is_a_problem_not_skipped(tmp_path, small_catalog, monkeypatch):
+    import advisor.yaml_source
+
+    (tmp_path / "team").mkdir()
+    write(tmp_path, {"policy.yaml": POLICY, "team/chat.yaml": CHAT})
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path) == tmp_path / "team":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(advisor.yaml_source.os, "scandir", scandir)
+    with pytest.raises(InputError) as info:
+        load_inputs([tmp_path], small_catalog)
+    (p,) = info.value.problems
+    assert str(p) == f"{tmp_path / 'team'}:1:1: cannot read directory: Permission denied"
+
+
+def test_fifo_in_a_workload_directory_is_reported_not_read(tmp_path, small_catalog):
+    write(tmp_path, {"chat.yaml": CHAT})
+    os.mkfifo(tmp_path / "pipe.yaml")
+    p = one(tmp_path, small_catalog, {})
+    assert str(p) == f"{tmp_path / 'pipe.yaml'}:1:1: cannot read a FIFO (named pipe): only regular files are read"
 
 
 # --- the helpers themselves ------------------------------------------------------------------

@@ -34,7 +34,7 @@ from advisor.catalog.models import (
 from advisor.problems import InputError, Problem, single
 from advisor.resources import shipped_catalog_dir
 from advisor.validation import validate
-from advisor.yaml_source import SourceDoc, load_files
+from advisor.yaml_source import SourceDoc, load_files, yaml_files_in
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "accelerators": Accelerator,
@@ -79,14 +79,10 @@ def _key(section: str, record: Any) -> str:
     return record.name
 
 
-def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> None:
     if not directory.is_dir():
         raise single(str(directory), "catalog layer is not a directory")
-    files = _yaml_files(directory)
+    files = yaml_files_in(directory, problems)
     dates: list[dt.date] = []
     overrides: list[_Override] = []
     for _, docs in load_files(files, problems):
@@ -221,7 +217,7 @@ def _apply_removals(doc: SourceDoc, merged: _Merged, problems: list[Problem]) ->
     if not isinstance(remove, dict) or set(remove) - {"providers", "offerings"}:
         problems.append(doc.problem(("remove",), "'remove' takes 'providers' and/or 'offerings' lists"))
         return
-    for provider in remove.get("providers") or []:
+    for provider in _removal_names(doc, "providers", problems):
         if provider not in merged.records["providers"]:
             problems.append(doc.problem(("remove", "providers"), f"cannot remove unknown provider '{provider}'"))
             continue
@@ -231,10 +227,29 @@ def _apply_removals(doc: SourceDoc, merged: _Merged, problems: list[Problem]) ->
                 owner = record.name if section == "providers" else record.provider
                 if owner == provider:
                     del merged.records[section][key]
-    for key in remove.get("offerings") or []:
+    for key in _removal_names(doc, "offerings", problems):
         if merged.records["offerings"].pop(key, None) is None:
             problems.append(doc.problem(("remove", "offerings"), f"cannot remove unknown offering '{key}' "
                                         "(write provider:name)"))
+
+
+def _removal_names(doc: SourceDoc, section: str, problems: list[Problem]) -> list[str]:
+    """The names listed under `remove.<section>`; anything but a list of names is a problem."""
+    names = doc.data["remove"].get(section)
+    if names is None:
+        return []
+    noun = "provider names" if section == "providers" else "offerings as provider:name"
+    if not isinstance(names, list):
+        problems.append(doc.problem(("remove", section), f"'remove.{section}' must be a list of {noun}"))
+        return []
+    valid = []
+    for i, name in enumerate(names):
+        if isinstance(name, str):
+            valid.append(name)
+        else:
+            problems.append(doc.problem(("remove", section, i), f"'remove.{section}.{i}' must be a name, "
+                                        f"not {type(name).__name__} (a list of {noun})"))
+    return valid
 
 
 def _dates(record: Any) -> Iterable[dt.date]:

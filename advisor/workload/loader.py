@@ -11,7 +11,7 @@ from advisor.catalog.models import Catalog
 from advisor.problems import InputError, Problem, single
 from advisor.validation import validate
 from advisor.workload.models import WORKLOAD_KINDS, WORKLOAD_MODELS, Policy, Workload
-from advisor.yaml_source import SourceDoc, load_files
+from advisor.yaml_source import SourceDoc, load_files, yaml_files_in
 
 
 @dataclass
@@ -25,24 +25,28 @@ class Inputs:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories contribute every *.yaml / *.yml inside them, sorted.
+    """Files as given; directories contribute every *.yaml / *.yml below them, sorted.
 
-    A file named twice (`workloads/ workloads/policy.yaml`) is read once.
+    Symlinked subdirectories are read too, and a directory that cannot be listed is a problem
+    (never silently skipped). A file named twice (`workloads/ workloads/policy.yaml`) is read once.
     """
     found: list[Path] = []
     seen: set[Path] = set()
+    problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-        elif path.exists():
-            files = [path]
+            files = yaml_files_in(path, problems)
+        elif path.exists() or path.is_symlink():
+            files = [path]  # anything but a regular file is refused, with a reason, when read
         else:
             raise single(str(path), "no such file or directory")
         for file in files:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 found.append(file)
+    if problems:
+        raise InputError(problems)
     return found
 
 
