@@ -139,6 +139,87 @@ def test_unknown_region_in_offering_is_rejected(tmp_path: Path) -> None:
                                   "unknown region 'mars-1' for provider 'alpha'"]
 
 
+@pytest.mark.parametrize(("old", "new", "where", "words"), [
+    ("on_demand: 2.0", "on_demand: .inf", "10:20", "'prices.0.on_demand': Input should be a finite number"),
+    ("on_demand: 2.0", "on_demand: .nan", "10:20", "'prices.0.on_demand': Input should be a finite number"),
+    ("on_demand: 2.0", "on_demand: 1.0e+300", "10:20", "'prices.0.on_demand': Input should be less than "
+                                                     "or equal to 10000"),
+    ("accelerator_count: 1", "accelerator_count: 1000000000000", "5:24",
+     "'accelerator_count': Input should be less than or equal to 1024"),
+    ("accelerator_count: 1", "accelerator_count: 1\n        vcpus: 10000000", "6:12",
+     "'vcpus': Input should be less than or equal to 100000"),
+    ("accelerator_count: 1", "accelerator_count: 1\n        interconnect: {nvlink_domain: 100000}", "6:35",
+     "'interconnect.nvlink_domain': Input should be less than or equal to 1024"),
+])
+def test_infinite_or_absurd_offering_numbers_are_rejected(tmp_path: Path, old: str, new: str, where: str,
+                                                          words: str) -> None:
+    text = OFFERING.format(accelerator="gpu-a", region="us-1", extra="").replace(old, new)
+    layer = write_layer(tmp_path, text)
+    [problem] = problems_of(layer)
+    assert problem.startswith(f"{layer / 'layer.yaml'}:{where}: {words}"), problem
+
+
+ACCELERATOR = """
+    accelerators:
+      - {{name: gpu-z, display_name: Z, vendor: nvidia, kind: gpu, memory_gb: 80, memory_bandwidth_gbps: 2000,
+         bf16_tflops: 400, tdp_w: 700, software_stack: cuda, portable: true, source: test, as_of: 2026-01-01,
+         {field}: {value}}}
+    """
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("fp8_tflops", ".inf", "Input should be a finite number"),
+    ("int8_tops", "-.inf", "Input should be a finite number"),
+    ("fp8_tflops", "1.0e+7", "Input should be less than or equal to 1000000"),
+])
+def test_infinite_or_absurd_accelerator_specs_are_rejected(tmp_path: Path, field: str, value: str,
+                                                           words: str) -> None:
+    text = ACCELERATOR.format(field=field, value=value)
+    layer = write_layer(tmp_path, text)
+    [problem] = problems_of(layer)
+    assert "layer.yaml:4:" in problem and f"'{field}': {words}" in problem, problem
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("regions:\n  - {provider: alpha, name: r9, display_name: R, lat: 1, lon: 1, jurisdiction: us, country: US,"
+     " carbon_gco2_per_kwh: .inf, source: test, as_of: 2026-01-01}\n",
+     "'carbon_gco2_per_kwh': Input should be a finite number"),
+    ("regions:\n  - {provider: alpha, name: r9, display_name: R, lat: .nan, lon: 1, jurisdiction: us, country: US,"
+     " source: test, as_of: 2026-01-01}\n", "'lat': Input should be a finite number"),
+    ("providers:\n  - {name: gamma, display_name: G, kind: cloud, egress: {internet_usd_per_gb: .inf,"
+     " inter_region_usd_per_gb: 0, source: test, as_of: 2026-01-01}}\n",
+     "'egress.internet_usd_per_gb': Input should be a finite number"),
+    ("price_overrides:\n  - {offering: 'alpha:a1', on_demand: .inf, source: test, as_of: 2026-01-01}\n",
+     "'on_demand': Input should be a finite number"),
+])
+def test_infinite_numbers_in_other_records_are_rejected(tmp_path: Path, text: str, words: str) -> None:
+    layer = write_layer(tmp_path, text)
+    [problem] = problems_of(layer)
+    assert problem.startswith(f"{layer / 'layer.yaml'}:2:") and words in problem, problem
+
+
+@pytest.mark.parametrize(("field", "value", "limit"), [
+    ("unit_price_usd", "1.0e+300", "100000000"),
+    ("unit_price_usd", ".inf", None),
+    ("lifetime_months", "100000", "240"),
+    ("power_w", "1.0e+12", "1000000"),
+    ("electricity_usd_per_kwh", "50", "10"),
+])
+def test_absurd_purchase_numbers_are_rejected(tmp_path: Path, field: str, value: str, limit: str | None) -> None:
+    purchase = {"unit_price_usd": "360", "lifetime_months": "36", "power_w": "15", "electricity_usd_per_kwh": "0.1"}
+    purchase[field] = value
+    body = ", ".join(f"{k}: {v}" for k, v in purchase.items())
+    layer = write_layer(tmp_path, f"""
+        offerings:
+          - {{provider: edge, name: e9, accelerator: edge-e, accelerator_count: 1, source: test, as_of: 2026-01-01,
+             purchase: {{{body}, source: test, as_of: 2026-01-01}}}}
+        """)
+    [problem] = problems_of(layer)
+    words = f"less than or equal to {limit}" if limit else "a finite number"
+    assert f"'purchase.{field}': Input should be {words}" in problem, problem
+    assert problem.startswith(f"{layer / 'layer.yaml'}:3:")
+
+
 def test_mig_placement_past_last_slice_is_rejected(tmp_path: Path) -> None:
     layer = write_layer(tmp_path, """
         mig:

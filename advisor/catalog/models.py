@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from advisor.strict import Strict
 
@@ -24,8 +24,37 @@ PRICING_MODELS: tuple[PricingModel, ...] = ("on_demand", "spot", "reserved_1y", 
 HIGH_BANDWIDTH_FABRICS = frozenset({"efa", "infiniband", "ici", "roce", "neuronlink"})
 HOURS_PER_MONTH = 730.0
 
+# Upper limits of catalog figures, far above any real one (docs/CATALOG.md, "Limits"): they catch
+# a slipped digit, and keep costs and counts within the solver's 64-bit integers and loops short.
+MAX_HOURLY_USD = 10_000.0  # USD per instance-hour; the dearest instances list near 130
+MAX_UNIT_PRICE_USD = 1e8  # USD for one bought unit; a full GPU rack costs a few million
+MAX_LIFETIME_MONTHS = 240  # amortisation period: 20 years
+MAX_POWER_W = 1e6  # draw of one bought unit: 1 MW
+MAX_ELECTRICITY_USD_PER_KWH = 10.0  # retail power costs well under 1 USD/kWh
+MAX_ACCELERATOR_COUNT = 1024  # accelerators in one instance or device; also the NVLink domain
+MAX_VCPUS = 100_000  # vCPUs of one instance
+MAX_RAM_GB = 1e6  # host memory of one instance; the largest have 32 TB
+MAX_MEMORY_GB = 1e5  # memory of one accelerator (or MIG slice); today's largest have ~200 GB
+MAX_BANDWIDTH_GBPS = 1e6  # memory bandwidth of one accelerator, or an instance's fabric
+MAX_TFLOPS = 1e6  # bf16/fp8 TFLOPS or int8 TOPS of one accelerator
+MAX_TDP_W = 1e5  # power of one accelerator; today's largest draw ~1.2 kW
+MAX_CARBON_GCO2_PER_KWH = 5000.0  # grid carbon intensity; coal-only grids are ~1000
+MAX_EGRESS_USD_PER_GB = 100.0  # data transfer price; list prices are cents
+MAX_MIG_SLICES = 64  # compute or memory slices of one MIG GPU (NVIDIA's have 7 and 8)
 
-class Sourced(Strict):
+HourlyUsd = Annotated[float, Field(gt=0, le=MAX_HOURLY_USD)]
+MemoryGb = Annotated[float, Field(gt=0, le=MAX_MEMORY_GB)]
+Tflops = Annotated[float, Field(gt=0, le=MAX_TFLOPS)]
+Slices = Annotated[int, Field(gt=0, le=MAX_MIG_SLICES)]
+
+
+class CatalogRecord(Strict):
+    """Base of every catalog record: numbers must be finite (no .inf/.nan)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class Sourced(CatalogRecord):
     """A figure's provenance: where it can be checked and when it was true."""
 
     source: str = Field(min_length=3)
@@ -45,12 +74,12 @@ class Accelerator(Sourced):
     display_name: str
     vendor: str
     kind: AcceleratorKind
-    memory_gb: PositiveFloat | None = None
-    memory_bandwidth_gbps: PositiveFloat | None = None
-    bf16_tflops: PositiveFloat | None = None
-    fp8_tflops: PositiveFloat | None = None
-    int8_tops: PositiveFloat | None = None
-    tdp_w: PositiveFloat | None = None
+    memory_gb: MemoryGb | None = None
+    memory_bandwidth_gbps: float | None = Field(default=None, gt=0, le=MAX_BANDWIDTH_GBPS)
+    bf16_tflops: Tflops | None = None
+    fp8_tflops: Tflops | None = None
+    int8_tops: Tflops | None = None
+    tdp_w: float | None = Field(default=None, gt=0, le=MAX_TDP_W)
     software_stack: str
     portable: bool
     trains: bool = True  # False for inference-only parts (AWS Inferentia, edge NPUs)
@@ -66,24 +95,24 @@ class Accelerator(Sourced):
         return self
 
 
-class MigProfile(Strict):
+class MigProfile(CatalogRecord):
     name: str
-    compute_slices: PositiveInt
-    memory_slices: PositiveInt
-    memory_gb: PositiveFloat
-    max_instances: PositiveInt
+    compute_slices: Slices
+    memory_slices: Slices
+    memory_gb: MemoryGb
+    max_instances: Slices
     placements: list[int]
-    size: PositiveInt
+    size: Slices
 
 
 class MigGpu(Sourced):
     accelerator: str
-    compute_slices: PositiveInt
-    memory_slices: PositiveInt
+    compute_slices: Slices
+    memory_slices: Slices
     profiles: list[MigProfile]
 
 
-class Location(Strict):
+class Location(CatalogRecord):
     name: str
     city: str
     lat: float = Field(ge=-90, le=90)
@@ -96,11 +125,11 @@ class Location(Strict):
 
 
 class Egress(Sourced):
-    internet_usd_per_gb: float = Field(ge=0)
-    inter_region_usd_per_gb: float = Field(ge=0)
+    internet_usd_per_gb: float = Field(ge=0, le=MAX_EGRESS_USD_PER_GB)
+    inter_region_usd_per_gb: float = Field(ge=0, le=MAX_EGRESS_USD_PER_GB)
 
 
-class Provider(Strict):
+class Provider(CatalogRecord):
     name: str
     display_name: str
     kind: ProviderKind
@@ -118,7 +147,7 @@ class Region(Sourced):
     lon: float = Field(ge=-180, le=180)
     jurisdiction: str
     country: str
-    carbon_gco2_per_kwh: float | None = Field(default=None, ge=0)
+    carbon_gco2_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_GCO2_PER_KWH)
     carbon_source: str = ""
 
     _name = field_validator("name")(_check_name)
@@ -128,8 +157,8 @@ class Region(Sourced):
         return f"{self.provider}:{self.name}"
 
 
-class Interconnect(Strict):
-    nvlink_domain: PositiveInt = 1
+class Interconnect(CatalogRecord):
+    nvlink_domain: PositiveInt = Field(default=1, le=MAX_ACCELERATOR_COUNT)
     fabric: Fabric = "ethernet"
     fabric_gbps: float = Field(default=0, ge=0)
 
@@ -138,10 +167,10 @@ class Price(Sourced):
     """Hourly prices of one offering in one region, USD per instance-hour."""
 
     region: str
-    on_demand: PositiveFloat
-    spot: PositiveFloat | None = None
-    reserved_1y: PositiveFloat | None = None
-    reserved_3y: PositiveFloat | None = None
+    on_demand: HourlyUsd
+    spot: HourlyUsd | None = None
+    reserved_1y: HourlyUsd | None = None
+    reserved_3y: HourlyUsd | None = None
 
     @model_validator(mode="after")
     def _discounts_below_on_demand(self) -> Price:
@@ -169,10 +198,10 @@ class PriceOverride(Sourced):
 
     offering: str  # provider:name
     region: str | None = None  # None: every region the offering is priced in
-    on_demand: PositiveFloat | None = None
-    spot: PositiveFloat | None = None
-    reserved_1y: PositiveFloat | None = None
-    reserved_3y: PositiveFloat | None = None
+    on_demand: HourlyUsd | None = None
+    spot: HourlyUsd | None = None
+    reserved_1y: HourlyUsd | None = None
+    reserved_3y: HourlyUsd | None = None
     discount_pct: float | None = Field(default=None, gt=0, lt=100)
 
     @field_validator("offering")
@@ -204,10 +233,10 @@ class PriceOverride(Sourced):
 class Purchase(Sourced):
     """Bought hardware: amortised purchase price plus power."""
 
-    unit_price_usd: PositiveFloat
-    lifetime_months: PositiveInt
-    power_w: PositiveFloat
-    electricity_usd_per_kwh: float = Field(ge=0)
+    unit_price_usd: float = Field(gt=0, le=MAX_UNIT_PRICE_USD)
+    lifetime_months: PositiveInt = Field(le=MAX_LIFETIME_MONTHS)
+    power_w: float = Field(gt=0, le=MAX_POWER_W)
+    electricity_usd_per_kwh: float = Field(ge=0, le=MAX_ELECTRICITY_USD_PER_KWH)
     pue: float = Field(default=1.0, ge=1.0, le=3.0)
 
     @property
@@ -221,9 +250,9 @@ class Offering(Sourced):
     provider: str
     name: str
     accelerator: str
-    accelerator_count: PositiveInt
-    vcpus: PositiveInt | None = None
-    ram_gb: PositiveFloat | None = None
+    accelerator_count: PositiveInt = Field(le=MAX_ACCELERATOR_COUNT)
+    vcpus: PositiveInt | None = Field(default=None, le=MAX_VCPUS)
+    ram_gb: float | None = Field(default=None, gt=0, le=MAX_RAM_GB)
     interconnect: Interconnect = Interconnect()
     prices: list[Price] = []
     purchase: Purchase | None = None
