@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -226,3 +227,138 @@ def test_import_skypilot_bad_date_is_a_usage_error(run_cli: Run, tmp_path: Path)
                            "--as-of", "2026-13-01")
     assert code == 2
     assert "'2026-13-01' is not a date; write YYYY-MM-DD" in err
+
+
+# --- hostile CSVs and failed writes -----------------------------------------------------------
+
+HEADER = VMS_CSV.read_text().splitlines()[0]
+P5_ROW = VMS_CSV.read_text().splitlines()[1]
+
+
+def import_csv(run_cli: Run, tmp_path: Path, *rows: str) -> tuple[int, str, str, Path]:
+    csv_path = tmp_path / "vms.csv"
+    csv_path.write_text("\n".join([HEADER, *rows]) + "\n")
+    out_dir = tmp_path / "layer"
+    code, out, err = run_cli("catalog", "import-skypilot", csv_path, "-o", out_dir, "--provider", "aws",
+                             "--as-of", "2026-01-15")
+    return code, out, err, out_dir
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (",55.04,", ",inf,"), (",55.04,", ",1e300,"), (",55.04,", ",-inf,"), (",17.6289,", ",inf,"),
+    (",55.04,", ",20000,"), ("H100,8.0,", "H100,1000000000000,"), ("H100,8.0,", "H100,inf,"),
+    (",192.0,", ",1e12,"), (",2048.0,", ",inf,"),
+])
+def test_import_skypilot_skips_rows_with_infinite_or_absurd_numbers(run_cli: Run, tmp_path: Path,
+                                                                   old: str, new: str) -> None:
+    code, out, err, out_dir = import_csv(run_cli, tmp_path, P5_ROW.replace(old, new, 1))
+    assert (code, out) == (2, "")
+    assert "skipped 1 rows: 1 with a number out of range (infinite, or above the catalog limits)" in err
+    assert "no usable rows" in err and not out_dir.exists()
+
+
+def test_import_skypilot_keeps_good_rows_beside_out_of_range_ones(run_cli: Run, tmp_path: Path) -> None:
+    code, out, err, out_dir = import_csv(run_cli, tmp_path, P5_ROW.replace(",55.04,", ",inf,"),
+                                         P5_ROW.replace("use1-az1", "use1-az2"))
+    assert code == 0, err
+    assert "skipped 1 rows: 1 with a number out of range" in out
+    text = (out_dir / "offerings" / "aws.yaml").read_text()
+    assert "on_demand: 55.04" in text and "inf" not in text
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_import_skypilot_reads_only_regular_files(run_cli: Run, tmp_path: Path, kind: str) -> None:
+    source = {"fifo": tmp_path / "vms.csv", "device": Path("/dev/zero"), "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(source)  # no writer: opening it would block forever
+    code, out, err = run_cli("catalog", "import-skypilot", source, "-o", tmp_path / "o", "--provider", "aws")
+    assert (code, out) == (2, "")
+    assert f"{source}:1:1: cannot read a" in err and "only regular files are read" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_import_skypilot_refuses_a_csv_over_the_limit(run_cli: Run, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor.catalog import skypilot
+
+    monkeypatch.setattr(skypilot, "MAX_CSV_BYTES", 1000)
+    csv_path = tmp_path / "vms.csv"
+    csv_path.write_text(HEADER + "\n" + (P5_ROW + "\n") * 10)
+    code, out, err = run_cli("catalog", "import-skypilot", csv_path, "-o", tmp_path / "o", "--provider", "aws")
+    assert (code, out) == (2, "")
+    assert f"{csv_path}:1:1: file is" in err and "the limit is 1,000" in err
+
+
+def test_import_skypilot_output_under_a_regular_file_exits_2(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "somefile").write_text("x")
+    code, out, err = run_cli("catalog", "import-skypilot", VMS_CSV, "-o", tmp_path / "somefile" / "layer",
+                             "--provider", "aws")
+    assert (code, out) == (2, "")
+    assert f"cannot write the layer to '{tmp_path / 'somefile' / 'layer'}': '{tmp_path / 'somefile'}' is a file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["somefile"]
+
+
+def test_import_skypilot_output_that_is_a_file_exits_2(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "layer").write_text("x")
+    code, _, err = run_cli("catalog", "import-skypilot", VMS_CSV, "-o", tmp_path / "layer", "--provider", "aws")
+    assert code == 2
+    assert "it exists and is not a directory" in err
+    assert (tmp_path / "layer").read_text() == "x"
+
+
+def existing_layer(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A layer directory holding an earlier import and a file of the user's own."""
+    out_dir = tmp_path / "layer"
+    (out_dir / "offerings").mkdir(parents=True)
+    (out_dir / "prices").mkdir()
+    before = {"offerings/aws.yaml": "provider: aws\nofferings: []\n",
+              "prices/mine.yaml": "remove: {providers: [lambda]}\n"}
+    for relative, text in before.items():
+        (out_dir / relative).write_text(text)
+    return out_dir, before
+
+
+def layer_contents(out_dir: Path) -> dict[str, str]:
+    return {str(p.relative_to(out_dir)): p.read_text() for p in sorted(out_dir.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("failing", ["write_text", "rename"])
+def test_import_skypilot_write_failure_leaves_the_old_layer_whole(
+        run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    out_dir, before = existing_layer(tmp_path)
+    real_rename, real_write_text = os.rename, Path.write_text
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(dst)) == out_dir and "old" not in Path(str(src)).name:
+            full_disk()  # the swap itself fails, after the old layer moved aside
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    def write_text(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        if self.name == "aws.yaml" and "regions" in self.parts:
+            full_disk()  # the second file of the layer: offerings already written
+        return real_write_text(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    if failing == "rename":
+        monkeypatch.setattr(os, "rename", rename)
+    else:
+        monkeypatch.setattr(Path, "write_text", write_text)
+    code, out, err = run_cli("catalog", "import-skypilot", VMS_CSV, "-o", out_dir, "--provider", "aws")
+    assert (code, out) == (2, "")
+    assert f"advisor: cannot write the layer to '{out_dir}': No space left on device; nothing written" in err
+    assert layer_contents(out_dir) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layer"]  # no temporary directory left
+
+
+def test_import_skypilot_into_an_existing_layer_replaces_its_files_and_keeps_the_others(
+        run_cli: Run, tmp_path: Path) -> None:
+    out_dir, before = existing_layer(tmp_path)
+    code, _, err = run_cli("catalog", "import-skypilot", VMS_CSV, "-o", out_dir, "--provider", "aws")
+    assert code == 0, err
+    after = layer_contents(out_dir)
+    assert sorted(after) == ["offerings/aws.yaml", "prices/mine.yaml", "regions/aws.yaml"]
+    assert after["prices/mine.yaml"] == before["prices/mine.yaml"]
+    assert "p5.48xlarge" in after["offerings/aws.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layer"]

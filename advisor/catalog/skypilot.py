@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import os
 import shutil
@@ -22,10 +23,22 @@ from pathlib import Path
 
 import yaml
 
-from advisor.catalog.models import Catalog, Interconnect, Offering, Price, Region
+from advisor.catalog.models import (
+    MAX_ACCELERATOR_COUNT,
+    MAX_HOURLY_USD,
+    MAX_RAM_GB,
+    MAX_VCPUS,
+    Catalog,
+    Interconnect,
+    Offering,
+    Price,
+    Region,
+)
 from advisor.catalog.sites import site_region
 from advisor.problems import InputError, Problem, single
+from advisor.yaml_source import decode_utf8, read_bounded
 
+MAX_CSV_BYTES = 50 * 1024 * 1024  # SkyPilot's largest vms.csv (AWS) is about 10 MB
 REQUIRED_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB",
                     "Price", "SpotPrice", "Region")
 # SkyPilot accelerator names (compared case-insensitively) -> catalog accelerator ids.
@@ -41,6 +54,10 @@ SKIP_FRACTIONAL = "with a fractional accelerator count"
 SKIP_NO_INSTANCE = "without an instance type or region"
 SKIP_NO_PRICE = "without a positive on-demand price"
 SKIP_NO_SITE = "in regions without known coordinates"
+SKIP_OUT_OF_RANGE = "with a number out of range (infinite, or above the catalog limits)"
+# Column -> the largest value the catalog accepts (docs/CATALOG.md, "Limits").
+COLUMN_LIMITS = {"AcceleratorCount": MAX_ACCELERATOR_COUNT, "vCPUs": MAX_VCPUS, "MemoryGiB": MAX_RAM_GB,
+                 "Price": MAX_HOURLY_USD, "SpotPrice": MAX_HOURLY_USD}
 
 
 @dataclass(frozen=True)
@@ -71,22 +88,21 @@ class Conversion:
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """The CSV's records with their line numbers; InputError when unreadable or columns are missing."""
+    """The CSV's records with their line numbers; InputError when unreadable or columns are missing.
+
+    Only a regular file of at most MAX_CSV_BYTES is read (a FIFO or /dev/zero is refused).
+    """
+    text = decode_utf8(read_bounded(path, MAX_CSV_BYTES), str(path), encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            found = reader.fieldnames or []
-            missing = [c for c in REQUIRED_COLUMNS if c not in found]
-            if missing:
-                raise single(str(path), f"not a SkyPilot vms.csv: missing column(s) {', '.join(missing)} "
-                                        f"(header: {', '.join(found) or 'none'})")
-            return [(reader.line_num, record) for record in reader]
-    except OSError as exc:
-        raise single(str(path), f"cannot read file: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise single(str(path), f"file is not UTF-8 text ({exc.reason})") from None
+        found = reader.fieldnames or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in found]
+        if missing:
+            raise single(str(path), f"not a SkyPilot vms.csv: missing column(s) {', '.join(missing)} "
+                                    f"(header: {', '.join(found) or 'none'})")
+        return [(reader.line_num, record) for record in reader]
     except csv.Error as exc:
-        raise single(str(path), f"not a readable CSV file: {exc}") from None
+        raise InputError([Problem(str(path), reader.line_num or 1, 1, f"not a readable CSV file: {exc}")]) from None
 
 
 def _number(path: Path, line: int, column: str, text: str | None) -> float | None:
@@ -99,6 +115,15 @@ def _number(path: Path, line: int, column: str, text: str | None) -> float | Non
     except ValueError:
         raise InputError([Problem(str(path), line, 1, f"column {column}: '{text}' is not a number")]) from None
     return None if math.isnan(value) else value
+
+
+def _out_of_range(path: Path, line: int, record: dict[str, str]) -> bool:
+    """Whether a number is infinite or above what the catalog accepts: such a row is never written."""
+    for column, limit in COLUMN_LIMITS.items():
+        value = _number(path, line, column, record[column])
+        if value is not None and not (math.isfinite(value) and value <= limit):
+            return True
+    return False
 
 
 def _positive(value: float | None) -> float | None:
@@ -117,6 +142,8 @@ def _parse(path: Path, line: int, record: dict[str, str]) -> _Row | str:
         return SKIP_NO_ACCELERATOR
     if name.lower() not in ACCELERATORS:
         return SKIP_UNKNOWN_ACCELERATOR
+    if _out_of_range(path, line, record):
+        return SKIP_OUT_OF_RANGE
     if not count.is_integer():
         return SKIP_FRACTIONAL
     instance_type, region = (record["InstanceType"] or "").strip(), (record["Region"] or "").strip()
@@ -273,26 +300,39 @@ def layer_files(provider: str, result: Conversion, csv_name: str, as_of: dt.date
 
 
 def write_layer(files: dict[str, str], out: Path) -> None:
-    """Write into a temporary directory beside `out`, then move into place: never half a layer.
+    """Build the whole layer in a temporary directory beside `out`, then swap it in by rename.
 
-    A new `out` appears in one rename; into an existing directory each file is replaced by
-    rename, keeping the other files there (e.g. another provider's import or price overrides).
+    An existing `out` is copied first (its other files stay: another provider's import, price
+    overrides), so `out` is always either the old layer or the complete new one, never a mix.
+    Raises OSError (full disk, no permission, ...) with the temporary directory removed.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    staging = tmp / "layer"  # made with mkdir, not mkdtemp, so it gets the usual permissions
+    staging = tmp / "layer"  # made by mkdir or copytree, not mkdtemp, so it gets the usual permissions
     try:
+        if out.is_dir():
+            shutil.copytree(out, staging, symlinks=True)
+        else:
+            staging.mkdir()
         for relative, text in files.items():
             (staging / relative).parent.mkdir(parents=True, exist_ok=True)
             (staging / relative).write_text(text, encoding="utf-8")
-        if not out.exists():
-            os.rename(staging, out)
-            return
-        for relative in files:
-            (out / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / relative, out / relative)
+        _swap_in(staging, out, tmp / "old")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(staging: Path, out: Path, old: Path) -> None:
+    """Put `staging` at `out`; an existing `out` moves to `old` and comes back if the swap fails."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(old, out)
+        raise
 
 
 def file_date(path: Path) -> dt.date:
