@@ -117,18 +117,22 @@ def _unknown(name: str) -> InputError:
 def cmd_import_skypilot(args: argparse.Namespace) -> int:
     path, out = Path(args.path), Path(args.output)
     records = skypilot.read_rows(path)  # file problems first: loading the catalog takes a second
+    problem = _output_dir_problem(out)
+    if problem:
+        return _usage(problem)
     shipped = load_catalog()
     if args.provider not in shipped.providers:
         return _usage(f"unknown provider '{args.provider}'; known: {', '.join(shipped.providers)}")
-    if out.exists() and not out.is_dir():
-        return _usage(f"{out} exists and is not a directory")
     as_of = args.as_of or skypilot.file_date(path)
     result = skypilot.convert(path, records, args.provider, shipped, as_of)
     if not result.offerings:
         print(_skipped_line(result), file=sys.stderr)
         return _usage(f"no usable rows in {path} for provider '{args.provider}'; nothing written")
     files = skypilot.layer_files(args.provider, result, path.name, as_of)
-    skypilot.write_layer(files, out)
+    try:
+        skypilot.write_layer(files, out)
+    except OSError as exc:
+        return _usage(f"cannot write the layer to '{out}': {exc.strerror or exc}; nothing written")
     print(f"imported {len(result.offerings)} offerings, {result.prices} region prices and "
           f"{len(result.regions)} new regions from {path.name} into {', '.join(str(out / f) for f in files)}")
     print(_skipped_line(result))
@@ -136,6 +140,17 @@ def cmd_import_skypilot(args: argparse.Namespace) -> int:
         print(f"advisor: warning: skipped rows in regions the shipped catalog lacks and whose location "
               f"advisor does not know: {', '.join(sorted(result.skipped_regions))}", file=sys.stderr)
     return 0
+
+
+def _output_dir_problem(out: Path) -> str | None:
+    """Why `out` cannot be a layer directory: it, or the nearest existing folder above it, is a file."""
+    if out.exists():
+        return None if out.is_dir() else f"cannot write the layer to '{out}': it exists and is not a directory"
+    for parent in out.parents:
+        if parent.exists():
+            return None if parent.is_dir() else (f"cannot write the layer to '{out}': "
+                                                 f"'{parent}' is a file, not a directory")
+    return None
 
 
 def _skipped_line(result: skypilot.Conversion) -> str:
