@@ -12,6 +12,7 @@ import yaml
 
 from advisor.catalog import Catalog, load_catalog, skypilot
 from advisor.problems import InputError, single
+from advisor.terminal import terminal_safe
 
 KINDS = ("accelerators", "offerings", "regions", "providers", "locations")
 EXIT_INPUT = 2  # as in advisor.cli: invalid input or usage, nothing written
@@ -89,7 +90,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for kind in kinds:
         if len(kinds) > 1:
             sys.stdout.write(f"\n{kind}\n")
-        sys.stdout.write(LISTERS[kind](catalog, args))
+        sys.stdout.write(terminal_safe(LISTERS[kind](catalog, args)))
     return 0
 
 
@@ -105,8 +106,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if not found:
         raise _unknown(name)
     for section, key, record in found:
-        sys.stdout.write(f"# {section}: {key}\n")
-        sys.stdout.write(yaml.safe_dump(record.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        sys.stdout.write(terminal_safe(f"# {section}: {key}\n"))
+        sys.stdout.write(terminal_safe(yaml.safe_dump(record.model_dump(mode="json"), sort_keys=False,
+                                                      allow_unicode=True)))
     return 0
 
 
@@ -126,19 +128,21 @@ def cmd_import_skypilot(args: argparse.Namespace) -> int:
     as_of = args.as_of or skypilot.file_date(path)
     result = skypilot.convert(path, records, args.provider, shipped, as_of)
     if not result.offerings:
-        print(_skipped_line(result), file=sys.stderr)
+        print(terminal_safe(_skipped_line(result)), file=sys.stderr)
         return _usage(f"no usable rows in {path} for provider '{args.provider}'; nothing written")
     files = skypilot.layer_files(args.provider, result, path.name, as_of)
     try:
         skypilot.write_layer(files, out)
     except OSError as exc:
         return _usage(f"cannot write the layer to '{out}': {exc.strerror or exc}; nothing written")
-    print(f"imported {len(result.offerings)} offerings, {result.prices} region prices and "
-          f"{len(result.regions)} new regions from {path.name} into {', '.join(str(out / f) for f in files)}")
-    print(_skipped_line(result))
+    print(terminal_safe(f"imported {len(result.offerings)} offerings, {result.prices} region prices and "
+                        f"{len(result.regions)} new regions from {path.name} into "
+                        f"{', '.join(str(out / f) for f in files)}"))
+    print(terminal_safe(_skipped_line(result)))
     if result.skipped_regions:
-        print(f"advisor: warning: skipped rows in regions the shipped catalog lacks and whose location "
-              f"advisor does not know: {', '.join(sorted(result.skipped_regions))}", file=sys.stderr)
+        print(terminal_safe(f"advisor: warning: skipped rows in regions the shipped catalog lacks and whose "
+                            f"location advisor does not know: {', '.join(sorted(result.skipped_regions))}"),
+              file=sys.stderr)
     return 0
 
 
@@ -164,7 +168,7 @@ def _skipped_line(result: skypilot.Conversion) -> str:
 
 
 def _usage(message: str) -> int:
-    print(f"advisor: {message}", file=sys.stderr)
+    print(terminal_safe(f"advisor: {message}"), file=sys.stderr)
     return EXIT_INPUT
 
 

@@ -21,6 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from advisor.problems import InputError, Problem, single
+from advisor.text import display_path
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
@@ -209,7 +210,7 @@ def decode_utf8(data: bytes, name: str, encoding: str = "utf-8") -> str:
 
 def load_documents(path: Path, display: str | None = None) -> list[SourceDoc]:
     """Load every YAML document in `path`, raising InputError with file:line:col on failure."""
-    name = display or str(path)
+    name = display or display_path(path)
     return parse_documents(decode_utf8(read_bounded(path, MAX_FILE_BYTES, name), name), name)
 
 
