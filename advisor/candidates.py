@@ -202,7 +202,7 @@ SIZING_RULES = frozenset({"latency_slo", "power_budget"})
 def _relaxed(w: Workload, rules: frozenset[str]) -> Workload:
     """The workload without the sizing limits named in `rules`."""
     if "latency_slo" in rules and isinstance(w, (RealtimeInference, EdgeInference)):
-        unlimited = {"p95_latency_ms": 1e12, "ttft_ms": None, "tpot_ms": None}
+        unlimited = {"p95_latency_ms": None, "ttft_ms": None, "tpot_ms": None}  # not validated: no objective left
         w = w.model_copy(update={"slo": w.slo.model_copy(update=unlimited)})
     if "power_budget" in rules and isinstance(w, EdgeInference):
         w = w.model_copy(update={"sites": w.sites.model_copy(update={"max_power_w": None})})
@@ -228,10 +228,38 @@ class _Sizer:
         key = (offering.key, rtt if rtt is not None else -1.0)
         if key not in self.cache:
             try:
-                self.cache[key] = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt or 0.0)
+                self.cache[key] = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt)
             except Unfit as unfit:
                 self.cache[key] = unfit
         return self.cache[key]
+
+    def blame_network(self, offering: Offering, region_key: str, unfit: Unfit) -> str:
+        """The latency reason, naming the user locations that break the objective when nearer
+        users alone would be served in time (the slowest location decides; routing each location
+        to its own region is not modelled)."""
+        if not isinstance(self.w, RealtimeInference):
+            return unfit.reason
+        users = self.w.traffic.users
+        rtts = {location: self.topology.rtt(location, region_key) for location in users}
+        if isinstance(self(offering, min(rtts.values())), Unfit):
+            return unfit.reason  # too slow even for the nearest users: not the network's fault
+        too_far = [location for location in sorted(users, key=lambda loc: (-rtts[loc], loc))
+                   if isinstance(self(offering, rtts[location]), Unfit)]
+        places = "; ".join(f"users in {location} ({_share(users[location])} of traffic) are "
+                           f"{rtts[location]:.0f} ms away from {region_key}" for location in too_far)
+        return (f"{places}, too far for the {_objectives(self.w)} objective ({unfit.reason}); serving them "
+                f"from another region is not modelled yet")
+
+
+def _share(share: float) -> str:
+    return f"{100 * share:.3g}%"
+
+
+def _objectives(w: RealtimeInference) -> str:
+    slo = w.slo
+    parts = [f"{value:g} ms {label}" for label, value in
+             (("p95", slo.p95_latency_ms), ("TTFT", slo.ttft_ms), ("TPOT", slo.tpot_ms)) if value is not None]
+    return ", ".join(parts)
 
 
 def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
@@ -254,7 +282,10 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
             sizing = sizer(offering, rtt)
             cost_cents = latency = None
             if isinstance(sizing, Unfit):
-                broken.append((sizing.rule, sizing.reason))
+                reason = sizing.reason
+                if sizing.rule == "latency_slo" and slot.region_key is not None:
+                    reason = sizer.blame_network(offering, slot.region_key, sizing)
+                broken.append((sizing.rule, reason))
                 if sizing.rule == "latency_slo":
                     relaxed = unlimited(offering, rtt)
                     if isinstance(relaxed, Sizing):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from advisor.candidates import with_catalog_measurements
 from advisor.catalog.models import HOURS_PER_MONTH, Catalog
-from advisor.estimate import Unfit, size
+from advisor.estimate import Sizing, Unfit, size
 from advisor.plan import Assignment, Plan
 from advisor.topology import great_circle_km, rtt_ms
 from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
@@ -77,11 +77,30 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
     return found
 
 
-def _worst_rtt(catalog: Catalog, users: dict[str, float], provider: str, region: str) -> float:
+def _worst_rtt(catalog: Catalog, users: dict[str, float], provider: str, region: str) -> float | None:
+    """Round trip from the slowest user location; None when the site has no known location."""
     r = catalog.region(provider, region)
-    assert r is not None
+    if r is None:
+        return None
     return max(rtt_ms(great_circle_km(catalog.locations[u].lat, catalog.locations[u].lon, r.lat, r.lon))
                for u in users)
+
+
+def _latency_violations(name: str, w: RealtimeInference | EdgeInference, need: Sizing,
+                        network: float) -> list[str]:
+    """Each objective checked against its figure; an objective without a figure is a violation."""
+    slo = w.slo
+    checks = (("p95 latency", need.compute_latency_ms, network, slo.p95_latency_ms),
+              ("TTFT", need.ttft_ms, network, slo.ttft_ms), ("TPOT", need.tpot_ms, 0.0, slo.tpot_ms))
+    bad = []
+    for label, compute, added, limit in checks:
+        if limit is None:
+            continue
+        if compute is None:
+            bad.append(f"{name}: the SLO bounds {label}, but the plan has no {label} figure to check")
+        elif compute + added > limit + 0.1:
+            bad.append(f"{name}: {label} {compute + added:.0f} ms over the SLO {limit:g} ms")
+    return bad
 
 
 def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catalog) -> list[str]:
@@ -136,19 +155,19 @@ def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catal
     rtt = None
     if isinstance(w, RealtimeInference):
         rtt = _worst_rtt(catalog, w.traffic.users, a.provider, a.region)
+        if rtt is None:
+            return bad + [f"{name}: {a.provider}:{a.region} has no known location; the round trip to users "
+                          f"is unknown, so the latency objective cannot hold"]
     try:
-        need = size(with_catalog_measurements(w, catalog), offering, acc, rtt or 0.0)
+        need = size(with_catalog_measurements(w, catalog), offering, acc, rtt)
     except Unfit as unfit:
         return bad + [f"{name}: {offering.name} cannot run it: {unfit.reason}"]
     if a.instances < need.instances:
         bad.append(f"{name}: {a.instances} instances, demand needs {need.instances}")
-    if isinstance(w, (RealtimeInference, EdgeInference)):
-        slo, network = w.slo, rtt or 0.0
-        checks = (("p95 latency", need.compute_latency_ms, network, slo.p95_latency_ms),
-                  ("TTFT", need.ttft_ms, network, slo.ttft_ms), ("TPOT", need.tpot_ms, 0.0, slo.tpot_ms))
-        for label, compute, added, limit in checks:
-            if limit is not None and compute is not None and compute + added > limit + 0.1:
-                bad.append(f"{name}: {label} {compute + added:.0f} ms over the SLO {limit:g} ms")
+    if isinstance(w, EdgeInference):
+        bad.extend(_latency_violations(name, w, need, 0.0))
+    elif isinstance(w, RealtimeInference) and rtt is not None:
+        bad.extend(_latency_violations(name, w, need, rtt))
     # cost, recomputed
     if unit is not None:
         expected = a.instances * unit
@@ -165,8 +184,8 @@ def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catal
 
 def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catalog) -> list[str]:
     """Every violation found in `plan`; an empty list means the plan holds."""
-    if plan.status == "infeasible":
-        return [] if not plan.assignments else ["an infeasible plan must not carry assignments"]
+    if plan.status in ("infeasible", "timeout"):
+        return [] if not plan.assignments else [f"a plan with status {plan.status} must not carry assignments"]
     found: list[str] = []
     by_name = {w.name: w for w in workloads}
     placed: dict[str, int] = defaultdict(int)

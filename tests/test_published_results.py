@@ -31,7 +31,8 @@ def offering(accelerator: str, count: int) -> Offering:
     """An instance of `count` accelerators on a scale-out fabric, as in the published systems."""
     return Offering.model_validate({
         "provider": "published", "name": f"{count}x{accelerator}", "accelerator": accelerator,
-        "accelerator_count": count, "interconnect": {"nvlink_domain": count, "fabric": "infiniband"},
+        "accelerator_count": count, "interconnect": {"nvlink_domain": count, "fabric": "infiniband",
+                                                            "fabric_gbps": 400 * count},
         "source": "published configuration", "as_of": "2026-01-01",
         "prices": [{"region": "any", "on_demand": 1.0, "source": "unused", "as_of": "2026-01-01"}]})
 

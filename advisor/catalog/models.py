@@ -10,8 +10,9 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, PositiveInt, field_validator, model_validator
 
+from advisor.problems import InputError, Problem
 from advisor.strict import Strict
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
@@ -21,7 +22,6 @@ ProviderKind = Literal["cloud", "gpu-cloud", "onprem", "edge"]
 Fabric = Literal["efa", "infiniband", "ici", "roce", "ethernet", "neuronlink", "none"]
 PricingModel = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
 PRICING_MODELS: tuple[PricingModel, ...] = ("on_demand", "spot", "reserved_1y", "reserved_3y", "capex")
-HIGH_BANDWIDTH_FABRICS = frozenset({"efa", "infiniband", "ici", "roce", "neuronlink"})
 HOURS_PER_MONTH = 730.0
 
 # Upper limits of catalog figures, far above any real one (docs/CATALOG.md, "Limits"): they catch
@@ -46,6 +46,15 @@ HourlyUsd = Annotated[float, Field(gt=0, le=MAX_HOURLY_USD)]
 MemoryGb = Annotated[float, Field(gt=0, le=MAX_MEMORY_GB)]
 Tflops = Annotated[float, Field(gt=0, le=MAX_TFLOPS)]
 Slices = Annotated[int, Field(gt=0, le=MAX_MIG_SLICES)]
+MIN_MEASURED_REQUESTS_PER_S = 1e-6
+MIN_MEASURED_TOKENS_PER_S = 1e-3
+MIN_MEASURED_MS = 0.001
+"""Lower bounds of measured figures: below them a figure is a typo (5e-324), and sizing from it
+would ask for more instances than exist."""
+
+
+UNSITED_PURCHASE = ("bought servers must list the regions (sites) where they stand, so latency and residency "
+                    "can be computed")
 
 
 class CatalogRecord(Strict):
@@ -158,9 +167,18 @@ class Region(Sourced):
 
 
 class Interconnect(CatalogRecord):
+    """How an instance's devices are joined inside it and to other instances.
+
+    `fabric_gbps` is the scale-out bandwidth per instance (for TPU hosts: the data-centre
+    network); 0 means unknown, and such an offering cannot join a multi-instance job.
+    `slice_sizes` (TPU) lists the device counts of the ICI slices its hosts form; devices in
+    separate slices talk over the data-centre network.
+    """
+
     nvlink_domain: PositiveInt = Field(default=1, le=MAX_ACCELERATOR_COUNT)
     fabric: Fabric = "ethernet"
-    fabric_gbps: float = Field(default=0, ge=0)
+    fabric_gbps: float = Field(default=0, ge=0, le=1e6)
+    slice_sizes: list[PositiveInt] = Field(default=[], max_length=64)
 
 
 class Price(Sourced):
@@ -271,6 +289,14 @@ class Offering(Sourced):
             seen.add(price.region)
         return self
 
+    @model_validator(mode="after")
+    def _slices_of_whole_hosts(self) -> Offering:
+        for size in self.interconnect.slice_sizes:
+            if size % self.accelerator_count:
+                raise ValueError(f"slice size {size} is not a whole number of {self.accelerator_count}-device "
+                                 f"instances")
+        return self
+
     @property
     def key(self) -> str:
         return f"{self.provider}:{self.name}"
@@ -279,16 +305,20 @@ class Offering(Sourced):
 class CatalogMeasurement(Sourced):
     """A measured figure for a model on an accelerator, shared by every workload of that model.
 
-    Inference: `requests_per_s` and p95 compute `latency_ms` of one replica of
-    `devices_per_replica` devices; training: `tokens_per_s_per_device`.
+    Inference: `requests_per_s` of one replica of `devices_per_replica` devices and its p95
+    compute `latency_ms`, `ttft_ms` and `tpot_ms`; training: `tokens_per_s_per_device`.
     """
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     model: str = Field(min_length=1, max_length=100)
     accelerator: str
-    devices_per_replica: PositiveInt = 1
-    requests_per_s: PositiveFloat | None = None
-    latency_ms: PositiveFloat | None = None
-    tokens_per_s_per_device: PositiveFloat | None = None
+    devices_per_replica: PositiveInt = Field(default=1, le=4096)
+    requests_per_s: float | None = Field(default=None, ge=MIN_MEASURED_REQUESTS_PER_S, le=1e9)
+    latency_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    ttft_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    tpot_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    tokens_per_s_per_device: float | None = Field(default=None, ge=MIN_MEASURED_TOKENS_PER_S, le=1e9)
 
     @model_validator(mode="after")
     def _has_figures(self) -> CatalogMeasurement:
@@ -312,6 +342,18 @@ class Catalog(Strict):
     offerings: dict[str, Offering]  # key: provider:name
     measurements: dict[str, CatalogMeasurement] = {}  # key: model@accelerator x devices
     layers: list[CatalogLayer]
+
+    @model_validator(mode="after")
+    def _bought_servers_have_sites(self) -> Catalog:
+        """Only edge devices stand at the workload's own sites; every other bought server needs a
+        located site, or latency and residency would be computed from nowhere (0 ms)."""
+        problems = [Problem("catalog", 1, 1, f"offering {key}: {UNSITED_PURCHASE}")
+                    for key, o in self.offerings.items()
+                    if o.purchase is not None and not o.regions
+                    and o.accelerator in self.accelerators and self.accelerators[o.accelerator].kind != "edge"]
+        if problems:
+            raise InputError(problems)  # not a ValueError: it reaches the CLI as an input error
+        return self
 
     def region(self, provider: str, name: str) -> Region | None:
         return self.regions.get(f"{provider}:{name}")

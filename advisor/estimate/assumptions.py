@@ -53,6 +53,21 @@ def tensor_parallel_efficiency(tp: int, nvlink_domain: int) -> float:
     return 1.0 / (1.0 + overhead * (tp - 1))
 
 
+MIN_SCALE_OUT_GBPS_PER_DEVICE = 50.0
+"""Multi-node training shards weights, gradients and optimizer state over the scale-out network,
+so an offering joins a multi-instance job only with at least this bandwidth per accelerator.
+Model assumption, set at AWS p4d.24xlarge: 400 Gbps EFA for 8 A100 (50 Gbps each), the
+lowest-bandwidth instance a large cloud sells for multi-node training (EC2 UltraClusters;
+https://aws.amazon.com/ec2/instance-types/p4/). Servers with 100 Gbps for 8 GPUs (12.5 each) run
+such jobs far slower than this model's MFU assumes. One figure for every job size: the bandwidth
+term of ring and tree all-reduce, 2(n-1)/n x bytes per device, does not grow with the node count."""
+
+MIN_MULTISLICE_DCN_GBPS_PER_CHIP = 25.0
+"""TPU Multislice joins ICI slices over the data-centre network (DCN) and sends only data-parallel
+gradient reductions across it, so it needs less than GPU multi-node training. Set at the least DCN
+bandwidth Google documents Multislice with: v5e hosts, 2 x 100 Gbps NICs for 8 chips (25 Gbps per
+chip; https://cloud.google.com/tpu/docs/v5e, https://cloud.google.com/tpu/docs/multislice-introduction)."""
+
 FIXED_MODEL_UTILISATION = 0.35
 """Share of peak INT8/FP16 throughput reached by vision and other fixed-cost networks."""
 

@@ -74,7 +74,7 @@ def serving_points(model: ModelSpec, accelerator: Accelerator, max_tp: int,
     Cached: every region of an offering asks the same question (only the latency budget differs)."""
     peak = A.peak_tflops(accelerator, model.precision)
     if peak is None or accelerator.memory_gb is None or accelerator.memory_bandwidth_gbps is None:
-        return []
+        return ()
     active = (model.active_params_b or model.params_b or 0) * 1e9
     weights = weight_bytes(model)
     kv_token = kv_bytes_per_token(model)

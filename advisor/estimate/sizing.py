@@ -11,10 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from advisor.catalog.models import HIGH_BANDWIDTH_FABRICS, HOURS_PER_MONTH, Accelerator, Offering
+from advisor.catalog.models import HOURS_PER_MONTH, Accelerator, Offering
 from advisor.estimate import assumptions as A
 from advisor.estimate.llm import ServingPoint, architecture, min_tensor_parallel, serving_points, weight_bytes
+from advisor.estimate.scaleout import training_layout
 from advisor.estimate.shapes import hidden_size_for
+from advisor.estimate.unfit import Unfit
 from advisor.strict import Strict
 from advisor.workload.models import (
     BatchInference,
@@ -30,13 +32,13 @@ MAX_INSTANCES = 100_000
 """More instances than this for one workload is beyond any provider's capacity."""
 
 
-class Unfit(Exception):
-    """The offering cannot run the workload; `rule` names the check that failed."""
-
-    def __init__(self, rule: str, reason: str):
-        self.rule = rule
-        self.reason = reason
-        super().__init__(reason)
+def whole_count(needed: float, offering: Offering) -> int:
+    """ceil(needed) instances, refusing more than MAX_INSTANCES before building a huge integer
+    (a tiny measured rate gives inf, and ceil(inf) raises)."""
+    if not math.isfinite(needed) or needed > MAX_INSTANCES:
+        raise Unfit("capacity", f"needs more than {MAX_INSTANCES:,} x {offering.name}, more than any "
+                                f"provider could supply")
+    return max(1, math.ceil(needed))
 
 
 class Sizing(Strict):
@@ -58,6 +60,7 @@ class Sizing(Strict):
     power_w_per_site: float | None = None
     job_hours: float | None = None
     mfu: float | None = None
+    layout: str | None = None  # how a multi-instance job is joined (ICI slice, fabric, DCN)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,31 @@ class Budget:
         parts = [f"{name} {value:.0f} ms" for name, value in
                  (("latency", self.latency_ms), ("TTFT", self.ttft_ms), ("TPOT", self.tpot_ms)) if value is not None]
         return ", ".join(parts)
+
+
+MEASURED_FIGURES = (("p95 latency", "latency_ms", "latency_ms"), ("TTFT", "ttft_ms", "ttft_ms"),
+                    ("TPOT", "tpot_ms", "tpot_ms"))
+"""(label, Budget field, Measurement field) of each objective a measurement must answer."""
+
+
+def check_measured_times(measured: Measurement, budget: Budget, accelerator: str) -> None:
+    """Every objective the budget bounds is checked against its measured figure.
+
+    A measurement without the figure an objective needs rules the option out: mixing measured
+    throughput with an estimated latency from another operating point could pass a service
+    that the measurement itself shows to be too slow."""
+    for label, limit_field, figure_field in MEASURED_FIGURES:
+        limit = getattr(budget, limit_field)
+        if limit is None:
+            continue
+        figure = getattr(measured, figure_field)
+        if figure is None:
+            raise Unfit("latency_slo", f"the objective bounds {label}, but the measurement on {accelerator} gives "
+                                       f"no {figure_field}; add it to the measurement (or remove the measurement "
+                                       f"to use the roofline estimate)")
+        if figure > limit:
+            after = "" if label == "TPOT" else " after the network round trip"
+            raise Unfit("latency_slo", f"measured {label} {figure:g} ms, over the budget of {limit:g} ms{after}")
 
 
 def _measurement(w: Workload, accelerator: Accelerator) -> Measurement | None:
@@ -185,12 +213,11 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
         mfu = A.training_mfu(accelerator, precision).mfu
         rate_tokens = peak * 1e12 * mfu / (flops / tokens)
     hours_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month)
-    devices_for_deadline = math.ceil(tokens / (hours_allowed * 3600 * rate_tokens))
-    devices = max(1, devices_for_memory, devices_for_deadline)
-    instances = math.ceil(devices / offering.accelerator_count)
-    if instances > 1 and offering.interconnect.fabric not in HIGH_BANDWIDTH_FABRICS:
-        raise Unfit("fabric", f"needs {instances} instances but {offering.name} has no high-bandwidth "
-                              f"fabric ({offering.interconnect.fabric})")
+    devices_for_deadline = tokens / (hours_allowed * 3600 * rate_tokens)
+    whole_count(devices_for_deadline / offering.accelerator_count, offering)
+    devices = max(1, devices_for_memory, math.ceil(devices_for_deadline))
+    layout = training_layout(offering, devices, devices_for_memory)
+    instances = layout.instances
     total_devices = instances * offering.accelerator_count
     job_hours = tokens / (total_devices * rate_tokens) / 3600
     return Sizing(
@@ -202,9 +229,10 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
         devices_per_replica=total_devices,
         throughput_per_instance=offering.accelerator_count * rate_tokens,
         throughput_unit="tokens/s",
-        memory_per_device_gb=(_training_state_bytes(w, total_devices) + _activation_bytes(w)) / 1e9,
+        memory_per_device_gb=(_training_state_bytes(w, layout.shard_devices) + _activation_bytes(w)) / 1e9,
         job_hours=job_hours,
         mfu=mfu,
+        layout=layout.description,
     )
 
 
@@ -218,12 +246,10 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
         if replicas == 0:
             raise Unfit("memory_fit", f"measured on {measured.devices_per_replica} x {accelerator.name}; "
                                       f"{offering.name} has {offering.accelerator_count}")
-        latency = measured.latency_ms
-        if latency is not None and budget.latency_ms is not None and latency > budget.latency_ms:
-            raise Unfit("latency_slo", f"measured {latency:.0f} ms, budget after network {budget.latency_ms:.0f} ms")
-        return replicas * measured.requests_per_s, latency, dict(
+        check_measured_times(measured, budget, accelerator.name)
+        return replicas * measured.requests_per_s, measured.latency_ms, dict(
             basis="measured", basis_source=measured.source, devices_per_replica=measured.devices_per_replica,
-            memory_per_device_gb=0.0)
+            memory_per_device_gb=0.0, ttft_ms=measured.ttft_ms, tpot_ms=measured.tpot_ms)
     if model.is_llm:
         point = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget)
         source = f"roofline model, docs/PERFORMANCE_MODEL.md; utilisation: {A.serving_utilisation(accelerator).source}"
@@ -243,7 +269,7 @@ def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator)
     rps, _, extra = _serving(w, offering, accelerator, w.volume.input_tokens or 1, w.volume.output_tokens or 1,
                              Budget())
     per_run_instance_hours = w.volume.requests_per_run / rps / 3600
-    instances = max(w.constraints.min_replicas, math.ceil(per_run_instance_hours / w.window_hours))
+    instances = max(w.constraints.min_replicas, whole_count(per_run_instance_hours / w.window_hours, offering))
     run_hours = per_run_instance_hours / instances
     return Sizing(instances=instances, busy_hours_per_month=run_hours * w.runs_per_month,
                   throughput_per_instance=rps, throughput_unit="requests/s", job_hours=run_hours, **extra)
@@ -265,11 +291,14 @@ def _realtime_budget(w: RealtimeInference, network_rtt_ms: float) -> Budget:
 
 
 def _size_realtime(w: RealtimeInference, offering: Offering, accelerator: Accelerator,
-                   network_rtt_ms: float) -> Sizing:
+                   network_rtt_ms: float | None) -> Sizing:
+    if network_rtt_ms is None:
+        raise Unfit("latency_slo", f"{offering.name} stands at a site with no known location, so the round trip "
+                                   f"to users is unknown; a real-time service cannot be placed there")
     budget = _realtime_budget(w, network_rtt_ms)
     rps, latency, extra = _serving(w, offering, accelerator, w.traffic.input_tokens or 1,
                                    w.traffic.output_tokens or 1, budget)
-    instances = max(w.constraints.min_replicas, math.ceil(w.traffic.peak_rps / rps))
+    instances = max(w.constraints.min_replicas, whole_count(w.traffic.peak_rps / rps, offering))
     return Sizing(instances=instances, busy_hours_per_month=HOURS_PER_MONTH, compute_latency_ms=latency,
                   throughput_per_instance=rps, throughput_unit="requests/s", **extra)
 
@@ -284,19 +313,23 @@ def _unit_power_w(offering: Offering, accelerator: Accelerator) -> float | None:
 
 
 def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -> Sizing:
-    slo_ms = w.slo.p95_latency_ms or 0.0
+    slo_ms = w.slo.p95_latency_ms if w.slo.p95_latency_ms is not None else math.inf  # None: relaxed
     measured = _measurement(w, accelerator)
+    basis: Literal["roofline", "measured"]
     if measured is not None and measured.requests_per_s is not None:
-        latency, per_unit, basis = measured.latency_ms or 0.0, measured.requests_per_s, "measured"
+        if w.slo.p95_latency_ms is not None:
+            check_measured_times(measured, Budget(latency_ms=w.slo.p95_latency_ms), accelerator.name)
+        latency, per_unit, basis = measured.latency_ms, measured.requests_per_s, "measured"
         memory, source = 0.0, measured.source
     else:
         memory = _check_fixed_memory(w.model, accelerator)
         latency, per_device = _fixed_model_rate(w.model, accelerator)
         per_unit, basis = per_device * offering.accelerator_count, "roofline"
         source = "roofline model, docs/PERFORMANCE_MODEL.md"
-    if latency > slo_ms:
+    if latency is not None and latency > slo_ms:
         raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, over the {slo_ms:g} ms SLO")
-    units_per_site = max(w.constraints.min_replicas, math.ceil(w.sites.inferences_per_s / per_unit))
+    units_per_site = max(w.constraints.min_replicas, whole_count(w.sites.inferences_per_s / per_unit, offering))
+    whole_count(units_per_site * w.sites.count, offering)
     unit_power = _unit_power_w(offering, accelerator)
     power = units_per_site * unit_power if unit_power is not None else None
     if w.sites.max_power_w is not None and power is None:
@@ -311,8 +344,11 @@ def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -
 
 
 def size(workload: Workload, offering: Offering, accelerator: Accelerator,
-         network_rtt_ms: float = 0.0) -> Sizing:
-    """Dispatch on the workload kind; raise Unfit with the failing rule."""
+         network_rtt_ms: float | None = None) -> Sizing:
+    """Dispatch on the workload kind; raise Unfit with the failing rule.
+
+    Real-time services need the network round trip from their slowest user location; None
+    (unknown) rules them out rather than counting as 0 ms."""
     if isinstance(workload, Training):
         sizing = _size_training(workload, offering, accelerator)
     elif isinstance(workload, BatchInference):

@@ -11,7 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
 
-from advisor.catalog.models import PricingModel
+from advisor.catalog.models import (
+    MIN_MEASURED_MS,
+    MIN_MEASURED_REQUESTS_PER_S,
+    MIN_MEASURED_TOKENS_PER_S,
+    PricingModel,
+)
 from advisor.strict import Strict
 from advisor.validation import FieldError
 
@@ -98,15 +103,19 @@ class Constraints(Input):
 class Measurement(Input):
     """A measured figure for this model on one accelerator; it replaces the estimate.
 
-    Inference: `requests_per_s` and p95 `latency_ms` (compute only, without network) of one
-    replica of `devices_per_replica` devices. Training: `tokens_per_s_per_device`.
+    Inference: `requests_per_s` of one replica of `devices_per_replica` devices and its p95
+    compute times without network: `latency_ms` (whole request), `ttft_ms` (time to first
+    token), `tpot_ms` (time per output token). An objective whose figure is not measured rules
+    the option out (see docs/PERFORMANCE_MODEL.md). Training: `tokens_per_s_per_device`.
     """
 
     accelerator: str = Field(min_length=1, max_length=100)
     devices_per_replica: PositiveInt = Field(default=1, le=4096)
-    requests_per_s: PositiveFloat | None = Field(default=None, le=1e9)
-    latency_ms: PositiveFloat | None = Field(default=None, le=1e9)
-    tokens_per_s_per_device: PositiveFloat | None = Field(default=None, le=1e9)
+    requests_per_s: float | None = Field(default=None, ge=MIN_MEASURED_REQUESTS_PER_S, le=1e9)
+    latency_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    ttft_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    tpot_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
+    tokens_per_s_per_device: float | None = Field(default=None, ge=MIN_MEASURED_TOKENS_PER_S, le=1e9)
     source: str = Field(min_length=3, max_length=500)
 
     @model_validator(mode="after")
