@@ -222,11 +222,11 @@ def yaml_files_in(directory: Path, problems: list[Problem]) -> list[Path]:
     that cannot be listed is a problem, so no input is left out without a word.
     """
     found: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     pending = [directory]
     while pending:
         current = pending.pop()
-        real = current.resolve()
+        real = os.path.realpath(current)  # unlike Path.resolve, no error on a symlink loop
         if real in seen:
             continue
         seen.add(real)

@@ -102,7 +102,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
                                     f"(header: {', '.join(found) or 'none'})")
         return [(reader.line_num, record) for record in reader]
     except csv.Error as exc:
-        raise InputError([Problem(str(path), reader.line_num or 1, 1, f"not a readable CSV file: {exc}")]) from None
+        line = reader.line_num + 1  # the line being read when the error came
+        raise InputError([Problem(str(path), line, 1, f"not a readable CSV file: {exc}")]) from None
 
 
 def _number(path: Path, line: int, column: str, text: str | None) -> float | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from advisor.catalog.models import Catalog
 from advisor.problems import InputError, Problem, single
@@ -31,7 +33,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     (never silently skipped). A file named twice (`workloads/ workloads/policy.yaml`) is read once.
     """
     found: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
@@ -42,8 +44,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise single(str(path), "no such file or directory")
         for file in files:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
+            real = os.path.realpath(file)  # unlike Path.resolve, no error on a symlink loop
+            if real not in seen:
+                seen.add(real)
                 found.append(file)
     if problems:
         raise InputError(problems)
@@ -111,8 +114,8 @@ def _check_names(doc: SourceDoc, catalog: Catalog) -> list[Problem]:
                 form = " (write provider:region, e.g. aws:us-east-1)" if noun == "region" and ":" not in value else ""
                 problems.append(doc.problem(("constraints", field_name, i),
                                             f"unknown {noun} '{value}'{_did_you_mean(value, known)}{form}"))
-    traffic = data.get("traffic") if isinstance(data.get("traffic"), dict) else {}
-    users = traffic.get("users") if isinstance(traffic.get("users"), dict) else {}
+    traffic: dict[str, Any] = data["traffic"] if isinstance(data.get("traffic"), dict) else {}
+    users: dict[str, Any] = traffic["users"] if isinstance(traffic.get("users"), dict) else {}
     for location in users:
         if location not in catalog.locations:
             problems.append(doc.problem(("traffic", "users", location),
