@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
 from advisor.plan import Assignment, Plan
 from advisor.resources import templates_dir
+from advisor.text import display_path, visible, without_surrogates
 
 FORMATS = ("md", "html", "json", "csv")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
-_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# The start of a Markdown line that would open a block: a list, setext underline, fence or
+# rule (escaped before the mark), or an ordered list (escaped before its `.` or `)`).
+_MD_BLOCK_MARK = re.compile(r"^([-+=~])")
+_MD_ORDERED_LIST = re.compile(r"^(\d+)([.)])")
+# OWASP's formula starters, plus line feed: a spreadsheet may drop leading line breaks.
+_CSV_FORMULA_START = "=+-@\t\r\n\0"
+# Where a reader may start a new cell inside a field: the field's start, after a line break
+# (a reader that splits rows at a lone CR), after a semicolon or a tab (a spreadsheet that
+# splits on them sees no quote at the start of our comma-separated field). A formula starter
+# there, possibly after spaces some spreadsheets trim, gets a leading quote.
+_CSV_FORMULA_LINE = re.compile(r"(^|\r\n|\r(?!\n)|\n|;|\t)(?= *[" + re.escape(_CSV_FORMULA_START) + "])")
+# Characters that make a CSV field quoted: separators (comma, and semicolon for spreadsheets
+# that split on it), the quote, and both line-break characters (csv.writer leaves a lone CR bare).
+_CSV_QUOTE_IF = re.compile(r'[,;"\r\n]')
 
 BOM_COLUMNS = [
     "workload", "team", "kind", "provider", "region", "instance", "accelerator", "accelerator_count",
     "instances", "pricing", "hourly_usd", "monthly_cost_usd", "annual_cost_usd", "price_as_of",
-    "price_is_estimate", "price_source",
+    "price_is_estimate", "price_source", "model", "description",
 ]
 
 
@@ -31,6 +45,14 @@ def _one_line(value: object) -> str:
 def md_escape(value: object) -> str:
     """Escape text for Markdown tables: no markup, links or raw HTML can come from input strings."""
     return _MD_SPECIAL.sub(r"\\\1", _one_line(value))
+
+
+def md_block(value: object) -> str:
+    """Multi-line text as a Markdown paragraph: its line breaks kept, but no line can start a list,
+    heading, quote, fence, table, code block or rule."""
+    lines = [md_escape(line.strip()) for line in str(value).splitlines()]
+    lines = [_MD_ORDERED_LIST.sub(r"\1\\\2", _MD_BLOCK_MARK.sub(r"\\\1", line)) for line in lines if line]
+    return "\\\n".join(lines)
 
 
 def md_code(value: object) -> str:
@@ -68,35 +90,73 @@ def _environment(autoescape: bool) -> Environment:
     )
     env.filters["md"] = md_escape
     env.filters["md_code"] = md_code
+    env.filters["md_block"] = md_block
     env.filters["usd"] = usd
     env.filters["latency"] = latency_text
     return env
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` (plain JSON data) with `change` applied to every string in it, mapping keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [_map_strings(v, change) for v in value]
+    if isinstance(value, dict):
+        return {_map_strings(k, change): _map_strings(v, change) for k, v in value.items()}
+    return value
+
+
+def shown(plan: Plan, fmt: str) -> Plan:
+    """The plan as `fmt` shows it: file names as `display_path` writes them, and no string that
+    cannot be written as UTF-8. JSON keeps every other string verbatim (its encoder escapes
+    control characters); the text formats show control characters as visible escapes, so no
+    escape sequence reaches a terminal that prints the file or a table that holds the value."""
+    data = plan.model_dump(mode="json")
+    data["input_files"] = [display_path(f) for f in data["input_files"]]
+    for layer in data["catalog_layers"]:
+        layer["path"] = display_path(layer["path"])
+    return Plan.model_validate(_map_strings(data, without_surrogates if fmt == "json" else visible))
 
 
 def render_json(plan: Plan) -> str:
     return json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
 
-def _csv_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_CSV_FORMULA):
-        return "'" + value
-    return value
+def csv_text_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) wherever any reader may start a cell in it."""
+    return _CSV_FORMULA_LINE.sub(lambda m: m.group(1) + "'", text)
+
+
+def csv_field(value: object) -> str:
+    """One CSV field: numbers stay numbers; text is neutralised, and quoted when it holds a
+    separator, a quote or a line break, so no reader splits it into cells or rows."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return str(value)
+    text = csv_text_cell(value)
+    if _CSV_QUOTE_IF.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def render_csv(plan: Plan) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(BOM_COLUMNS)
+    details = {e.workload: e for e in plan.explanations}
+    lines = [",".join(BOM_COLUMNS)]
     for a in plan.assignments:
         row = a.model_dump(mode="json")
         row["instance"] = a.instance
-        writer.writerow([_csv_cell(row[c]) for c in BOM_COLUMNS])
-    return buffer.getvalue()
+        explanation = details.get(a.workload)
+        row["model"] = explanation.model if explanation else None
+        row["description"] = explanation.description if explanation else None
+        lines.append(",".join(csv_field(row[c]) for c in BOM_COLUMNS))
+    return "\n".join(lines) + "\n"
 
 
 def render(plan: Plan, fmt: str) -> str:
     """The report text in `fmt` (one of FORMATS)."""
+    plan = shown(plan, fmt)
     if fmt == "json":
         return render_json(plan)
     if fmt == "csv":
