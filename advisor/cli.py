@@ -1,13 +1,16 @@
 """Command line: `advisor plan | validate | schema | catalog`.
 
 Exit codes (the contract): 0 a plan was found (or input is valid); 1 no feasible plan, the
-report explaining why is still written; 2 invalid input or usage, nothing written.
+report explaining why is still written; 2 invalid input or usage, nothing written; 3 the
+solver's time limit came before any plan was found (nothing is proven; the report says so);
+128 + N when signal N stopped the run (130 Ctrl-C, 143 SIGTERM), nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +22,11 @@ from advisor.output import write_atomic
 from advisor.problems import InputError
 from advisor.render import FORMATS, render
 from advisor.schema import document_schema
+from advisor.signals import Interrupted, signals_interrupt
+from advisor.terminal import problem_line, terminal_safe
 from advisor.workload.loader import load_inputs
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_TIMEOUT = 0, 1, 2, 3
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
 
 
@@ -60,19 +65,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     fmt = _format_for(args)
     if fmt is None:
-        print(f"advisor: cannot tell the format from '{args.output}'; use --format "
-              f"{{{','.join(FORMATS)}}}", file=sys.stderr)
+        print(terminal_safe(f"advisor: cannot tell the format from '{args.output}'; use --format "
+                            f"{{{','.join(FORMATS)}}}"), file=sys.stderr)
         return EXIT_INPUT
     problem = _output_problem(args.output) if args.output else None
     if problem:
-        print(f"advisor: {problem}", file=sys.stderr)
+        print(terminal_safe(f"advisor: {problem}"), file=sys.stderr)
         return EXIT_INPUT
     catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
 
     def progress(message: str) -> None:
         if not args.quiet:
-            print(f"advisor: {message}", file=sys.stderr, flush=True)
+            print(terminal_safe(f"advisor: {message}"), file=sys.stderr, flush=True)
 
     plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
                      explain_constraints=not args.no_constraint_costs, progress=progress)
@@ -81,14 +86,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         try:
             write_atomic(Path(args.output), text)
         except OSError as exc:
-            print(f"advisor: cannot write '{args.output}': {exc.strerror or exc}", file=sys.stderr)
+            print(terminal_safe(f"advisor: cannot write '{args.output}': {exc.strerror or exc}"), file=sys.stderr)
             return EXIT_INPUT
         progress(f"wrote {args.output} ({plan.status})")
     else:
-        sys.stdout.write(text)
-    if plan.status == "infeasible":
+        sys.stdout.write(terminal_safe(text) if fmt == "md" else text)
+    if plan.status in ("infeasible", "timeout"):
         progress(plan.infeasibility.message if plan.infeasibility else "no feasible plan")
-        return EXIT_INFEASIBLE
+        return EXIT_INFEASIBLE if plan.status == "infeasible" else EXIT_TIMEOUT
     return EXIT_OK
 
 
@@ -96,7 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
     if not args.quiet:
-        print(f"{len(inputs.files)} files OK: {len(inputs.workloads)} workloads, policy '{inputs.policy.name}'")
+        print(terminal_safe(f"{len(inputs.files)} files OK: {len(inputs.workloads)} workloads, "
+                            f"policy '{inputs.policy.name}'"))
     return EXIT_OK
 
 
@@ -111,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Explained placement plans for AI workloads across accelerators, clouds, regions "
                     "and pricing models.",
         epilog="Exit codes: 0 plan found / input valid, 1 no feasible plan (report still written), "
-               "2 invalid input or usage.",
+               "2 invalid input or usage (nothing written), 3 time limit reached before any plan (report "
+               "says so), 130/143 stopped by Ctrl-C/SIGTERM (nothing written).",
     )
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -131,9 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("-f", "--format", choices=FORMATS,
                       help="md (default on stdout), html, json (output contract) or csv (bill of materials)")
     plan.add_argument("--time-limit", type=_positive_seconds, default=60.0, metavar="SECONDS",
-                      help="time limit for each solver run (default 60)")
+                      help="limit of the main solve, in deterministic seconds of solver work (default 60): the "
+                           "same limit gives the same plan on any machine and under any load")
     plan.add_argument("--explain-time-limit", type=_positive_seconds, default=10.0, metavar="SECONDS",
-                      help="time limit for each counterfactual solve behind the explanations (default 10)")
+                      help="limit of each counterfactual solve behind the explanations, in deterministic "
+                           "seconds (default 10); a question not settled within it is reported as such")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
@@ -160,14 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with signals_interrupt():
+            return args.func(args)
     except InputError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem_line(problem), file=sys.stderr)
         print(f"advisor: {len(exc.problems)} problem(s) found", file=sys.stderr)
         return EXIT_INPUT
+    except Interrupted as stop:
+        print(f"advisor: stopped by {signal.Signals(stop.signum).name}; nothing was written", file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
-        print("advisor: interrupted", file=sys.stderr)
-        return 130
+        print("advisor: interrupted; nothing was written", file=sys.stderr)
+        return 128 + signal.SIGINT
     except BrokenPipeError:
         return EXIT_OK

@@ -1,27 +1,19 @@
-"""Explanations: why each choice, why not the next-best, what each constraint costs, and,
-when nothing fits, which constraints conflict and what to relax.
+"""Explanations: why each choice, why not the next-best, and what each constraint costs.
 
 Every answer comes from re-running the same candidate rules or the same CP-SAT model with
 one named rule or constraint family switched off, or with one option forced, so an
-explanation is a measured counterfactual rather than a guess.
+explanation is a measured counterfactual rather than a guess. A counterfactual that is not
+settled within its time limit is reported as such, never as a fact.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
-from advisor.plan import (
-    Alternative,
-    ConstraintCost,
-    EmptyWorkload,
-    Explanation,
-    Infeasibility,
-    Relaxation,
-    RuledOutGroup,
-)
+from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.solver import SolveResult, solve
 from advisor.solver.model import family_names
 from advisor.workload.models import Policy, Workload
@@ -33,7 +25,23 @@ FAMILY_DESCRIPTIONS = {
     "vendor_share": "policy: largest share of spend on accelerator vendor {}",
     "min_providers": "policy: minimum number of providers",
 }
+SETTINGS = {
+    "budget_total": "budget.monthly_usd",
+    "budget_team": "budget.per_team_monthly_usd",
+    "provider_share": "lock_in.max_provider_share_pct",
+    "vendor_share": "lock_in.max_vendor_share_pct",
+    "min_providers": "lock_in.min_providers",
+}
+"""The policy field a user edits to change each family (a setting may hold several families)."""
+SETTING_DESCRIPTIONS = {
+    "budget.per_team_monthly_usd": "policy: every team budget together",
+    "lock_in.max_provider_share_pct": "policy: the provider share cap, for every provider at once",
+    "lock_in.max_vendor_share_pct": "policy: the vendor share cap, for every vendor at once",
+}
 MAX_ALTERNATIVES = 3
+
+Build = Callable[[list[Workload], Policy, frozenset[str]], CandidateSet]
+"""Candidates for (workloads, policy) with some rules switched off."""
 
 
 def usd(cents: int | float) -> float:
@@ -45,14 +53,18 @@ def money(cents: int | float) -> str:
 
 
 def describe(name: str) -> str:
-    """Human description of a constraint family (`provider_share:aws`) or candidate rule."""
+    """Human description of a constraint family (`provider_share:aws`), setting or candidate rule."""
     family, _, arg = name.partition(":")
     if family in FAMILY_DESCRIPTIONS:
         return FAMILY_DESCRIPTIONS[family].format(arg)
-    return RULES.get(name, name)
+    return SETTING_DESCRIPTIONS.get(name) or RULES.get(name, name)
 
 
-def _label(o: Option | RuledOut) -> str:
+def setting_of(name: str) -> str | None:
+    return SETTINGS.get(name.partition(":")[0])
+
+
+def label(o: Option | RuledOut) -> str:
     return f"{o.offering} ({o.provider} {o.region}, {o.pricing})"
 
 
@@ -66,20 +78,39 @@ def ruled_out_groups(ruled: list[RuledOut]) -> list[RuledOutGroup]:
         if len(r.rules) == 1 and r.monthly_cost_cents is not None:
             rule = r.rules[0]
             best = closest.get(rule)
-            if best is None or (r.monthly_cost_cents, _label(r)) < (best.monthly_cost_cents, _label(best)):
+            if best is None or (r.monthly_cost_cents, label(r)) < (best.monthly_cost_cents, label(best)):
                 closest[rule] = r
     groups = []
     for rule in sorted(count, key=lambda k: (-count[k], k)):
         c = closest.get(rule)
         groups.append(RuledOutGroup(
             rule=rule, description=describe(rule), count=count[rule],
-            closest=f"{_label(c)}: {c.reasons[0]}" if c else None,
+            closest=f"{label(c)}: {c.reasons[0]}" if c else None,
             closest_monthly_cost_usd=usd(c.monthly_cost_cents) if c and c.monthly_cost_cents is not None else None,
         ))
     return groups
 
 
-def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option], str]) -> list[Alternative]:
+@dataclass(frozen=True)
+class Interval:
+    """What is known of an optimum after a solve: proven between `low` and `high` cents."""
+
+    low: int | None
+    high: int | None
+
+    @classmethod
+    def of(cls, result: SolveResult) -> Interval:
+        if result.status == "optimal":
+            return cls(result.cost_cents, result.cost_cents)
+        return cls(result.bound_cents, result.cost_cents)
+
+    @property
+    def exact(self) -> bool:
+        return self.low is not None and self.low == self.high
+
+
+def _alternatives(chosen: Option, options: list[Option],
+                  why: Callable[[Option], tuple[str, bool]]) -> list[Alternative]:
     shown: set[tuple[str, str, str]] = {(chosen.provider, chosen.offering, chosen.pricing)}
     picked: list[Alternative] = []
     for o in options:
@@ -87,11 +118,12 @@ def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option],
         if o.key == chosen.key or triple in shown:
             continue
         shown.add(triple)
+        text, proven = why(o)
         picked.append(Alternative(
             provider=o.provider, region=o.region, instance=o.offering, accelerator=o.accelerator,
             pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
             delta_usd=usd(o.monthly_cost_cents - chosen.monthly_cost_cents), latency_ms=o.latency_ms,
-            why_not=why(o),
+            why_not=text, proven=proven,
         ))
         if len(picked) == MAX_ALTERNATIVES:
             break
@@ -102,64 +134,91 @@ class Explainer:
     """Counterfactual questions against one candidate set and policy."""
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
-                 result: SolveResult, rebuild: Callable[[frozenset[str]], CandidateSet],
-                 time_limit_s: float):
+                 result: SolveResult, build: Build, time_limit_s: float):
         self.workloads = workloads
         self.policy = policy
         self.candidates = candidates
         self.result = result
-        self.rebuild = rebuild
+        self.build = build
         self.time_limit_s = time_limit_s
-
         self.binding: list[str] = []
 
-    def _solve(self, candidates: CandidateSet | None = None, **kwargs) -> SolveResult:
-        """A counterfactual solve: only its cost matters, so use both cores and skip tie-breaks."""
-        kwargs.setdefault("workers", 2)
-        kwargs.setdefault("tie_break", False)
-        if self.result.chosen and "forced" not in kwargs:  # the plan is feasible in every relaxation
-            kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
-        return solve(candidates or self.candidates, self.policy, time_limit_s=self.time_limit_s, **kwargs)
+    @property
+    def limit_text(self) -> str:
+        return f"{self.time_limit_s:g} s of solver work"
 
-    def _core(self, **kwargs) -> list[str]:
-        """A minimal set of constraint families that cannot hold together (for an infeasible model).
+    def solve(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
+              **kwargs) -> SolveResult:
+        """A counterfactual solve: only its cost matters, so tie-breaks are skipped."""
+        kwargs.setdefault("tie_break", False)
+        if self.result.chosen and "forced" not in kwargs and policy is None:
+            # the plan is feasible in every relaxation of the same inputs: start from it
+            kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
+        return solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
+
+    def core(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
+             **kwargs) -> list[str] | None:
+        """A minimal set of constraint families that cannot hold together (None: not settled in time).
 
         CP-SAT's assumption core is sufficient but not minimal; each family in it is dropped in
         turn (deletion filter) and kept out if the rest alone is still proven infeasible.
         """
-        core = self._solve(want_core=True, workers=1, **kwargs).core
-        everything = set(self.families())
-        needed = list(core)
-        for name in core:
+        first = self.solve(candidates, policy, want_core=True, **kwargs)
+        if first.status != "infeasible":
+            return None
+        candidates, policy = candidates or self.candidates, policy or self.policy
+        everything = set(family_names(policy, candidates, sorted(candidates.options)))
+        needed = list(first.core)
+        for name in first.core:
             trial = [n for n in needed if n != name]
-            if self._solve(disabled=frozenset(everything - set(trial)), **kwargs).status == "infeasible":
+            relaxed = self.solve(candidates, policy, disabled=frozenset(everything - set(trial)), **kwargs)
+            if relaxed.status == "infeasible":
                 needed = trial
         return needed
 
     # --- why this and not that -------------------------------------------------------
-    def why_not(self, w: Workload, chosen: Option, alt: Option) -> str:
+    def why_not(self, w: Workload, chosen: Option, alt: Option) -> tuple[str, bool]:
+        """Why `alt` is not in the plan, and whether that is proven."""
         delta = alt.monthly_cost_cents - chosen.monthly_cost_cents
         if delta > 0:
             text = f"costs {money(delta)} more per month"
             if alt.latency_ms is not None and chosen.latency_ms is not None and alt.latency_ms > chosen.latency_ms:
                 text += f" and is slower ({alt.latency_ms:.0f} ms vs {chosen.latency_ms:.0f} ms)"
-            return text
-        forced = self._solve(forced={w.name: alt.key})
+            return text, True
         lead = "cheaper" if delta < 0 else "same cost"
+        forced = self.solve(forced={w.name: alt.key})
         if forced.status == "infeasible":
-            core = self._core(forced={w.name: alt.key})
+            core = self.core(forced={w.name: alt.key})
+            if core is None:
+                return (f"{lead}, but no plan with it meets the policy; which constraints conflict was not "
+                        f"determined within {self.limit_text}"), True
             names = ", ".join(f"{describe(n)} ({n})" for n in core) or "the constraints together"
-            return f"{lead}, but choosing it breaks {names}"
-        if forced.cost_cents is not None and self.result.cost_cents is not None:
-            rise = forced.cost_cents - self.result.cost_cents
-            if rise <= 0 and delta < 0:
-                return ("cheaper here, but the plan total is the same either way (other placements shift to "
-                        "stay within the policy); the tie is broken by option order")
+            return f"{lead}, but choosing it breaks {names}", True
+        if forced.status == "unknown":
+            return (f"{lead}; whether a plan with it meets the policy was not determined within "
+                    f"{self.limit_text}"), False
+        return self._rise_text(lead, delta, Interval.of(forced))
+
+    def _rise_text(self, lead: str, delta: int, forced: Interval) -> tuple[str, bool]:
+        """How much the plan total changes when the alternative is forced in, as far as is proven."""
+        base = Interval.of(self.result)
+        assert forced.high is not None and base.high is not None
+        if forced.exact and base.exact:
+            rise = forced.high - base.high
             if rise > 0:
                 because = ", ".join(f"{describe(n)} ({n})" for n in self.binding) or "the policy"
                 return (f"{lead} here, but then other placements must change to stay within {because}; "
-                        f"the plan total rises by {money(rise)}")
-        return "same cost; the tie is broken by latency, then name, so the plan is reproducible"
+                        f"the plan total rises by {money(rise)}"), True
+            if delta < 0:
+                return ("cheaper here, but the plan total is the same either way (other placements shift to "
+                        "stay within the policy); the tie is broken by option order"), True
+            return "same cost; the tie is broken by latency, then name, so the plan is reproducible", True
+        low_rise = (forced.low or 0) - base.high
+        if low_rise > 0:
+            return (f"{lead} here, but the plan total would rise by at least {money(low_rise)} (the exact "
+                    f"figure was not determined within {self.limit_text})"), True
+        return (f"{lead}; with it the plan would cost at most {money(forced.high)} against "
+                f"{money(base.high)}, but which is cheaper was not determined within {self.limit_text}"), False
 
     def explanations(self) -> list[Explanation]:
         out = []
@@ -188,105 +247,61 @@ class Explainer:
         return family_names(self.policy, self.candidates, sorted(self.candidates.options))
 
     def constraint_costs(self) -> list[ConstraintCost]:
-        base = self.result.cost_cents or 0
+        """Price every user-facing setting as a whole, its single families as a breakdown, and every rule."""
         families = self.families()
-        out = []
+        groups: dict[str, list[str]] = defaultdict(list)
         for name in families:
-            relaxed = self._solve(disabled=frozenset({name}))
-            out.append(self._cost_row(name, base, relaxed))
+            groups[setting_of(name) or name].append(name)
+        top: list[tuple[ConstraintCost, list[ConstraintCost]]] = []
+        for setting, members in groups.items():
+            parts = [self._cost_row(n, self.solve(disabled=frozenset({n})), setting=setting) for n in members]
+            if len(members) == 1:
+                top.append((parts[0], []))
+                continue
+            whole = self._cost_row(setting, self.solve(disabled=frozenset(members)), setting=setting)
+            parts = [p.model_copy(update={"part_of": setting}) for p in parts]
+            top.append((self._with_sum_note(whole, parts), parts))
         for rule in self.relaxable_rules():
-            relaxed = self._solve(self.rebuild(frozenset({rule})))
-            out.append(self._cost_row(rule, base, relaxed))
-        self.binding = [c.name for c in out if c.binding and c.name in families]
-        return sorted(out, key=lambda c: (not c.binding, -(c.cost_usd or 0.0), c.name))
+            relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
+            top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
+        self.binding = [row.name for row, _ in top if row.binding and row.name not in self.relaxable_rules()]
+        top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))
+        return [row for whole, parts in top for row in (whole, *parts)]
 
-    def _cost_row(self, name: str, base: int, relaxed: SolveResult) -> ConstraintCost:
-        if relaxed.cost_cents is None:
-            return ConstraintCost(name=name, description=describe(name), binding=False, cost_usd=None,
-                                  detail=f"not re-solved within {self.time_limit_s:g} s")
-        saving = base - relaxed.cost_cents
-        binding = saving > 0
-        detail = (f"without it the plan would cost {money(relaxed.cost_cents)} ({money(saving)} less)"
-                  if binding else "not binding: the plan is the same cost without it")
-        if relaxed.status != "optimal":
-            detail += f" (best found in {self.time_limit_s:g} s, not proven optimal)"
-        return ConstraintCost(name=name, description=describe(name), binding=binding,
-                              cost_usd=usd(max(0, saving)), detail=detail)
-
-    # --- when nothing fits --------------------------------------------------------------
-    def infeasibility(self) -> Infeasibility:
-        empty = [EmptyWorkload(workload=w, reasons=ruled_out_groups(self.candidates.ruled_out[w]))
-                 for w in self.result.empty_workloads]
-        relaxations: list[Relaxation] = []
-        for item in empty:
-            relaxations.extend(self._option_relaxations(item.workload))
-        core: list[str] = []
-        if not empty:
-            core = self._core()
-            relaxations.extend(self._family_relaxations(core))
-        if empty:
-            names = ", ".join(e.workload for e in empty)
-            message = f"no option satisfies every rule for: {names}"
+    def _with_sum_note(self, whole: ConstraintCost, parts: list[ConstraintCost]) -> ConstraintCost:
+        """Say whether the per-family rows add up to the price of the whole setting, and why not."""
+        if whole.cost_usd is None or any(p.cost_usd is None for p in parts):
+            return whole
+        total = round(sum(p.cost_usd or 0.0 for p in parts), 2)
+        if abs(total - whole.cost_usd) < 0.01:
+            note = f"; the {len(parts)} rows below add up to it"
         else:
-            message = ("every workload has options, but no combination of them meets "
-                       + " together with ".join(describe(n) for n in core))
-        return Infeasibility(message=message, conflicting_constraints=core,
-                             workloads_without_options=empty, relaxations=relaxations)
+            note = (f"; the {len(parts)} rows below, each lifted alone, add up to ${total:,.2f} instead: the caps act "
+                    "together (with one lifted, the others still hold), so only the whole setting has this price")
+        return whole.model_copy(update={"detail": whole.detail + note})
 
-    def _option_relaxations(self, workload: str) -> list[Relaxation]:
-        """For a workload with no option: the rules whose relaxation alone brings options back."""
-        ruled = self.candidates.ruled_out[workload]
-        by_rules: dict[tuple[str, ...], list[RuledOut]] = defaultdict(list)
-        for r in ruled:
-            if not set(r.rules) & PHYSICAL_RULES and r.monthly_cost_cents is not None:
-                by_rules[tuple(sorted(r.rules))].append(r)
-        out = []
-        for rules in sorted(by_rules, key=lambda rs: (len(rs), min(r.monthly_cost_cents or 0 for r in by_rules[rs]))):
-            if len(rules) > 2 or len(out) >= 4:
-                continue
-            best = min(by_rules[rules], key=lambda r: (r.monthly_cost_cents, _label(r)))
-            out.append(Relaxation(
-                constraints=list(rules),
-                suggestion=f"{workload}: relax {' and '.join(describe(r) for r in rules)}; then "
-                           f"{_label(best)} works ({best.reasons[0]})",
-                resulting_monthly_cost_usd=usd(best.monthly_cost_cents or 0)))
-        if not out:
-            out.append(Relaxation(constraints=[], suggestion=f"{workload}: no relaxation of one or two rules "
-                                  "helps; every option also breaks a hardware limit (memory, fabric)"))
-        return out
-
-    def _family_relaxations(self, core: list[str]) -> list[Relaxation]:
-        out = []
-        for name in core:
-            relaxed = self._solve(disabled=frozenset({name}))
-            if relaxed.cost_cents is None:
-                continue
-            out.append(Relaxation(constraints=[name], suggestion=self._suggest(name, relaxed),
-                                  resulting_monthly_cost_usd=usd(relaxed.cost_cents)))
-        if not out and core:
-            relaxed = self._solve(disabled=frozenset(core))
-            if relaxed.cost_cents is not None:
-                out.append(Relaxation(constraints=core, suggestion="relax all of: " +
-                                      ", ".join(describe(n) for n in core),
-                                      resulting_monthly_cost_usd=usd(relaxed.cost_cents)))
-        return out
-
-    def _suggest(self, name: str, relaxed: SolveResult) -> str:
-        family, _, arg = name.partition(":")
-        total = relaxed.cost_cents or 0
-        chosen = relaxed.chosen.values()
-        if family == "budget_total":
-            return f"raise budget.monthly_usd to at least {math.ceil(total / 100):,}"
-        if family == "budget_team":
-            spend = sum(o.monthly_cost_cents for o in chosen if o.team == arg)
-            return f"raise team {arg}'s budget to at least {math.ceil(spend / 100):,} USD/month"
-        if family in ("provider_share", "vendor_share"):
-            attribute = "provider" if family == "provider_share" else "vendor"
-            spend = sum(o.monthly_cost_cents for o in chosen if getattr(o, attribute) == arg)
-            pct = math.ceil(1000 * spend / total) / 10 if total else 0
-            field = "max_provider_share_pct" if family == "provider_share" else "max_vendor_share_pct"
-            return f"raise lock_in.{field} to {pct:g} (the share of {arg} in the cheapest plan without the cap)"
-        if family == "min_providers":
-            used = len({o.provider for o in chosen})
-            return f"lower lock_in.min_providers to {used}"
-        return f"relax {describe(name)}"
+    def _cost_row(self, name: str, relaxed: SolveResult, setting: str | None) -> ConstraintCost:
+        """The price of one constraint: the plan total with it minus the total without it, as far as proven."""
+        base, without = Interval.of(self.result), Interval.of(relaxed)
+        row = dict(name=name, description=describe(name), setting=setting)
+        if without.high is None:
+            return ConstraintCost(**row, binding=None, cost_usd=None, proven=False,
+                                  detail=f"not determined within {self.limit_text}")
+        assert base.high is not None
+        saving_low = (base.low if base.low is not None else 0) - without.high
+        saving_high = base.high - (without.low if without.low is not None else 0)
+        if base.exact and without.exact:
+            saving = base.high - without.high
+            detail = (f"without it the plan would cost {money(without.high)} ({money(saving)} less)" if saving > 0
+                      else "not binding: the plan is the same cost without it")
+            return ConstraintCost(**row, binding=saving > 0, cost_usd=usd(max(0, saving)), detail=detail)
+        if saving_low > 0:
+            return ConstraintCost(**row, binding=True, cost_usd=None, proven=False,
+                                  detail=f"binding: without it the plan would cost at least {money(saving_low)} less "
+                                         f"(the exact figure was not determined within {self.limit_text})")
+        if saving_high <= 0:
+            return ConstraintCost(**row, binding=False, cost_usd=0.0,
+                                  detail="not binding: no plan without it is cheaper")
+        return ConstraintCost(**row, binding=None, cost_usd=None, proven=False,
+                              detail=f"not determined within {self.limit_text}: lifting it saves between $0.00 and "
+                                     f"{money(saving_high)}")

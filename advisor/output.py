@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import tempfile
 from pathlib import Path
+
+from advisor.signals import CAUGHT
 
 
 def _mode_for(path: Path) -> int:
@@ -22,11 +25,22 @@ def _mode_for(path: Path) -> int:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
+    """Write to a temporary file beside `path`, then rename it into place.
+
+    A signal (which `advisor.signals` turns into an exception) or an error at any point
+    removes the temporary file: the caught signals are held back from creating the file
+    until the cleanup handler is in place, so no `.name.XXXX` file is ever left behind.
+    """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, CAUGHT)
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal arrives here, inside the cleanup
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.chmod(tmp, _mode_for(path))

@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class EstimateSummary(Strict):
@@ -31,6 +31,7 @@ class EstimateSummary(Strict):
     job_hours: float | None = None
     power_w_per_site: float | None = None
     mfu: float | None = None
+    layout: str | None = None  # how a multi-instance training job is joined: ICI slice, fabric or DCN
 
 
 class Assignment(Strict):
@@ -72,6 +73,7 @@ class Alternative(Strict):
     delta_usd: float
     latency_ms: float | None = None
     why_not: str
+    proven: bool = True  # False: the counterfactual behind why_not was not settled within the time limit
 
 
 class RuledOutGroup(Strict):
@@ -89,20 +91,49 @@ class Explanation(Strict):
     options_feasible: int
     alternatives: list[Alternative]
     ruled_out: list[RuledOutGroup]
+    model: str | None = None  # the workload's model name, as written
+    model_detail: str | None = None  # its size and precision, e.g. "70B, fp8"
+    description: str = ""  # the workload's description, as written (may hold line breaks)
 
 
 class ConstraintCost(Strict):
+    """What one constraint costs: the plan's total with it, minus the total without it.
+
+    `binding` is None and `cost_usd` None when the re-solve was not settled within the time
+    limit. A row with `part_of` set is one part of a user-facing setting priced as a whole
+    (e.g. `provider_share:aws` of `lock_in.max_provider_share_pct`).
+    """
+
     name: str
     description: str
-    binding: bool
+    binding: bool | None
     cost_usd: float | None
     detail: str
+    setting: str | None = None
+    part_of: str | None = None
+    proven: bool = True
+
+
+class Change(Strict):
+    """One edit to an input document: set `field` (a dotted path) of `document` to `value`.
+
+    `document` is `policy` or a workload's name; `value` None means: remove the field (use its default).
+    """
+
+    document: str
+    field: str
+    value: float | int | bool | str | list[str] | dict[str, float] | None
 
 
 class Relaxation(Strict):
+    """A set of changes that, applied together, make the plan feasible (checked by re-planning)."""
+
     constraints: list[str]
     suggestion: str
-    resulting_monthly_cost_usd: float | None = None
+    resulting_monthly_cost_usd: float | None = None  # the re-planned total with every change applied
+    option_monthly_cost_usd: float | None = None  # the option a workload relaxation brings back, alone
+    changes: list[Change] = []
+    proven_optimal: bool = True  # False: the re-planned total is the best found within the time limit
 
 
 class EmptyWorkload(Strict):
@@ -112,6 +143,7 @@ class EmptyWorkload(Strict):
 
 class Infeasibility(Strict):
     message: str
+    causes: list[str] = []
     conflicting_constraints: list[str]
     workloads_without_options: list[EmptyWorkload]
     relaxations: list[Relaxation]
@@ -125,6 +157,8 @@ class SolverInfo(Strict):
     gap_pct: float | None
     workloads: int
     options: int
+    time_limit: float | None = None  # deterministic seconds of solver work (see docs/ARCHITECTURE.md)
+    stopped_by_limit: bool = False
 
 
 class Share(Strict):
@@ -142,7 +176,7 @@ class CatalogLayerInfo(Strict):
 
 class Plan(Strict):
     schema_version: str = SCHEMA_VERSION
-    status: Literal["optimal", "feasible", "infeasible"]
+    status: Literal["optimal", "feasible", "infeasible", "timeout"]
     objective: str
     total_monthly_cost_usd: float | None
     total_annual_cost_usd: float | None

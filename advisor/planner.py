@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Literal
 
 from advisor.candidates import CandidateSet, Option, build_candidates
 from advisor.catalog.models import Catalog
 from advisor.explain import Explainer, usd
+from advisor.infeasibility import explain_infeasibility
 from advisor.plan import (
     Assignment,
     CatalogLayerInfo,
     EstimateSummary,
+    Explanation,
     Infeasibility,
     Plan,
     Share,
@@ -21,7 +24,7 @@ from advisor.resources import shipped_catalog_dir
 from advisor.solver import solve
 from advisor.topology import Topology
 from advisor.workload.loader import Inputs
-from advisor.workload.models import EdgeInference, RealtimeInference, Workload
+from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
 
 NOTES = [
     "Performance figures are roofline estimates unless marked measured; see docs/PERFORMANCE_MODEL.md.",
@@ -56,9 +59,28 @@ def _assignment(w: Workload, o: Option) -> Assignment:
             job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,
             power_w_per_site=s.power_w_per_site,
             mfu=s.mfu,
+            layout=s.layout,
         ),
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
     )
+
+
+def _model_detail(w: Workload) -> str:
+    """The model's size and precision as a report shows it: '70B, fp8', '47B (13B active), bf16'."""
+    m = w.model
+    if m.params_b is not None:
+        size = f"{m.params_b:g}B" + (f" ({m.active_params_b:g}B active)" if m.active_params_b else "")
+    else:
+        size = f"{m.params_m:g}M params, {m.gflops_per_inference:g} GFLOPs/inference"
+    return f"{size}, {m.precision}"
+
+
+def _described(explanations: list[Explanation], workloads: list[Workload]) -> list[Explanation]:
+    """Each explanation with its workload's model and description, which the reports show."""
+    by_name = {w.name: w for w in workloads}
+    return [e.model_copy(update={"model": w.model.name, "model_detail": _model_detail(w),
+                                 "description": w.description})
+            if (w := by_name.get(e.workload)) else e for e in explanations]
 
 
 def _shares(chosen: list[Option], attribute: str) -> list[Share]:
@@ -85,38 +107,51 @@ PADDING_NOTE = (
 )
 
 
+TIMEOUT_MESSAGE = (
+    "the solver found no plan within its limit of {:g} s of work; that proves neither that a plan exists "
+    "nor that none does: raise --time-limit"
+)
+
+
 def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
               explain_time_limit_s: float = 10.0, explain_constraints: bool = True,
               progress: Callable[[str], None] = lambda _: None) -> Plan:
-    """Run every stage and return the explained Plan (feasible or not)."""
+    """Run every stage and return the explained Plan (feasible, infeasible or timed out).
+
+    Time limits are deterministic solver work (docs/ARCHITECTURE.md), so the same inputs and
+    limits give the same Plan on any machine and under any load.
+    """
     topology = Topology(catalog)
     workloads, policy = inputs.workloads, inputs.policy
 
-    def rebuild(disabled: frozenset[str]) -> CandidateSet:
-        return build_candidates(workloads, policy, catalog, topology, disabled)
+    def build(subset: list[Workload], rules: Policy, disabled: frozenset[str]) -> CandidateSet:
+        return build_candidates(subset, rules, catalog, topology, disabled)
 
     progress(f"building candidates for {len(workloads)} workloads")
     candidates = build_candidates(workloads, policy, catalog, topology, frozenset(), progress)
     n_options = sum(len(v) for v in candidates.options.values())
     progress(f"solving: {n_options} feasible options")
     result = solve(candidates, policy, time_limit_s=time_limit_s)
-    explainer = Explainer(workloads, policy, candidates, result, rebuild, min(time_limit_s, explain_time_limit_s))
+    explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s))
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
-        workloads=len(workloads), options=n_options)
+        workloads=len(workloads), options=n_options, time_limit=time_limit_s,
+        stopped_by_limit=result.status in ("feasible", "unknown"))
     common = dict(objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info,
                   policy=policy.name, input_files=inputs.files, catalog_layers=_layers(catalog), notes=NOTES)
     if result.status not in ("optimal", "feasible"):
-        if result.status == "unknown":  # time ran out before any plan was found: nothing is proven
-            why = Infeasibility(
-                message=f"the solver found no plan within {time_limit_s:g} s; that does not prove that none "
-                        "exists: raise --time-limit",
-                conflicting_constraints=[], workloads_without_options=[], relaxations=[])
+        status: Literal["infeasible", "timeout"]
+        if result.status == "unknown":  # the limit came before any plan: nothing is proven either way
+            status = "timeout"
+            message = TIMEOUT_MESSAGE.format(time_limit_s)
+            why = Infeasibility(message=message, causes=[message], conflicting_constraints=[],
+                                workloads_without_options=[], relaxations=[])
         else:
-            progress("no feasible plan: finding the conflict")
-            why = explainer.infeasibility()
-        return Plan(status="infeasible", total_monthly_cost_usd=None, total_annual_cost_usd=None,
+            status = "infeasible"
+            progress("no feasible plan: finding every cause and checking relaxations")
+            why = explain_infeasibility(explainer)
+        return Plan(status=status, total_monthly_cost_usd=None, total_annual_cost_usd=None,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
                     infeasibility=why, **common)
     constraints = []
@@ -124,9 +159,10 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         progress("pricing each constraint")
         constraints = explainer.constraint_costs()
     progress("explaining choices")
-    explanations = explainer.explanations()
+    explanations = _described(explainer.explanations(), workloads)
     chosen = [result.chosen[w.name] for w in workloads]
-    shares = [c.name for c in constraints if c.binding and c.name.split(":")[0] in ("provider_share", "vendor_share")]
+    share_settings = ("lock_in.max_provider_share_pct", "lock_in.max_vendor_share_pct")
+    shares = sorted({c.setting or c.name for c in constraints if c.binding and c.setting in share_settings})
     if shares:
         common["notes"] = NOTES + [PADDING_NOTE.format(", ".join(shares))]
     return Plan(

@@ -71,7 +71,7 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
         for name, cents in spend.items():
             if 100 * 100 * cents > round(cap * 100) * base:
                 found.append(f"{label}:{name}: {100 * cents / base:.2f}% exceeds {cap:g}%")
-    if len(by_provider) < policy.lock_in.min_providers:
+    if policy.lock_in.min_providers > 1 and len(by_provider) < policy.lock_in.min_providers:
         found.append(f"min_providers: {len(by_provider)} providers counted, policy needs "
                      f"{policy.lock_in.min_providers}")
     return found

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from conftest import CATALOG_ARGS, ROOT, WORKLOAD_NAMES, WORKLOADS, verify_plan_json
+from markupsafe import escape
 
-from advisor.render.formats import BOM_COLUMNS
+from advisor.render.formats import BOM_COLUMNS, md_block, md_escape
 
 PRICING = {"on_demand", "spot", "reserved_1y", "reserved_3y", "capex"}
 PROBLEM_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
@@ -115,7 +116,7 @@ def test_quiet_plan_prints_no_progress(run_cli):
 @pytest.mark.parametrize(("suffix", "check"), [
     (".html", lambda t: t.startswith("<!DOCTYPE html>") and t.rstrip().endswith("</html>")),
     (".htm", lambda t: t.startswith("<!DOCTYPE html>")),
-    (".json", lambda t: json.loads(t)["schema_version"] == "1.0"),
+    (".json", lambda t: json.loads(t)["schema_version"] == "1.1"),
     (".csv", lambda t: t.splitlines()[0] == ",".join(BOM_COLUMNS)),
     (".md", lambda t: t.startswith("# Placement plan")),
     (".markdown", lambda t: t.startswith("# Placement plan")),
@@ -177,7 +178,7 @@ def test_json_follows_the_output_contract(run_cli, small_catalog):
     code, out, _ = run_cli(*plan_args(WORKLOADS, fmt="json"))
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     assert data["status"] in {"optimal", "feasible"}
     assert data["infeasibility"] is None
     rows = data["assignments"]
@@ -251,9 +252,10 @@ def test_infeasible_plan_exits_1_and_still_writes_the_report(run_cli, workdir, t
     assert inf["conflicting_constraints"] == ["budget_total"]
     cheapest = json.loads(baseline_json)["total_monthly_cost_usd"]
     (relax,) = [r for r in inf["relaxations"] if r["constraints"] == ["budget_total"]]
-    suggested = float(re.search(r"raise budget\.monthly_usd to at least ([\d,.]+)", relax["suggestion"])[1]
-                      .replace(",", ""))
-    assert cheapest <= suggested < cheapest + 1
+    (change,) = relax["changes"]
+    assert (change["document"], change["field"]) == ("policy", "budget.monthly_usd")
+    assert cheapest <= change["value"] < cheapest + 1
+    assert f"set budget.monthly_usd to {change['value']}" in relax["suggestion"]
     assert relax["resulting_monthly_cost_usd"] == pytest.approx(cheapest)
     verify_plan_json(out_file.read_text(encoding="utf-8"), [workdir])
 
@@ -262,9 +264,8 @@ def test_the_suggested_budget_is_enough(run_cli, workdir, tmp_path):
     tight_budget(workdir)
     code, out, _ = run_cli(*plan_args(workdir, fmt="json"))
     assert code == 1
-    suggestion = json.loads(out)["infeasibility"]["relaxations"][0]["suggestion"]
-    budget = float(re.search(r"at least ([\d,.]+)", suggestion)[1].replace(",", ""))
-    tight_budget(workdir, budget)
+    (change,) = json.loads(out)["infeasibility"]["relaxations"][0]["changes"]
+    tight_budget(workdir, change["value"])
     assert run_cli(*plan_args(workdir, fmt="json"))[0] == 0
 
 
@@ -277,7 +278,7 @@ def test_infeasible_markdown_report_explains_why(run_cli, workdir, tmp_path):
     assert text.startswith("# Placement plan: no feasible plan\n")
     assert "## Why no plan fits" in text
     assert "Conflicting constraints: `budget_total`" in text
-    assert "\n- raise budget.monthly\\_usd to at least " in text
+    assert "\n- relax policy: total monthly budget: policy: set budget.monthly\\_usd to " in text
     assert_markdown_blocks_are_separated(text)
 
 
@@ -287,7 +288,7 @@ def test_infeasible_html_report_explains_why(run_cli, workdir, tmp_path):
     assert run_cli(*plan_args(workdir, output=out_file))[0] == 1
     text = out_file.read_text(encoding="utf-8")
     assert "<h2>Why no plan fits</h2>" in text
-    assert "<code>budget_total</code>" in text and "raise budget.monthly_usd to at least" in text
+    assert "<code>budget_total</code>" in text and "set budget.monthly_usd to" in text
 
 
 def test_workload_without_any_option_is_infeasible_and_named(run_cli, workdir):
@@ -352,6 +353,9 @@ def test_usage_errors_exit_2(run_cli, argv):
 # --- escaping of hostile strings -------------------------------------------------------------
 
 SCRIPT = "<script>alert(1)</script>"
+HOSTILE_MODEL = f"{SCRIPT}|m`[x](javascript:alert(1))"
+HOSTILE_DESCRIPTION = (f"{SCRIPT} | desc `code` [x](javascript:alert(1))\n- item\n# heading\n"
+                       "=1+1+cmd|' /C calc'!A0\n| a | b |\n")
 
 
 @pytest.fixture
@@ -364,8 +368,9 @@ def hostile(tmp_path: Path) -> Path:
 name: chat
 kind: realtime-inference
 team: "{SCRIPT}|x"
-description: "{SCRIPT} | desc"
-model: {{name: "{SCRIPT}|m", params_b: 8}}
+description: |
+  {HOSTILE_DESCRIPTION.rstrip().replace(chr(10), chr(10) + "  ")}
+model: {{name: "{HOSTILE_MODEL}", params_b: 8}}
 traffic: {{peak_rps: 2, input_tokens: 500, output_tokens: 100, users: {{us-east: 1.0}}}}
 slo: {{p95_latency_ms: 5000}}
 """, encoding="utf-8")
@@ -391,6 +396,9 @@ def test_html_escapes_hostile_strings(run_cli, hostile, tmp_path):
     assert "<b>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;|x" in text  # the team's budget constraint is shown
     assert "in&lt;b&gt;|" in text  # and so is the input path
+    assert f'<p class="description">{escape(HOSTILE_DESCRIPTION)}</p>' in text
+    assert f"Model: <strong>{escape(HOSTILE_MODEL)}</strong>" in text
+    assert "href" not in text
 
 
 def test_markdown_escapes_pipes_and_html(run_cli, hostile, tmp_path):
@@ -404,6 +412,9 @@ def test_markdown_escapes_pipes_and_html(run_cli, hostile, tmp_path):
     assert "``budget_team:a`b\\|c``" in text
     assert "in\\<b\\>\\|" in text
     assert_markdown_blocks_are_separated(text)
+    assert md_block(HOSTILE_DESCRIPTION) in text
+    assert f"Model: {md_escape(HOSTILE_MODEL)} (8B, bf16)" in text
+    assert not any(line.startswith(("- item", "# heading", "=1+1", "| a |")) for line in text.splitlines())
 
 
 def test_csv_neutralises_formulas(run_cli, hostile):
@@ -414,6 +425,9 @@ def test_csv_neutralises_formulas(run_cli, hostile):
     assert rows["chat"]["team"] == f"{SCRIPT}|x"
     for row in rows.values():
         assert not any(str(v).startswith(("=", "+", "@")) for v in row.values()), row
+    assert rows["chat"]["model"] == HOSTILE_MODEL
+    assert rows["chat"]["description"] == HOSTILE_DESCRIPTION.replace("\n=", "\n'=").replace("\n-", "\n'-")
+    assert not any(line.lstrip('"').startswith(("=", "+", "-", "@")) for line in out.splitlines())
 
 
 def test_json_keeps_hostile_strings_verbatim(run_cli, hostile):
@@ -421,6 +435,8 @@ def test_json_keeps_hostile_strings_verbatim(run_cli, hostile):
     assert code == 0
     teams = {r["workload"]: r["team"] for r in json.loads(out)["assignments"]}
     assert teams["chat"] == f"{SCRIPT}|x"
+    chat = next(e for e in json.loads(out)["explanations"] if e["workload"] == "chat")
+    assert (chat["model"], chat["description"]) == (HOSTILE_MODEL, HOSTILE_DESCRIPTION)
 
 
 def assert_markdown_tables_are_rectangular(text: str) -> None:

@@ -88,9 +88,10 @@ def _breaks_policy(combo, policy, kinds) -> bool:
                 return True
     if lock.max_vendor_share_pct is not None and total:
         for v in {o.vendor for o in combo}:
-            if sum(o.monthly_cost_cents for o in combo if o.vendor == v) / total * 100 > lock.max_vendor_share_pct + 1e-9:
+            spent = sum(o.monthly_cost_cents for o in combo if o.vendor == v)
+            if spent / total * 100 > lock.max_vendor_share_pct + 1e-9:
                 return True
-    return len({o.provider for o in counted}) < lock.min_providers
+    return lock.min_providers > 1 and len({o.provider for o in counted}) < lock.min_providers
 
 
 def brute_force_cost(fleet, policy) -> int | None:

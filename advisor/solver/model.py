@@ -218,9 +218,9 @@ def policy_breaks(chosen: Iterable[Option], policy: Policy, counted: frozenset[s
         if cap_pct is None or cap_pct >= 100:
             continue
         for (k, name), cents in sorted(by.items()):
-            if k == kind and (kind == "vendor" or name in counted):
-                if 100 * PCT_SCALE * cents > round(cap_pct * PCT_SCALE) * base:
-                    broken.append(f"{label}:{name}")
+            counts = k == kind and (kind == "vendor" or name in counted)
+            if counts and 100 * PCT_SCALE * cents > round(cap_pct * PCT_SCALE) * base:
+                broken.append(f"{label}:{name}")
     k = policy.lock_in.min_providers
     if k > 1 and len({o.provider for o in chosen if o.provider in counted}) < k:
         broken.append("min_providers")

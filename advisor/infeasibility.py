@@ -1,0 +1,167 @@
+"""When nothing fits: every independent cause, and relaxations that are checked to work.
+
+Two kinds of cause can hold at once: workloads that have no option at all (every option
+breaks some rule), and a policy that no combination of the remaining options meets. Each
+suggested relaxation is a set of concrete input changes covering every cause together; it is
+applied to the inputs and re-planned before it is reported, so following it makes the plan
+feasible, and its `resulting_monthly_cost_usd` is that re-planned total.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut
+from advisor.changes import apply_changes, describe_change, family_change, rule_changes
+from advisor.explain import Explainer, describe, label, ruled_out_groups, usd
+from advisor.plan import Change, EmptyWorkload, Infeasibility, Relaxation
+from advisor.solver import SolveResult
+from advisor.solver.model import counted_providers
+from advisor.workload.models import Policy, Workload
+
+MAX_FIXES_PER_WORKLOAD = 3
+MAX_RELAXATIONS = 4
+
+
+@dataclass(frozen=True)
+class _Fix:
+    """Changes that give one workload options again, with the cheapest option they bring back."""
+
+    workload: str
+    rules: tuple[str, ...]
+    changes: tuple[Change, ...]
+    option: Option
+
+
+def _merged(base: CandidateSet, extra: CandidateSet) -> CandidateSet:
+    return CandidateSet(options={**base.options, **extra.options}, ruled_out={**base.ruled_out, **extra.ruled_out},
+                        provider_kinds=base.provider_kinds)
+
+
+class _Search:
+    def __init__(self, ex: Explainer):
+        self.ex = ex
+
+    def candidates_for(self, workloads: list[Workload], policy: Policy, changed: set[str]) -> CandidateSet:
+        """Candidates of the changed inputs, rebuilding only the workloads an edit touched."""
+        if "policy" in changed:  # allowed_providers changes every workload's options
+            return self.ex.build(workloads, policy, frozenset())
+        rebuilt = self.ex.build([w for w in workloads if w.name in changed], policy, frozenset())
+        return _merged(self.ex.candidates, rebuilt)
+
+    def fixes(self, name: str) -> list[_Fix]:
+        """Up to three checked ways to give workload `name` options again, cheapest first."""
+        w = next(x for x in self.ex.workloads if x.name == name)
+        by_rules: dict[tuple[str, ...], list[RuledOut]] = defaultdict(list)
+        for r in self.ex.candidates.ruled_out[name]:
+            if not set(r.rules) & PHYSICAL_RULES and r.monthly_cost_cents is not None and len(r.rules) <= 2:
+                by_rules[tuple(sorted(r.rules))].append(r)
+        order = sorted(by_rules, key=lambda rs: (len(rs), min(r.monthly_cost_cents or 0 for r in by_rules[rs]), rs))
+        found: list[_Fix] = []
+        for rules in order:
+            fix = self._fix(w, rules)
+            if fix is not None:
+                found.append(fix)
+            if len(found) == MAX_FIXES_PER_WORKLOAD:
+                break
+        return found
+
+    def _fix(self, w: Workload, rules: tuple[str, ...]) -> _Fix | None:
+        relaxed = self.ex.build([w], self.ex.policy, frozenset(rules)).options[w.name]
+        if not relaxed:
+            return None
+        option = relaxed[0]
+        changes: list[Change] = []
+        for rule in rules:
+            found = rule_changes(w, self.ex.policy, rule, option)
+            if found is None:
+                return None
+            changes.extend(found)
+        workloads, policy = apply_changes([w], self.ex.policy, changes)
+        after = self.ex.build(workloads, policy, frozenset()).options[w.name]
+        if not after:
+            return None
+        return _Fix(w.name, rules, tuple(changes), after[0])
+
+    def relaxations(self, fixes: tuple[_Fix, ...]) -> tuple[list[Relaxation], list[str] | None]:
+        """Complete relaxations that start from `fixes`, and the conflicting families left after them."""
+        changes = [c for f in fixes for c in f.changes]
+        workloads, policy = apply_changes(self.ex.workloads, self.ex.policy, changes)
+        candidates = self.candidates_for(workloads, policy, {c.document for c in changes})
+        planned = self.ex.solve(candidates, policy)
+        if planned.chosen:
+            return [self._relaxation(fixes, [], planned)], []
+        if planned.status != "infeasible":
+            return [], None
+        core = self.ex.core(candidates, policy)
+        if not core:
+            return [], core
+        out = []
+        for family in core:
+            relaxed = self.ex.solve(candidates, policy, disabled=frozenset({family}))
+            if not relaxed.chosen:
+                continue
+            change = family_change(family, policy, list(relaxed.chosen.values()),
+                                   counted_providers(policy, candidates))
+            if change is None:
+                continue
+            _, fixed_policy = apply_changes([], policy, [change])
+            replanned = self.ex.solve(candidates, fixed_policy)
+            if replanned.chosen:
+                out.append(self._relaxation(fixes, [(family, change)], replanned))
+        return out, core
+
+    def _relaxation(self, fixes: tuple[_Fix, ...], families: list[tuple[str, Change]],
+                    planned: SolveResult) -> Relaxation:
+        changes = [c for f in fixes for c in f.changes] + [c for _, c in families]
+        names = [f"{f.workload}:{r}" for f in fixes for r in f.rules] + [n for n, _ in families]
+        parts = [f"{f.workload}: relax {' and '.join(describe(r) for r in f.rules)} (then {label(f.option)} "
+                 f"works)" for f in fixes]
+        parts += [f"relax {describe(n)}" for n, _ in families]
+        proven = planned.status == "optimal"
+        total = planned.cost_cents or 0
+        cost_text = f"${total / 100:,.2f}" if proven else f"at most ${total / 100:,.2f}"
+        suggestion = ("; ".join(parts) + ": " + "; ".join(describe_change(c) for c in changes)
+                      + f". The plan then costs {cost_text} per month")
+        single = fixes[0].option.monthly_cost_cents if len(fixes) == 1 else None
+        return Relaxation(constraints=names, suggestion=suggestion, resulting_monthly_cost_usd=usd(total),
+                          option_monthly_cost_usd=usd(single) if single is not None else None,
+                          changes=changes, proven_optimal=proven)
+
+
+def explain_infeasibility(ex: Explainer) -> Infeasibility:
+    """Every independent cause of infeasibility, and relaxations that fix all of them at once."""
+    search = _Search(ex)
+    empty_names = ex.result.empty_workloads
+    empty = [EmptyWorkload(workload=w, reasons=ruled_out_groups(ex.candidates.ruled_out[w])) for w in empty_names]
+    causes = [f"no option satisfies every rule for {w}" for w in empty_names]
+    fixes = {w: search.fixes(w) for w in empty_names}
+    stuck = [w for w, found in fixes.items() if not found]
+    relaxations: list[Relaxation] = []
+    core: list[str] | None = []
+    if stuck:
+        causes.append(f"no relaxation of one or two rules gives {', '.join(stuck)} an option: every option also "
+                      "breaks a hardware limit (memory, fabric, capacity) or needs several rules relaxed")
+    else:
+        combos = itertools.islice(itertools.product(*(fixes[w] for w in empty_names)), MAX_RELAXATIONS)
+        first = True
+        for combo in combos:
+            found, combo_core = search.relaxations(combo)
+            if first:
+                core = combo_core
+                first = False
+            relaxations.extend(found)
+            if len(relaxations) >= MAX_RELAXATIONS:
+                break
+    conflicting = core or []
+    if conflicting:
+        lead = "even with those workloads fixed, " if empty_names else ""
+        together = " together with ".join(describe(n) for n in conflicting)
+        causes.append(f"{lead}no combination of options meets {together}")
+    elif core is None:
+        causes.append(f"which policy constraints conflict was not determined within {ex.limit_text}")
+    message = "; and ".join(causes) if causes else "no feasible plan"
+    return Infeasibility(message=message, causes=causes, conflicting_constraints=conflicting,
+                         workloads_without_options=empty, relaxations=relaxations[:MAX_RELAXATIONS])
