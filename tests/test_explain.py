@@ -104,3 +104,135 @@ def test_relaxing_the_site_power_budget_brings_options_back():
     assert {r.rules for r in strict.ruled_out["cameras"] if r.offering == "e1"} == {("power_budget",)}
     relaxed = build_candidates([cameras], policy, CATALOG, Topology(CATALOG), frozenset({"power_budget"}))
     assert [o.offering for o in relaxed.options["cameras"]] == ["e1"]
+
+
+# --- issue: explanations that tell the truth --------------------------------------------------
+
+def _explainer(cs, p, time_limit_s=20.0):
+    from advisor.explain import Explainer
+    from advisor.solver import solve
+
+    return Explainer([], p, cs, solve(cs, p), lambda *args: cs, time_limit_s)
+
+
+def test_a_share_cap_that_binds_as_a_whole_is_priced_as_a_whole():
+    """No single provider's cap costs anything alone, but the setting costs $70: the rows say so."""
+    from test_solver import fleet, option
+
+    cs = fleet(w0=[option("w0", "gcp", 80_00), option("w0", "aws", 150_00), option("w0", "azure", 200_00)],
+               w1=[option("w1", "gcp", 50_00), option("w1", "azure", 120_00), option("w1", "aws", 200_00)],
+               w2=[option("w2", "aws", 120_00), option("w2", "azure", 200_00), option("w2", "gcp", 200_00)])
+    p = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 40}})
+    rows = {c.name: c for c in _explainer(cs, p).constraint_costs()}
+    whole = rows["lock_in.max_provider_share_pct"]
+    assert whole.binding is True and whole.cost_usd == pytest.approx(70.0) and whole.part_of is None
+    parts = [rows[f"provider_share:{x}"] for x in ("aws", "azure", "gcp")]
+    assert all(r.part_of == "lock_in.max_provider_share_pct" and r.cost_usd == 0 for r in parts)
+    assert "act together" in whole.detail
+
+
+def test_the_padding_note_appears_when_the_whole_cap_binds():
+    plan = plan_for([service("a"), service("b")], lock_in={"max_provider_share_pct": 60})
+    assert any("share-of-spend cap binds (lock_in.max_provider_share_pct)" in n for n in plan.notes)
+
+
+def test_unsettled_counterfactuals_are_not_stated_as_facts():
+    """With no time for the re-solves, nothing may read as 'not binding' or 'same cost'."""
+    from test_solver import fleet, option
+
+    cs = fleet(w0=[option("w0", "gcp", 80_00), option("w0", "aws", 150_00), option("w0", "azure", 200_00)],
+               w1=[option("w1", "gcp", 50_00), option("w1", "azure", 120_00), option("w1", "aws", 200_00)],
+               w2=[option("w2", "aws", 120_00), option("w2", "azure", 200_00), option("w2", "gcp", 200_00)])
+    p = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 40}})
+    from advisor.explain import Explainer
+    from advisor.solver import solve
+
+    quick = Explainer([], p, cs, solve(cs, p), lambda *args: cs, 1e-9)
+    rows = quick.constraint_costs()
+    assert any(row.binding is None for row in rows)  # the per-provider re-solves get no time at all
+    for row in rows:
+        assert row.binding is not False or row.proven, row
+        if row.binding is None:
+            assert row.cost_usd is None and "not determined within" in row.detail
+    base = solve(cs, p)
+    chosen = base.chosen["w0"]
+    for alt in cs.options["w0"]:
+        if alt.key != chosen.key and alt.monthly_cost_cents <= chosen.monthly_cost_cents:
+            text, proven = quick.why_not(_w("w0"), chosen, alt)
+            assert "tie is broken" not in text or proven
+            if not proven:
+                assert "not determined within" in text
+
+
+def _w(name):
+    return service(name)
+
+
+def test_edge_devices_and_owned_servers_do_not_count_for_min_providers():
+    """$ of edge devices next to one cloud is not 'two providers' unless the policy says scope: all."""
+    cameras = WORKLOAD_MODELS["edge-inference"].model_validate({
+        "name": "cameras", "kind": "edge-inference",
+        "model": {"name": "d", "params_m": 10, "gflops_per_inference": 20, "precision": "int8"},
+        "sites": {"count": 2, "inferences_per_s": 10}, "slo": {"p95_latency_ms": 100}})
+    clouds = plan_for([cameras, service("a")], lock_in={"min_providers": 2})
+    assert clouds.status == "infeasible"
+    assert clouds.infeasibility.conflicting_constraints == ["min_providers"]
+    every = plan_for([cameras, service("a")], lock_in={"min_providers": 2, "scope": "all"})
+    assert every.status == "optimal" and {a.provider for a in every.assignments} == {"edge", "alpha"}
+
+
+def _apply(workloads, policy, changes):
+    """Apply a relaxation's changes to the documents as a user would edit YAML (no advisor code)."""
+    import copy
+
+    docs = {w.name: w.model_dump(exclude_none=True) for w in workloads}
+    docs["policy"] = policy.model_dump(exclude_none=True)
+    docs = copy.deepcopy(docs)
+    for change in changes:
+        node = docs[change.document]
+        *parents, last = change.field.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        if change.value is None:
+            node.pop(last, None)
+        else:
+            node[last] = change.value
+    new_policy = Policy.model_validate(docs.pop("policy"))
+    return [WORKLOAD_MODELS[d["kind"]].model_validate(d) for d in docs.values()], new_policy
+
+
+def test_two_causes_at_once_are_both_reported_and_every_relaxation_works():
+    """A workload with no option and a budget below any plan: both named; each relaxation re-plans feasible."""
+    stuck = service("stuck", providers=["beta"], accelerators=["asic-x"])  # asic-x is only sold by alpha
+    fleet = [stuck, service("ok")]
+    plan = plan_for(fleet, budget={"monthly_usd": 1})
+    assert plan.status == "infeasible"
+    inf = plan.infeasibility
+    assert [e.workload for e in inf.workloads_without_options] == ["stuck"]
+    assert inf.conflicting_constraints == ["budget_total"]
+    assert len(inf.causes) == 2 and "stuck" in inf.causes[0] and "budget" in inf.causes[1]
+    assert inf.relaxations
+    policy = Policy.model_validate({"kind": "policy", "budget": {"monthly_usd": 1}})
+    for relaxation in inf.relaxations:
+        assert any(c.document == "stuck" for c in relaxation.changes)
+        assert any(c.field == "budget.monthly_usd" for c in relaxation.changes)
+        workloads, relaxed_policy = _apply(fleet, policy, relaxation.changes)
+        replanned = make_plan(Inputs(workloads=workloads, policy=relaxed_policy, files=[]), CATALOG,
+                              explain_constraints=False)
+        assert replanned.status == "optimal"
+        assert verify(replanned, workloads, relaxed_policy, CATALOG) == []
+        assert replanned.total_monthly_cost_usd == pytest.approx(relaxation.resulting_monthly_cost_usd)
+
+
+def test_resulting_cost_is_always_the_replanned_total_and_the_option_has_its_own_field():
+    stuck = service("stuck", providers=["beta"], accelerators=["asic-x"])
+    fleet = [stuck, service("ok")]
+    plan = plan_for(fleet)
+    policy = Policy(kind="policy")
+    for relaxation in plan.infeasibility.relaxations:
+        workloads, relaxed_policy = _apply(fleet, policy, relaxation.changes)
+        replanned = make_plan(Inputs(workloads=workloads, policy=relaxed_policy, files=[]), CATALOG,
+                              explain_constraints=False)
+        assert replanned.total_monthly_cost_usd == pytest.approx(relaxation.resulting_monthly_cost_usd)
+        assert relaxation.option_monthly_cost_usd is not None
+        assert relaxation.option_monthly_cost_usd < relaxation.resulting_monthly_cost_usd  # "ok" costs too
