@@ -18,7 +18,7 @@ KINDS = ("accelerators", "offerings", "regions", "providers", "locations")
 EXIT_INPUT = 2  # as in advisor.cli: invalid input or usage, nothing written
 
 
-def table(headers: Sequence[str], rows: list[Sequence[object]]) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table with aligned columns."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

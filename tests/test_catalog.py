@@ -326,6 +326,15 @@ def test_override_leaving_reserved_at_on_demand_is_rejected(tmp_path: Path) -> N
     ]
 
 
+def test_override_rounding_a_price_to_zero_is_rejected(tmp_path: Path) -> None:
+    layer = write_layer(tmp_path, OVERRIDE.format(offering="alpha:a1", region="us-1",
+                                                  extra="on_demand: 0.0000001\n        discount_pct: 90"))
+    assert problems_of(layer) == [
+        f"{layer / 'layer.yaml'}:5:19: 'discount_pct': after this override, the on_demand price in region "
+        "'us-1' rounds to 0 USD/h",
+    ]
+
+
 @pytest.mark.parametrize(("fields", "where", "message"), [
     ("offering: a1\n    on_demand: 1", "2:15", "'offering': write the offering as provider:name"),
     ("offering: alpha:a1", "2:5", "'document': a price override needs a price"),

@@ -192,21 +192,29 @@ def _target_problem(origin: _Origin, override: PriceOverride, offerings: dict[st
 
 def _below_on_demand(origin: _Origin, override: PriceOverride, region: str,
                      values: dict[str, float | None]) -> list[Problem]:
-    """Spot and reserved prices must stay below on-demand once the override is applied."""
+    """Prices must stay above zero, and spot and reserved below on-demand, once the override is applied."""
     found = []
+    for model in DISCOUNTABLE:
+        value = values[model]
+        if value is not None and value <= 0:
+            field_ = "discount_pct" if override.discount_pct is not None else model
+            found.append(origin.problem((field_,), f"after this override, the {model} price in region "
+                                        f"'{region}' rounds to 0 USD/h"))
+    on_demand = values["on_demand"]
+    if found or on_demand is None:
+        return found
     for model in DISCOUNTABLE[1:]:
         value = values[model]
-        if value is not None and value >= values["on_demand"]:
+        if value is not None and value >= on_demand:
             field_ = model if getattr(override, model) is not None else "on_demand"
             found.append(origin.problem((field_,), f"after this override, {model} price {value:g} in "
-                                        f"region '{region}' is not below the on-demand price "
-                                        f"{values['on_demand']:g}"))
+                                        f"region '{region}' is not below the on-demand price {on_demand:g}"))
     return found
 
 
 def _overridden(price: Price, override: PriceOverride, values: dict[str, float | None]) -> Price:
-    return Price(region=price.region, **values, source=override.source, as_of=override.as_of,
-                 estimate=override.estimate, notes=override.notes)
+    return Price.model_validate({"region": price.region, **values, "source": override.source,
+                                 "as_of": override.as_of, "estimate": override.estimate, "notes": override.notes})
 
 
 def _apply_removals(doc: SourceDoc, merged: _Merged, problems: list[Problem]) -> None:
