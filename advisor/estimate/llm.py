@@ -61,8 +61,17 @@ def min_tensor_parallel(model: ModelSpec, accelerator: Accelerator) -> int:
 
 
 def tensor_parallel_degrees(count: int, smallest: int) -> list[int]:
-    """Degrees that split an instance of `count` devices evenly, from `smallest` up."""
-    return [t for t in range(max(1, smallest), count + 1) if count % t == 0]
+    """Degrees that split an instance of `count` devices evenly, from `smallest` up.
+
+    Divisors come in pairs (t, count // t), so the loop runs to the square root of `count`
+    only: no loop ever runs over a magnitude a catalog layer gives."""
+    divisors: set[int] = set()
+    t = 1
+    while t * t <= count:
+        if count % t == 0:
+            divisors.update((t, count // t))
+        t += 1
+    return sorted(d for d in divisors if d >= max(1, smallest))
 
 
 @functools.lru_cache(maxsize=4096)
