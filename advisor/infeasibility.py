@@ -10,6 +10,7 @@ feasible, and its `resulting_monthly_cost_usd` is that re-planned total.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,6 +24,21 @@ from advisor.workload.models import Policy, Workload
 
 MAX_FIXES_PER_WORKLOAD = 3
 MAX_RELAXATIONS = 4
+BISECTION_STEPS = 10
+"""Steps of the search for the least latency raise: within 0.1% of the span searched."""
+
+
+def _number(change: Change) -> float:
+    assert isinstance(change.value, (int, float))
+    return float(change.value)
+
+
+def _nice(value: float) -> float:
+    """Round a suggested limit up to three significant figures, so it reads like one a user writes."""
+    if value <= 0:
+        return value
+    scale = 10 ** (math.floor(math.log10(value)) - 2)
+    return float(math.ceil(value / scale - 1e-9) * scale)
 
 
 @dataclass(frozen=True)
@@ -61,14 +77,21 @@ class _Search:
         order = sorted(by_rules, key=lambda rs: (len(rs), min(r.monthly_cost_cents or 0 for r in by_rules[rs]), rs))
         found: list[_Fix] = []
         for rules in order:
-            fix = self._fix(w, rules)
-            if fix is not None:
-                found.append(fix)
-            if len(found) == MAX_FIXES_PER_WORKLOAD:
+            found.extend(self._fixes(w, rules))
+            if len(found) >= MAX_FIXES_PER_WORKLOAD:
                 break
-        return found
+        return found[:MAX_FIXES_PER_WORKLOAD]
 
-    def _fix(self, w: Workload, rules: tuple[str, ...]) -> _Fix | None:
+    def _fixes(self, w: Workload, rules: tuple[str, ...]) -> list[_Fix]:
+        """The fix for `rules`; for latency objectives both the least raise and the cheapest one."""
+        least = self._fix(w, rules, least=True)
+        cheapest = self._fix(w, rules, least=False) if "latency_slo" in rules else None
+        fixes = [f for f in (least, cheapest) if f is not None]
+        if len(fixes) == 2 and fixes[0].changes == fixes[1].changes:
+            fixes.pop()
+        return fixes
+
+    def _fix(self, w: Workload, rules: tuple[str, ...], least: bool = True) -> _Fix | None:
         relaxed = self.ex.build([w], self.ex.policy, frozenset(rules)).options[w.name]
         if not relaxed:
             return None
@@ -79,11 +102,40 @@ class _Search:
             if found is None:
                 return None
             changes.extend(found)
+        if least:
+            changes = self._least_latency_raise(w, changes)
         workloads, policy = apply_changes([w], self.ex.policy, changes)
         after = self.ex.build(workloads, policy, frozenset()).options[w.name]
         if not after:
             return None
         return _Fix(w.name, rules, tuple(changes), after[0])
+
+    def _least_latency_raise(self, w: Workload, changes: list[Change]) -> list[Change]:
+        """Latency objectives raised only as far as needed for some option to fit (bisection).
+
+        The cheapest option without a latency limit runs at its largest batch, often many times
+        slower than the fastest option; a user asks how little to relax, so search between the
+        objective as written and that option's latency for the smallest raise that still works.
+        """
+        raised = [c for c in changes if c.field.startswith("slo.") and isinstance(c.value, (int, float))]
+        if not raised:
+            return changes
+        slo = getattr(w, "slo", None)
+        written = {c.field: float(getattr(slo, c.field.removeprefix("slo."))) for c in raised}
+
+        def at(fraction: float) -> list[Change]:
+            return [c.model_copy(update={"value": _nice(written[c.field] + fraction * (_number(c) - written[c.field]))})
+                    if c in raised else c for c in changes]
+
+        def works(fraction: float) -> bool:
+            workloads, policy = apply_changes([w], self.ex.policy, at(fraction))
+            return bool(self.ex.build(workloads, policy, frozenset()).options[w.name])
+
+        low, high = 0.0, 1.0
+        for _ in range(BISECTION_STEPS):
+            middle = (low + high) / 2
+            low, high = (low, middle) if works(middle) else (middle, high)
+        return at(high)
 
     def relaxations(self, fixes: tuple[_Fix, ...]) -> tuple[list[Relaxation], list[str] | None]:
         """Complete relaxations that start from `fixes`, and the conflicting families left after them."""

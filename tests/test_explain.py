@@ -236,3 +236,18 @@ def test_resulting_cost_is_always_the_replanned_total_and_the_option_has_its_own
         assert replanned.total_monthly_cost_usd == pytest.approx(relaxation.resulting_monthly_cost_usd)
         assert relaxation.option_monthly_cost_usd is not None
         assert relaxation.option_monthly_cost_usd < relaxation.resulting_monthly_cost_usd  # "ok" costs too
+
+
+def test_latency_relaxations_offer_the_least_raise_and_the_cheapest_and_both_work():
+    slow = WORKLOAD_MODELS["realtime-inference"].model_validate({
+        "name": "chat", "kind": "realtime-inference", "model": {"name": "m", "params_b": 8},
+        "traffic": {"peak_rps": 2, "input_tokens": 500, "output_tokens": 100, "users": {"us-east": 1.0}},
+        "slo": {"p95_latency_ms": 150}})
+    plan = plan_for([slow])
+    raises = [c.value for r in plan.infeasibility.relaxations for c in r.changes if c.field == "slo.p95_latency_ms"]
+    assert len(raises) == 2 and raises[0] < raises[1]  # least raise first, then the one the cheapest option needs
+    for relaxation in plan.infeasibility.relaxations:
+        workloads, policy = _apply([slow], Policy(kind="policy"), relaxation.changes)
+        replanned = make_plan(Inputs(workloads=workloads, policy=policy, files=[]), CATALOG, explain_constraints=False)
+        assert replanned.status == "optimal"
+        assert replanned.total_monthly_cost_usd == pytest.approx(relaxation.resulting_monthly_cost_usd)
