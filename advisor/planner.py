@@ -138,8 +138,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
         workloads=len(workloads), options=n_options, time_limit=time_limit_s,
         stopped_by_limit=result.status in ("feasible", "unknown"))
-    common = dict(objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info,
-                  policy=policy.name, input_files=inputs.files, catalog_layers=_layers(catalog), notes=NOTES)
+    layers = _layers(catalog)
     if result.status not in ("optimal", "feasible"):
         status: Literal["infeasible", "timeout"]
         if result.status == "unknown":  # the limit came before any plan: nothing is proven either way
@@ -153,7 +152,9 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
             why = explain_infeasibility(explainer)
         return Plan(status=status, total_monthly_cost_usd=None, total_annual_cost_usd=None,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
-                    infeasibility=why, **common)
+                    infeasibility=why, objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd,
+                    solver=solver_info, policy=policy.name, input_files=inputs.files, catalog_layers=layers,
+                    notes=NOTES)
     constraints = []
     if explain_constraints:
         progress("pricing each constraint")
@@ -163,11 +164,13 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     chosen = [result.chosen[w.name] for w in workloads]
     share_settings = ("lock_in.max_provider_share_pct", "lock_in.max_vendor_share_pct")
     shares = sorted({c.setting or c.name for c in constraints if c.binding and c.setting in share_settings})
-    if shares:
-        common["notes"] = NOTES + [PADDING_NOTE.format(", ".join(shares))]
+    notes = NOTES + [PADDING_NOTE.format(", ".join(shares))] if shares else NOTES
+    solved: Literal["optimal", "feasible"] = "optimal" if result.status == "optimal" else "feasible"
     return Plan(
-        status=result.status, total_monthly_cost_usd=usd(result.cost_cents or 0),
+        status=solved, total_monthly_cost_usd=usd(result.cost_cents or 0),
         total_annual_cost_usd=usd(12 * (result.cost_cents or 0)),
         assignments=[_assignment(w, result.chosen[w.name]) for w in workloads], explanations=explanations,
         constraints=constraints, spend_by_provider=_shares(chosen, "provider"),
-        spend_by_vendor=_shares(chosen, "vendor"), **common)
+        spend_by_vendor=_shares(chosen, "vendor"), objective=policy.objective,
+        budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info, policy=policy.name,
+        input_files=inputs.files, catalog_layers=layers, notes=notes)

@@ -63,14 +63,14 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
     for team, cap in policy.budget.per_team_monthly_usd.items():
         if by_team.get(team, 0) > round(cap * 100):
             found.append(f"budget_team:{team}: {by_team[team] / 100:,.2f} exceeds {cap:,.2f}")
-    for label, cap, spend, base in (("provider_share", policy.lock_in.max_provider_share_pct, by_provider,
-                                     counted_total),
-                                    ("vendor_share", policy.lock_in.max_vendor_share_pct, by_vendor, total)):
-        if cap is None or base == 0:
+    for label, cap_pct, spend, base in (("provider_share", policy.lock_in.max_provider_share_pct, by_provider,
+                                         counted_total),
+                                        ("vendor_share", policy.lock_in.max_vendor_share_pct, by_vendor, total)):
+        if cap_pct is None or base == 0:
             continue
         for name, cents in spend.items():
-            if 100 * 100 * cents > round(cap * 100) * base:
-                found.append(f"{label}:{name}: {100 * cents / base:.2f}% exceeds {cap:g}%")
+            if 100 * 100 * cents > round(cap_pct * 100) * base:
+                found.append(f"{label}:{name}: {100 * cents / base:.2f}% exceeds {cap_pct:g}%")
     if policy.lock_in.min_providers > 1 and len(by_provider) < policy.lock_in.min_providers:
         found.append(f"min_providers: {len(by_provider)} providers counted, policy needs "
                      f"{policy.lock_in.min_providers}")

@@ -221,8 +221,8 @@ def policy_breaks(chosen: Iterable[Option], policy: Policy, counted: frozenset[s
             counts = k == kind and (kind == "vendor" or name in counted)
             if counts and 100 * PCT_SCALE * cents > round(cap_pct * PCT_SCALE) * base:
                 broken.append(f"{label}:{name}")
-    k = policy.lock_in.min_providers
-    if k > 1 and len({o.provider for o in chosen if o.provider in counted}) < k:
+    min_providers = policy.lock_in.min_providers
+    if min_providers > 1 and len({o.provider for o in chosen if o.provider in counted}) < min_providers:
         broken.append("min_providers")
     return broken
 
@@ -329,8 +329,8 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     code = run_interruptibly(solver, mm.m)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
-        index = {mm.enforce[n].index: n for n in active}
-        result.core = sorted(index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in index)
+        by_index = {mm.enforce[n].index: n for n in active}
+        result.core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return result
     result.cost_cents = int(round(solver.objective_value))
@@ -364,14 +364,14 @@ def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
     return solver
 
 
-def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
+def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> cp_model.CpSolverStatus:
     """Solve in a helper thread so that a signal handler can run in the main thread meanwhile.
 
     The search runs in C++ with the GIL released; the main thread waits in short joins, so
     Ctrl-C or SIGTERM raises in it at once. The search is then stopped before the exception
     goes on, and the interrupted solve is never taken for an answer.
     """
-    outcome: list[int] = []
+    outcome: list[cp_model.CpSolverStatus] = []
     thread = threading.Thread(target=lambda: outcome.append(solver.solve(model)), name="cp-sat", daemon=True)
     thread.start()
     try:
@@ -384,7 +384,7 @@ def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int
     return outcome[0]
 
 
-def _status(code: int) -> str:
+def _status(code: cp_model.CpSolverStatus) -> str:
     return {
         cp_model.OPTIMAL: "optimal",
         cp_model.FEASIBLE: "feasible",
