@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
@@ -182,7 +183,8 @@ class Explainer:
         delta = alt.monthly_cost_cents - chosen.monthly_cost_cents
         if delta > 0:
             text = f"costs {money(delta)} more per month"
-            if alt.latency_ms is not None and chosen.latency_ms is not None and alt.latency_ms > chosen.latency_ms:
+            if (alt.latency_ms is not None and chosen.latency_ms is not None
+                    and round(alt.latency_ms) > round(chosen.latency_ms)):
                 text += f" and is slower ({alt.latency_ms:.0f} ms vs {chosen.latency_ms:.0f} ms)"
             return text, True
         lead = "cheaper" if delta < 0 else "same cost"
@@ -226,7 +228,7 @@ class Explainer:
             chosen = self.result.chosen[w.name]
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
-            alternatives = _alternatives(chosen, options, lambda o, w=w, c=chosen: self.why_not(w, c, o))
+            alternatives = _alternatives(chosen, options, partial(self.why_not, w, chosen))
             summary = (f"{chosen.instances} x {chosen.offering} ({chosen.accelerator_count} x {chosen.accelerator}) "
                        f"in {chosen.provider} {chosen.region}, {chosen.pricing}, {money(chosen.monthly_cost_cents)}"
                        f"/month; cheapest of {len(options)} feasible options")
@@ -266,7 +268,10 @@ class Explainer:
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
         self.binding = [row.name for row, _ in top if row.binding and row.name not in self.relaxable_rules()]
         top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))
-        return [row for whole, parts in top for row in (whole, *parts)]
+        # a share cap proven not to bind needs no "$0.00" row per provider; team budgets are each a setting
+        return [row for whole, parts in top
+                for row in (whole, *(parts if whole.binding is not False or whole.name in SETTINGS["budget_team"]
+                                     else []))]
 
     def _with_sum_note(self, whole: ConstraintCost, parts: list[ConstraintCost]) -> ConstraintCost:
         """Say whether the per-family rows add up to the price of the whole setting, and why not."""
@@ -274,7 +279,7 @@ class Explainer:
             return whole
         total = round(sum(p.cost_usd or 0.0 for p in parts), 2)
         if abs(total - whole.cost_usd) < 0.01:
-            note = f"; the {len(parts)} rows below add up to it"
+            note = f"; the {len(parts)} rows below add up to it" if whole.binding else ""
         else:
             note = (f"; the {len(parts)} rows below, each lifted alone, add up to ${total:,.2f} instead: the caps act "
                     "together (with one lifted, the others still hold), so only the whole setting has this price")
@@ -283,10 +288,15 @@ class Explainer:
     def _cost_row(self, name: str, relaxed: SolveResult, setting: str | None) -> ConstraintCost:
         """The price of one constraint: the plan total with it minus the total without it, as far as proven."""
         base, without = Interval.of(self.result), Interval.of(relaxed)
-        row = dict(name=name, description=describe(name), setting=setting)
+        description = describe(name)
+
+        def row(binding: bool | None, cost_usd: float | None, detail: str, proven: bool = True) -> ConstraintCost:
+            return ConstraintCost(name=name, description=description, setting=setting, binding=binding,
+                                  cost_usd=cost_usd, detail=detail, proven=proven)
+
         if without.high is None:
-            return ConstraintCost(**row, binding=None, cost_usd=None, proven=False,
-                                  detail=f"not determined within {self.limit_text}")
+            return row(binding=None, cost_usd=None, proven=False,
+                       detail=f"not determined within {self.limit_text}")
         assert base.high is not None
         saving_low = (base.low if base.low is not None else 0) - without.high
         saving_high = base.high - (without.low if without.low is not None else 0)
@@ -294,14 +304,13 @@ class Explainer:
             saving = base.high - without.high
             detail = (f"without it the plan would cost {money(without.high)} ({money(saving)} less)" if saving > 0
                       else "not binding: the plan is the same cost without it")
-            return ConstraintCost(**row, binding=saving > 0, cost_usd=usd(max(0, saving)), detail=detail)
+            return row(binding=saving > 0, cost_usd=usd(max(0, saving)), detail=detail)
         if saving_low > 0:
-            return ConstraintCost(**row, binding=True, cost_usd=None, proven=False,
-                                  detail=f"binding: without it the plan would cost at least {money(saving_low)} less "
-                                         f"(the exact figure was not determined within {self.limit_text})")
+            return row(binding=True, cost_usd=None, proven=False,
+                       detail=f"binding: without it the plan would cost at least {money(saving_low)} less "
+                              f"(the exact figure was not determined within {self.limit_text})")
         if saving_high <= 0:
-            return ConstraintCost(**row, binding=False, cost_usd=0.0,
-                                  detail="not binding: no plan without it is cheaper")
-        return ConstraintCost(**row, binding=None, cost_usd=None, proven=False,
-                              detail=f"not determined within {self.limit_text}: lifting it saves between $0.00 and "
-                                     f"{money(saving_high)}")
+            return row(binding=False, cost_usd=0.0, detail="not binding: no plan without it is cheaper")
+        return row(binding=None, cost_usd=None, proven=False,
+                   detail=f"not determined within {self.limit_text}: lifting it saves between $0.00 and "
+                          f"{money(saving_high)}")

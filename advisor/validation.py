@@ -7,6 +7,7 @@ Pydantic's messages are good but generic; users need the field's place in their 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -47,7 +48,7 @@ class FieldError(ValueError):
         self.path = tuple(path)
 
 
-def _error_loc(error: dict[str, Any]) -> tuple[Any, ...]:
+def _error_loc(error: Mapping[str, Any]) -> tuple[Any, ...]:
     """The error's field path, extended by the path of a FieldError raised by a model check."""
     cause = (error.get("ctx") or {}).get("error")
     return tuple(error["loc"]) + (cause.path if isinstance(cause, FieldError) else ())

@@ -82,3 +82,24 @@ def test_measurement_with_unknown_accelerator_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_catalog([SMALL, layer], include_shipped=False)
     assert "m.yaml:3:18" in str(err.value) and "unknown accelerator 'gpu-zz'" in str(err.value)
+
+
+def test_a_catalog_layer_measurement_carries_ttft_and_tpot_to_the_workload(tmp_path):
+    """TTFT and TPOT measured in a catalog layer must reach sizing (they used to be dropped)."""
+    from advisor.candidates import with_catalog_measurements
+    from advisor.catalog import load_catalog
+    from advisor.workload.models import WORKLOAD_MODELS
+
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "m.yaml").write_text(
+        "measurements:\n  - {model: chat-8b, accelerator: gpu-a, requests_per_s: 50, latency_ms: 900, "
+        "ttft_ms: 120, tpot_ms: 9, source: team benchmark, as_of: 2026-01-01}\n", encoding="utf-8")
+    fixtures = Path(__file__).parent / "fixtures" / "small-catalog"
+    catalog = load_catalog([fixtures, layer], include_shipped=False)
+    w = WORKLOAD_MODELS["realtime-inference"].model_validate({
+        "name": "chat", "kind": "realtime-inference", "model": {"name": "chat-8b", "params_b": 8},
+        "traffic": {"peak_rps": 2, "input_tokens": 500, "output_tokens": 100, "users": {"us-east": 1.0}},
+        "slo": {"ttft_ms": 500, "tpot_ms": 20}})
+    (m,) = with_catalog_measurements(w, catalog).measured
+    assert (m.ttft_ms, m.tpot_ms) == (120, 9)
