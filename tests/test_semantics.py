@@ -198,7 +198,9 @@ def test_catalog_refuses_a_bought_server_without_a_site(tmp_path):
     layer = _write(tmp_path / "layer", "rack.yaml", UNSITED)
     with pytest.raises(InputError) as err:
         load_catalog([SMALL, layer], include_shipped=False)
-    assert "alpha:rack" in str(err.value) and "must list the regions (sites)" in str(err.value)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("rack.yaml") and problem.line == 6  # at the empty `regions:` of the record
+    assert "must list the regions (sites)" in problem.message
 
 
 def test_edge_devices_still_stand_at_the_workloads_sites(small):

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from advisor.catalog.models import (
     DISCOUNTABLE,
+    UNSITED_PURCHASE,
     Accelerator,
     Catalog,
     CatalogLayer,
@@ -288,6 +289,8 @@ def _check_references(merged: _Merged) -> list[Problem]:
         accelerator = recs["accelerators"].get(offering.accelerator)
         if accelerator is None:
             at("offerings", key, ("accelerator",), f"unknown accelerator '{offering.accelerator}'")
+        elif offering.purchase is not None and not offering.regions and accelerator.kind != "edge":
+            at("offerings", key, ("regions",), UNSITED_PURCHASE)
         for i, price in enumerate(offering.prices):
             if f"{offering.provider}:{price.region}" not in recs["regions"]:
                 at("offerings", key, ("prices", i, "region"),
