@@ -34,7 +34,19 @@ class EstimateSummary(Strict):
     layout: str | None = None  # how a multi-instance training job is joined: ICI slice, fabric or DCN
 
 
+class Route(Strict):
+    """User traffic from one location served by one placement (real-time workloads)."""
+
+    location: str
+    share_pct: float  # share of that location's traffic
+    network_rtt_ms: float
+    latency_ms: float | None = None  # p95 end to end: compute + network
+    ttft_ms: float | None = None  # network included
+
+
 class Assignment(Strict):
+    """One placement: a count of one option (offering, region, pricing) carrying part of a workload."""
+
     workload: str
     kind: str
     team: str
@@ -61,6 +73,34 @@ class Assignment(Strict):
     price_source: str
     price_as_of: str
     price_is_estimate: bool
+    placement: int = 1  # 1-based, within the workload
+    load_share_pct: float = 100.0  # share of the workload's demand this placement carries
+    serves: list[Route] = []  # real-time: the user locations routed here
+
+
+class WorkloadRoute(Strict):
+    """Where one user location's traffic goes: a region and its share of that location's traffic."""
+
+    location: str
+    provider: str
+    region: str
+    share_pct: float
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+
+
+class WorkloadPlan(Strict):
+    """One workload's placements in total: cost, regions and routing."""
+
+    workload: str
+    kind: str
+    team: str
+    monthly_cost_usd: float
+    placements: int
+    regions: list[str]  # provider:region
+    routing: list[WorkloadRoute] = []
+    min_regions: int | None = None
+    survive_region_loss: bool = False
 
 
 class Alternative(Strict):
@@ -186,6 +226,7 @@ class Plan(Strict):
     constraints: list[ConstraintCost]
     spend_by_provider: list[Share]
     spend_by_vendor: list[Share]
+    workloads: list[WorkloadPlan] = []
     infeasibility: Infeasibility | None = None
     solver: SolverInfo
     policy: str

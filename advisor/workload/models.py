@@ -92,11 +92,20 @@ class Constraints(Input):
     spot: bool = False
     min_replicas: PositiveInt = Field(default=1, le=MAX_REPLICAS)
     max_replicas: PositiveInt | None = Field(default=None, le=MAX_REPLICAS)
+    min_regions: PositiveInt | None = Field(default=None, le=50)
+    """Spread the workload over at least this many regions (sum over all its placements)."""
+    survive_region_loss: bool = False
+    """Real-time only: losing any one region still leaves capacity for peak traffic, rerouted
+    within `failover_latency_ms` (default: the normal objectives)."""
+    failover_latency_ms: PositiveFloat | None = Field(default=None, le=1e6)
+    """p95 (or time-to-first-token) objective for users rerouted after a region loss."""
 
     @model_validator(mode="after")
     def _replica_bounds(self) -> Constraints:
         if self.max_replicas is not None and self.max_replicas < self.min_replicas:
             raise FieldError("max_replicas must be at least min_replicas", "max_replicas")
+        if self.failover_latency_ms is not None and not self.survive_region_loss:
+            raise FieldError("failover_latency_ms needs survive_region_loss: true", "failover_latency_ms")
         return self
 
 
@@ -135,6 +144,17 @@ class WorkloadBase(Input):
     measured: list[Measurement] = Field(default=[], max_length=200)
 
     _name = field_validator("name")(_check_name)
+
+    @model_validator(mode="after")
+    def _availability_fits_the_kind(self) -> WorkloadBase:
+        kind = getattr(self, "kind", "")
+        if self.constraints.survive_region_loss and kind != "realtime-inference":
+            raise FieldError("survive_region_loss applies to realtime-inference (peak traffic after a region loss)",
+                             "constraints", "survive_region_loss")
+        if self.constraints.min_regions is not None and kind == "edge-inference":
+            raise FieldError("edge devices stand at the workload's own sites; min_regions does not apply",
+                             "constraints", "min_regions")
+        return self
 
 
 class Training(WorkloadBase):
