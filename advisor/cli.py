@@ -20,7 +20,7 @@ from advisor.catalog import load_catalog
 from advisor.catalog_cli import add_catalog_commands
 from advisor.output import write_atomic
 from advisor.problems import InputError
-from advisor.render import FORMATS, render
+from advisor.render import FORMATS, plan_schema, render
 from advisor.schema import document_schema
 from advisor.signals import Interrupted, signals_interrupt
 from advisor.terminal import problem_line, terminal_safe
@@ -107,7 +107,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(json.dumps(document_schema(), indent=2, sort_keys=True) + "\n")
+    schema = plan_schema() if args.plan else document_schema()
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 
@@ -156,9 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_option(validate)
     validate.set_defaults(func=cmd_validate)
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of workload and policy documents",
+    schema = sub.add_parser("schema", help="print the JSON Schema of workload and policy documents (or, with "
+                                           "--plan, of the JSON plan)",
                             description="Print the JSON Schema (draft 2020-12) of workload and policy documents, "
-                                        "for editors such as the YAML language server.")
+                                        "for editors such as the YAML language server; with --plan, of the plan "
+                                        "that `advisor plan --format json` writes (the output contract).")
+    schema.add_argument("--plan", action="store_true",
+                        help="print the schema of the JSON plan (output contract) instead of the input documents")
     schema.set_defaults(func=cmd_schema)
 
     add_catalog_commands(sub, catalog_option)

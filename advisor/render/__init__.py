@@ -1,5 +1,5 @@
 """Renderers: each turns a Plan into one output format; none of them computes anything."""
 
-from advisor.render.formats import FORMATS, render
+from advisor.render.formats import FORMATS, plan_schema, render
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "plan_schema", "render"]

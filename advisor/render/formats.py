@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import Assignment, Plan
+from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -35,6 +36,8 @@ BOM_COLUMNS = [
     "workload", "team", "kind", "provider", "region", "instance", "accelerator", "accelerator_count",
     "instances", "pricing", "hourly_usd", "monthly_cost_usd", "annual_cost_usd", "price_as_of",
     "price_is_estimate", "price_source", "model", "description",
+    # schema 1.1: one row per placement; appended so that earlier columns keep their positions
+    "placement", "load_share_pct", "serves",
 ]
 
 
@@ -67,6 +70,94 @@ def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
 
 
+def pct(value: float | None) -> str:
+    """A share in percent: whole numbers without decimals ('100%'), others with one ('33.3%')."""
+    if value is None:
+        return "-"
+    return f"{value:.0f}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+@dataclass(frozen=True)
+class WorkloadView:
+    """One workload as the reports show it: its placements, totals, regions and routing.
+
+    Read from `plan.workloads` when the planner filled it, else derived from the assignments
+    (a plan of schema 1.0 style, one placement per workload, has no `workloads` list).
+    """
+
+    workload: str
+    kind: str
+    team: str
+    monthly_cost_usd: float
+    placements: list[Assignment]
+    regions: list[str]  # provider:region
+    routing: list[WorkloadRoute]  # by location, in the order they first appear
+    min_regions: int | None
+    survive_region_loss: bool
+
+    @property
+    def several(self) -> bool:
+        return len(self.placements) > 1
+
+    @property
+    def availability(self) -> str:
+        """'at least 2 regions; survives the loss of a region', or '' when neither is asked."""
+        parts = []
+        if self.min_regions is not None:
+            parts.append(f"at least {self.min_regions} region{'s' if self.min_regions != 1 else ''}")
+        if self.survive_region_loss:
+            parts.append("survives the loss of any one region")
+        return "; ".join(parts)
+
+
+def _routes_of(placements: list[Assignment]) -> list[WorkloadRoute]:
+    return [WorkloadRoute(location=r.location, provider=a.provider, region=a.region, share_pct=r.share_pct,
+                          latency_ms=r.latency_ms, ttft_ms=r.ttft_ms)
+            for a in placements for r in a.serves]
+
+
+def _by_location(routes: list[WorkloadRoute]) -> list[WorkloadRoute]:
+    """Routes grouped by user location (locations in first-seen order), larger shares first."""
+    first: dict[str, int] = {}
+    for i, r in enumerate(routes):
+        first.setdefault(r.location, i)
+    return sorted(routes, key=lambda r: (first[r.location], -r.share_pct))
+
+
+def workload_views(plan: Plan) -> list[WorkloadView]:
+    """The plan's workloads in the order of their first assignment, each with its placements."""
+    placements: dict[str, list[Assignment]] = {}
+    for a in plan.assignments:
+        placements.setdefault(a.workload, []).append(a)
+    totals = {w.workload: w for w in plan.workloads}
+    views = []
+    for name, rows in placements.items():
+        rows = sorted(rows, key=lambda a: a.placement)
+        w = totals.get(name)
+        regions = list(dict.fromkeys(f"{a.provider}:{a.region}" for a in rows))
+        views.append(WorkloadView(
+            workload=name, kind=rows[0].kind, team=rows[0].team,
+            monthly_cost_usd=w.monthly_cost_usd if w else round(sum(a.monthly_cost_usd for a in rows), 2),
+            placements=rows,
+            regions=w.regions if w and w.regions else regions,
+            routing=_by_location(w.routing if w and w.routing else _routes_of(rows)),
+            min_regions=w.min_regions if w else None,
+            survive_region_loss=w.survive_region_loss if w else False,
+        ))
+    return views
+
+
+def serves_text(a: Assignment) -> str:
+    """The user locations a placement serves, with the share of each one's traffic: 'eu-central 100%; us-east 20%'."""
+    return "; ".join(f"{r.location} {pct(r.share_pct)}" for r in a.serves)
+
+
 def latency_text(a: Assignment) -> str:
     """Latency figures of a placement against its objectives, e.g. '812 ms (SLO 1500); TTFT 210 ms (SLO 500)'."""
     parts = []
@@ -93,6 +184,8 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["md_block"] = md_block
     env.filters["usd"] = usd
     env.filters["latency"] = latency_text
+    env.filters["pct"] = pct
+    env.filters["ms"] = ms
     return env
 
 
@@ -150,6 +243,7 @@ def render_csv(plan: Plan) -> str:
         explanation = details.get(a.workload)
         row["model"] = explanation.model if explanation else None
         row["description"] = explanation.description if explanation else None
+        row["serves"] = serves_text(a)
         lines.append(",".join(csv_field(row[c]) for c in BOM_COLUMNS))
     return "\n".join(lines) + "\n"
 
@@ -163,4 +257,12 @@ def render(plan: Plan, fmt: str) -> str:
         return render_csv(plan)
     env = _environment(autoescape=fmt == "html")
     template = env.get_template("report.html.j2" if fmt == "html" else "report.md.j2")
-    return template.render(plan=plan, version=__version__)
+    return template.render(plan=plan, workloads=workload_views(plan), version=__version__)
+
+
+def plan_schema() -> dict[str, Any]:
+    """The JSON Schema of the output contract (`advisor plan --format json`)."""
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"advisor plan (output schema {SCHEMA_VERSION})"
+    return schema
