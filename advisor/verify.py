@@ -1,10 +1,14 @@
 """Independent plan checker: re-verify every constraint of a plan without the solver.
 
-It recomputes from the inputs and the catalog what a reviewer would check by hand: each
-workload placed once, on a real offering priced in that region with that pricing model;
-enough instances for the demand; latency within the SLO; residency, portability, spot and
-provider rules; costs that add up; budget, per-team budget, provider and vendor shares and
-the minimum number of providers. It shares no code with `advisor.solver`.
+It recomputes from the inputs and the catalog what a reviewer would check by hand. A workload
+may have several placements (integer counts of several offering x region x pricing options);
+the checker verifies that each placement is a real offering priced in that region with that
+pricing model and obeys the workload's rules; that the placements of a workload carry all of
+its demand (load shares, and for real-time services the routing of each user location) with
+enough capacity and within the latency objectives of every route; replica bounds, the number
+of regions and, when asked for, the survival of any one region's loss (a max-flow over the
+remaining placements); costs that add up; budget, per-team budget, provider and vendor shares
+and the minimum number of providers. It shares no code with `advisor.solver`.
 """
 
 from __future__ import annotations
@@ -12,16 +16,30 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import networkx as nx
 
 from advisor.candidates import with_catalog_measurements
-from advisor.catalog.models import HOURS_PER_MONTH, Catalog
+from advisor.catalog.models import HOURS_PER_MONTH, Accelerator, Catalog, Offering
 from advisor.estimate import Sizing, Unfit, size
 from advisor.plan import Assignment, Plan
 from advisor.topology import great_circle_km, rtt_ms
-from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
+from advisor.workload.models import (
+    BatchInference,
+    EdgeInference,
+    Policy,
+    RealtimeInference,
+    Training,
+    Workload,
+)
 
 CENT = 0.011  # rounding tolerance in USD
+COST_REL_TOL = 1e-4  # plus 0.01% of the cost, per placement
+SHARE_TOL_PCT = 0.2  # load shares: per placement; route shares of one location: in total
+LATENCY_TOL_MS = 0.1
+CAPACITY_REL_TOL = 0.002  # the solver counts traffic in scaled integers
+EDGE_SITE = "site"  # region of edge devices: they stand at the workload's own sites
 
 
 LOCK_IN_KINDS = ("cloud", "gpu-cloud")
@@ -77,13 +95,16 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
     return found
 
 
-def _worst_rtt(catalog: Catalog, users: dict[str, float], provider: str, region: str) -> float | None:
-    """Round trip from the slowest user location; None when the site has no known location."""
+# --- latency -------------------------------------------------------------------------------
+
+
+def _rtt(catalog: Catalog, location: str, provider: str, region: str) -> float | None:
+    """Round trip from a user location to a region; None when either has no known location."""
     r = catalog.region(provider, region)
-    if r is None:
+    loc = catalog.locations.get(location)
+    if r is None or loc is None:
         return None
-    return max(rtt_ms(great_circle_km(catalog.locations[u].lat, catalog.locations[u].lon, r.lat, r.lon))
-               for u in users)
+    return rtt_ms(great_circle_km(loc.lat, loc.lon, r.lat, r.lon))
 
 
 def _latency_violations(name: str, w: RealtimeInference | EdgeInference, need: Sizing,
@@ -98,35 +119,87 @@ def _latency_violations(name: str, w: RealtimeInference | EdgeInference, need: S
             continue
         if compute is None:
             bad.append(f"{name}: the SLO bounds {label}, but the plan has no {label} figure to check")
-        elif compute + added > limit + 0.1:
+        elif compute + added > limit + LATENCY_TOL_MS:
             bad.append(f"{name}: {label} {compute + added:.0f} ms over the SLO {limit:g} ms")
     return bad
 
 
-def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catalog) -> list[str]:
+def _serves_within_failover(w: RealtimeInference, need: Sizing, network: float) -> bool:
+    """Whether a placement at its operating point answers users `network` ms away within the
+    failover objective: `failover_latency_ms` replaces the p95 and TTFT objectives the SLO sets."""
+    slo, failover = w.slo, w.constraints.failover_latency_ms
+    p95 = failover if failover is not None and slo.p95_latency_ms is not None else slo.p95_latency_ms
+    ttft = failover if failover is not None and slo.ttft_ms is not None else slo.ttft_ms
+    for compute, added, limit in ((need.compute_latency_ms, network, p95), (need.ttft_ms, network, ttft),
+                                  (need.tpot_ms, 0.0, slo.tpot_ms)):
+        if limit is None:
+            continue
+        if compute is None or compute + added > limit + LATENCY_TOL_MS:
+            return False
+    return True
+
+
+# --- one placement -------------------------------------------------------------------------
+
+
+@dataclass
+class _Placed:
+    """One placement as the checker sees it: what the catalog says and what it was sized to."""
+
+    a: Assignment
+    label: str
+    offering: Offering | None = None
+    acc: Accelerator | None = None
+    hourly: float | None = None
+    unit_monthly: float | None = None
+    sizing: Sizing | None = None  # None: the offering cannot run the workload, or no price/site
+    routes: dict[str, float] = field(default_factory=dict)  # real-time: location -> share of its traffic (%)
+
+    @property
+    def region_key(self) -> str:
+        return f"{self.a.provider}:{self.a.region}"
+
+
+def _label(w: Workload, a: Assignment, count: int) -> str:
+    return w.name if count == 1 else f"{w.name} placement {a.placement} ({a.provider}:{a.region} {a.instance})"
+
+
+def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> list[str]:
+    """Offering, price, site and the workload's placement rules; fills offering, acc and price."""
+    a, name = p.a, p.label
+    if a.kind != w.kind:
+        return [f"{name}: kind {a.kind}, the workload is {w.kind}"]
     bad: list[str] = []
-    name = w.name
+    if a.team != w.team:
+        bad.append(f"{name}: team {a.team}, the workload's team is {w.team}")
     offering = catalog.offerings.get(f"{a.provider}:{a.instance}")
     if offering is None:
-        return [f"{name}: offering {a.provider}:{a.instance} is not in the catalog"]
+        return bad + [f"{name}: offering {a.provider}:{a.instance} is not in the catalog"]
     acc = catalog.accelerators[offering.accelerator]
     if a.accelerator != acc.name:
         bad.append(f"{name}: accelerator {a.accelerator} does not match {offering.name} ({acc.name})")
     if a.accelerator_count != a.instances * offering.accelerator_count:
         bad.append(f"{name}: accelerator_count {a.accelerator_count} != instances x {offering.accelerator_count}")
+    if a.instances < 1:
+        bad.append(f"{name}: {a.instances} instances; a placement has at least one")
     # price and pricing model
     if a.pricing == "capex":
         if offering.purchase is None:
             return bad + [f"{name}: {offering.name} is not bought hardware"]
-        unit = offering.purchase.monthly_usd
-        billed_hours = None
+        sites = offering.regions or [EDGE_SITE]
+        if a.region not in sites:
+            return bad + [f"{name}: {offering.name} stands at {', '.join(sites)}, not at {a.region}"]
+        unit: float | None = offering.purchase.monthly_usd
         hourly = None
     else:
-        rows = [p for p in offering.prices if p.region == a.region]
-        hourly = getattr(rows[0], a.pricing) if rows else None
+        rows = [row for row in offering.prices if row.region == a.region]
+        hourly = rows[0].hourly(a.pricing) if rows else None
         if hourly is None:
             return bad + [f"{name}: {offering.name} has no {a.pricing} price in {a.region}"]
+        if a.hourly_usd is not None and not math.isclose(a.hourly_usd, hourly, abs_tol=1e-6):
+            bad.append(f"{name}: hourly price {a.hourly_usd:g} but the catalog gives {hourly:g}")
         unit = None
+    p.offering, p.acc, p.hourly, p.unit_monthly = offering, acc, hourly, unit
     # residency, provider and pricing rules
     region = catalog.region(a.provider, a.region)
     c = w.constraints
@@ -145,40 +218,271 @@ def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catal
         bad.append(f"{name}: accelerator {acc.name} not allowed")
     if c.portable and not acc.portable:
         bad.append(f"{name}: {acc.name} ({acc.software_stack}) is not portable")
-    if a.pricing == "spot" and not c.spot:
+    if a.pricing == "spot" and (not c.spot or isinstance(w, RealtimeInference)):
         bad.append(f"{name}: spot pricing for a workload that does not allow it")
     if c.pricing is not None and a.pricing not in c.pricing:
         bad.append(f"{name}: pricing {a.pricing} not allowed")
-    if c.max_replicas is not None and a.instances > c.max_replicas:
-        bad.append(f"{name}: {a.instances} instances over max_replicas {c.max_replicas}")
-    # capacity and latency, recomputed
-    rtt = None
-    if isinstance(w, RealtimeInference):
-        rtt = _worst_rtt(catalog, w.traffic.users, a.provider, a.region)
-        if rtt is None:
-            return bad + [f"{name}: {a.provider}:{a.region} has no known location; the round trip to users "
-                          f"is unknown, so the latency objective cannot hold"]
+    return bad
+
+
+def _size(w: Workload, p: _Placed, catalog: Catalog, rtt: float | None) -> list[str]:
+    """Size the workload on the placement's offering (alone); fills `sizing`."""
+    assert p.offering is not None and p.acc is not None
     try:
-        need = size(with_catalog_measurements(w, catalog), offering, acc, rtt)
+        p.sizing = size(with_catalog_measurements(w, catalog), p.offering, p.acc, rtt)
     except Unfit as unfit:
-        return bad + [f"{name}: {offering.name} cannot run it: {unfit.reason}"]
-    if a.instances < need.instances:
-        bad.append(f"{name}: {a.instances} instances, demand needs {need.instances}")
+        return [f"{p.label}: {p.offering.name} cannot run it: {unfit.reason}"]
+    return []
+
+
+def _expected_cost(w: Workload, p: _Placed) -> float | None:
+    """The placement's monthly cost recomputed from the catalog; None when it cannot be priced."""
+    a = p.a
+    if p.unit_monthly is not None:
+        return a.instances * p.unit_monthly
+    if p.hourly is None:
+        return None
+    if a.pricing.startswith("reserved") or isinstance(w, (RealtimeInference, EdgeInference)):
+        return a.instances * HOURS_PER_MONTH * p.hourly
+    if p.sizing is None:
+        return None
+    # on-demand and spot batch or training: billed for the work it does, in proportion to its load
+    return a.load_share_pct / 100 * p.sizing.instances * p.sizing.busy_hours_per_month * p.hourly
+
+
+def _check_cost(w: Workload, p: _Placed) -> list[str]:
+    expected = _expected_cost(w, p)
+    if expected is None:
+        return []
+    if abs(expected - p.a.monthly_cost_usd) > CENT + COST_REL_TOL * abs(expected):
+        return [f"{p.label}: monthly cost {p.a.monthly_cost_usd:,.2f} but prices give {expected:,.2f}"]
+    return []
+
+
+# --- one workload --------------------------------------------------------------------------
+
+
+def _check_numbering(w: Workload, placed: list[Assignment]) -> list[str]:
+    bad: list[str] = []
+    numbers = sorted(a.placement for a in placed)
+    if numbers != list(range(1, len(placed) + 1)):
+        bad.append(f"{w.name}: placed {len(placed)} times, numbered {numbers}; placements are numbered "
+                   f"1..{len(placed)}")
+    negative = [a.placement for a in placed if a.load_share_pct < 0]
+    if negative:
+        bad.append(f"{w.name}: negative load share in placement {negative}")
+    total = sum(a.load_share_pct for a in placed)
+    if abs(total - 100) > SHARE_TOL_PCT * len(placed):
+        bad.append(f"{w.name}: load shares of its {len(placed)} placements add to {total:g}%, not 100%")
+    return bad
+
+
+def _user_load(w: RealtimeInference) -> dict[str, float]:
+    """Peak requests/s from each user location: peak_rps split by the (normalised) user shares."""
+    users = w.traffic.users
+    total = sum(users.values())
+    return {loc: w.traffic.peak_rps * share / total for loc, share in users.items()}
+
+
+def _check_routing(w: RealtimeInference, placed: list[_Placed], catalog: Catalog) -> list[str]:
+    """Route shares per location, and the locations named; fills `routes` of each placement.
+
+    Plans made with one placement per workload list no routes: that placement serves every
+    user location with all of its traffic. When some placements list routes, one that lists
+    none serves no location (a standby)."""
+    bad: list[str] = []
+    users = w.traffic.users
+    legacy = all(not p.a.serves for p in placed)
+    for p in placed:
+        if legacy:
+            p.routes = {loc: 100.0 for loc in users}
+            continue
+        for r in p.a.serves:
+            if r.location not in catalog.locations:
+                bad.append(f"{p.label}: user location {r.location} is unknown; its round trip cannot be computed")
+            elif r.location not in users:
+                bad.append(f"{p.label}: serves {r.location}, which is not a user location of the workload")
+            elif r.location in p.routes:
+                bad.append(f"{p.label}: routes {r.location} twice")
+            elif r.share_pct < 0:
+                bad.append(f"{p.label}: negative share {r.share_pct:g}% of {r.location}")
+            else:
+                p.routes[r.location] = r.share_pct
+    for loc in sorted(users):
+        if loc not in catalog.locations:
+            bad.append(f"{w.name}: user location {loc} is unknown; its round trip cannot be computed")
+        total = sum(p.routes.get(loc, 0.0) for p in placed)
+        if abs(total - 100) > SHARE_TOL_PCT:
+            bad.append(f"{w.name}: traffic of {loc} routed {total:g}%, not 100%")
+    return bad
+
+
+def _check_realtime(w: RealtimeInference, p: _Placed, catalog: Catalog) -> list[str]:
+    """Latency of every route and capacity for the traffic routed here, from a sizing at the
+    round trip of the farthest location this placement serves."""
+    a = p.a
+    if catalog.region(a.provider, a.region) is None:
+        return [f"{p.label}: {a.provider}:{a.region} has no known location; the round trip to users "
+                f"is unknown, so the latency objective cannot hold"]
+    rtts = {loc: _rtt(catalog, loc, a.provider, a.region) for loc in p.routes}
+    known = {loc: r for loc, r in rtts.items() if r is not None}
+    if p.routes:
+        farthest = max(known.values(), default=None)
+    else:  # a standby is sized as if it served every user location (as one placement does)
+        every = [_rtt(catalog, loc, a.provider, a.region) for loc in w.traffic.users]
+        farthest = None if any(r is None for r in every) else max(r for r in every if r is not None)
+    if farthest is None:
+        return [f"{p.label}: the round trip to its users is unknown, so the latency objective cannot hold"]
+    bad = _size(w, p, catalog, farthest)
+    if p.sizing is None:
+        return bad
+    for loc in sorted(known):
+        bad.extend(_latency_violations(f"{p.label}, users in {loc}", w, p.sizing, known[loc]))
+    load = _user_load(w)
+    routed = sum(load[loc] * share / 100 for loc, share in p.routes.items() if loc in load)
+    capacity = a.instances * p.sizing.throughput_per_instance
+    if routed > capacity * (1 + CAPACITY_REL_TOL):
+        bad.append(f"{p.label}: {routed:.4g} requests/s routed here, {a.instances} instances carry "
+                   f"{capacity:.4g}")
+    return bad
+
+
+def _check_batch(w: BatchInference, p: _Placed, catalog: Catalog) -> list[str]:
+    bad = _size(w, p, catalog, None)
+    if p.sizing is None:
+        return bad
+    a = p.a
+    work = a.load_share_pct / 100 * w.volume.requests_per_run
+    capacity = a.instances * p.sizing.throughput_per_instance * 3600 * w.window_hours
+    if work > capacity * (1 + CAPACITY_REL_TOL):
+        bad.append(f"{p.label}: {work:,.0f} requests per run, {a.instances} instances process {capacity:,.0f} "
+                   f"within the {w.window_hours:g} h window")
+    return bad
+
+
+def _check_whole_job(w: Training | EdgeInference, p: _Placed, catalog: Catalog) -> list[str]:
+    """Training runs and edge sites are never split: each placement has what the whole needs."""
+    bad = _size(w, p, catalog, None)
+    if p.sizing is None:
+        return bad
+    a = p.a
+    if a.instances < p.sizing.instances:
+        bad.append(f"{p.label}: {a.instances} instances, demand needs {p.sizing.instances}")
+    mx = w.constraints.max_replicas
+    if mx is not None and a.instances > mx:
+        bad.append(f"{p.label}: {a.instances} instances over max_replicas {mx}")
     if isinstance(w, EdgeInference):
-        bad.extend(_latency_violations(name, w, need, 0.0))
-    elif isinstance(w, RealtimeInference) and rtt is not None:
-        bad.extend(_latency_violations(name, w, need, rtt))
-    # cost, recomputed
-    if unit is not None:
-        expected = a.instances * unit
-    else:
-        if a.pricing.startswith("reserved") or need.busy_hours_per_month >= HOURS_PER_MONTH:
-            billed_hours = HOURS_PER_MONTH
-        else:  # the same instance-hours of work, spread over the instances the plan bought
-            billed_hours = need.busy_hours_per_month * need.instances / a.instances
-        expected = a.instances * billed_hours * (hourly or 0.0)
-    if not math.isclose(expected, a.monthly_cost_usd, abs_tol=CENT):
-        bad.append(f"{name}: monthly cost {a.monthly_cost_usd:,.2f} but prices give {expected:,.2f}")
+        bad.extend(_latency_violations(p.label, w, p.sizing, 0.0))
+    return bad
+
+
+def _check_region_loss(w: RealtimeInference, placed: list[_Placed], catalog: Catalog) -> list[str]:
+    """For each region the workload uses, the placements elsewhere carry the peak traffic of every
+    user location within the failover objective: a max-flow from the locations (their peak load)
+    to the placements that can answer them in time (their capacity) must carry all of it."""
+    load = _user_load(w)
+    total = sum(load.values())
+    bad: list[str] = []
+    for lost in sorted({p.region_key for p in placed}):
+        graph = nx.DiGraph()
+        for loc, rps in load.items():
+            graph.add_edge("source", ("location", loc), capacity=rps)
+        for i, p in enumerate(placed):
+            if p.region_key == lost or p.sizing is None:
+                continue
+            graph.add_edge(("placement", i), "sink", capacity=p.a.instances * p.sizing.throughput_per_instance)
+            for loc in load:
+                rtt = _rtt(catalog, loc, p.a.provider, p.a.region)
+                if rtt is not None and _serves_within_failover(w, p.sizing, rtt):
+                    graph.add_edge(("location", loc), ("placement", i))  # no capacity: unbounded
+        carried = nx.maximum_flow_value(graph, "source", "sink") if graph.has_node("sink") else 0.0
+        if carried < total * (1 - CAPACITY_REL_TOL):
+            objective = (f"{w.constraints.failover_latency_ms:g} ms failover objective"
+                         if w.constraints.failover_latency_ms is not None else "normal objectives")
+            bad.append(f"{w.name}: losing {lost}, the other placements carry {carried:.4g} of the "
+                       f"{total:.4g} requests/s peak within the {objective}")
+    return bad
+
+
+def _check_workload(w: Workload, assignments: list[Assignment], policy: Policy, catalog: Catalog) -> list[str]:
+    """Every placement of one workload, and what holds over all of them."""
+    if not assignments:
+        return [f"{w.name}: not placed"]
+    bad = _check_numbering(w, assignments)
+    placed = [_Placed(a, _label(w, a, len(assignments))) for a in sorted(assignments, key=lambda a: a.placement)]
+    if isinstance(w, RealtimeInference):
+        bad.extend(_check_routing(w, placed, catalog))
+    if isinstance(w, EdgeInference) and len(placed) != 1:
+        bad.append(f"{w.name}: edge devices are bought for every site at once; {len(placed)} placements, "
+                   f"expected exactly one")
+    for p in placed:
+        offer = _check_offer(w, p, policy, catalog)
+        bad.extend(offer)
+        if p.offering is None:
+            continue
+        if isinstance(w, RealtimeInference):
+            bad.extend(_check_realtime(w, p, catalog))
+        elif isinstance(w, BatchInference):
+            bad.extend(_check_batch(w, p, catalog))
+        else:
+            bad.extend(_check_whole_job(w, p, catalog))
+        bad.extend(_check_cost(w, p))
+    c = w.constraints
+    if isinstance(w, (RealtimeInference, BatchInference)):
+        instances = sum(a.instances for a in assignments)
+        if c.max_replicas is not None and instances > c.max_replicas:
+            bad.append(f"{w.name}: {instances} instances over max_replicas {c.max_replicas}")
+        if instances < c.min_replicas:
+            bad.append(f"{w.name}: {instances} instances under min_replicas {c.min_replicas}")
+    regions = {p.region_key for p in placed}
+    if c.min_regions is not None and len(regions) < c.min_regions:
+        bad.append(f"{w.name}: placed in {len(regions)} region(s), min_regions is {c.min_regions}")
+    if isinstance(w, RealtimeInference) and c.survive_region_loss:
+        bad.extend(_check_region_loss(w, placed, catalog))
+    return bad
+
+
+def _check_assignment(w: Workload, a: Assignment, policy: Policy, catalog: Catalog) -> list[str]:
+    """Check one assignment as the only placement of its workload."""
+    return _check_workload(w, [a], policy, catalog)
+
+
+def _check_summaries(plan: Plan, by_name: dict[str, Workload]) -> list[str]:
+    """The per-workload summary, when the plan has one, agrees with its placements."""
+    if not plan.workloads:
+        return []
+    bad: list[str] = []
+    placed: dict[str, list[Assignment]] = defaultdict(list)
+    for a in plan.assignments:
+        placed[a.workload].append(a)
+    seen: set[str] = set()
+    for s in plan.workloads:
+        if s.workload not in by_name:
+            bad.append(f"{s.workload}: summarised, but not a workload of the inputs")
+            continue
+        if s.workload in seen:
+            bad.append(f"{s.workload}: summarised twice")
+        seen.add(s.workload)
+        mine = placed[s.workload]
+        if s.placements != len(mine):
+            bad.append(f"{s.workload}: summary counts {s.placements} placements, the plan has {len(mine)}")
+        regions = {f"{a.provider}:{a.region}" for a in mine}
+        if set(s.regions) != regions:
+            bad.append(f"{s.workload}: summary lists regions {sorted(s.regions)}, placements use {sorted(regions)}")
+        cost = sum(a.monthly_cost_usd for a in mine)
+        if abs(cost - s.monthly_cost_usd) > 2 * CENT * max(1, len(mine)):
+            bad.append(f"{s.workload}: summary cost {s.monthly_cost_usd:,.2f}, placements add to {cost:,.2f}")
+        shares: dict[str, float] = defaultdict(float)
+        for r in s.routing:
+            shares[r.location] += r.share_pct
+            if f"{r.provider}:{r.region}" not in regions:
+                bad.append(f"{s.workload}: routes {r.location} to {r.provider}:{r.region}, where it has no placement")
+        for loc, total in sorted(shares.items()):
+            if abs(total - 100) > SHARE_TOL_PCT:
+                bad.append(f"{s.workload}: summary routes {total:g}% of {loc}, not 100%")
+    for name in by_name:
+        if name not in seen:
+            bad.append(f"{name}: missing from the plan's workload summary")
     return bad
 
 
@@ -188,18 +492,18 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
         return [] if not plan.assignments else [f"a plan with status {plan.status} must not carry assignments"]
     found: list[str] = []
     by_name = {w.name: w for w in workloads}
-    placed: dict[str, int] = defaultdict(int)
+    placed: dict[str, list[Assignment]] = defaultdict(list)
     for a in plan.assignments:
-        placed[a.workload] += 1
         if a.workload not in by_name:
             found.append(f"{a.workload}: not a workload of the inputs")
             continue
-        found.extend(_check_assignment(by_name[a.workload], a, policy, catalog))
-    for name in by_name:
-        if placed[name] != 1:
-            found.append(f"{name}: placed {placed[name]} times, expected exactly once")
+        placed[a.workload].append(a)
+    for w in workloads:
+        found.extend(_check_workload(w, placed[w.name], policy, catalog))
+    found.extend(_check_summaries(plan, by_name))
     total = sum(a.monthly_cost_usd for a in plan.assignments)
-    if plan.total_monthly_cost_usd is None or not math.isclose(total, plan.total_monthly_cost_usd, abs_tol=CENT * 2):
+    tolerance = 2 * CENT * max(1, len(plan.assignments))
+    if plan.total_monthly_cost_usd is None or abs(total - plan.total_monthly_cost_usd) > tolerance:
         found.append(f"total {plan.total_monthly_cost_usd} != sum of assignments {total:,.2f}")
     spends = [Spend(a.provider, catalog.accelerators[a.accelerator].vendor, a.team, round(a.monthly_cost_usd * 100),
                     catalog.providers[a.provider].kind if a.provider in catalog.providers else "cloud")
