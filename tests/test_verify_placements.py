@@ -314,10 +314,11 @@ def test_edge_has_exactly_one_placement(base, small_catalog, inputs):
 
 def test_the_checker_shares_no_code_with_the_solver():
     import ast
+    from pathlib import Path
 
     import advisor.verify
 
-    tree = ast.parse(open(advisor.verify.__file__, encoding="utf-8").read())
+    tree = ast.parse(Path(advisor.verify.__file__).read_text(encoding="utf-8"))
     modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     banned = ("advisor.solver", "advisor.explain", "advisor.infeasibility", "advisor.changes", "advisor.planner")
