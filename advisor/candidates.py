@@ -6,6 +6,7 @@ rule it breaks, and explanations can ask "what if this rule were relaxed?" by di
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,10 +18,20 @@ from advisor.catalog.models import (
     Offering,
     PricingModel,
 )
+from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, splits_by_count
 from advisor.estimate import Sizing, Unfit, size
+from advisor.estimate.sizing import MAX_INSTANCES
 from advisor.strict import Strict
 from advisor.topology import Topology
-from advisor.workload.models import EdgeInference, Measurement, Policy, RealtimeInference, Workload
+from advisor.workload.models import (
+    BatchInference,
+    EdgeInference,
+    Measurement,
+    Policy,
+    RealtimeInference,
+    Training,
+    Workload,
+)
 
 EDGE_SITE = "site"
 """Region name of edge options: devices stand at the workload's own sites."""
@@ -51,7 +62,16 @@ PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_s
 
 
 class Option(Strict):
-    """One way to run one workload, fully costed."""
+    """One way to run (part of) one workload: an offering in a region at a pricing model.
+
+    The placement model buys integer *units* of an option: `capacity` load units each
+    (advisor.demand), costing `count_cost_cents` a month each, plus `load_cost_cents` for
+    carrying the workload's whole demand (hourly billing of batch and training work is
+    proportional to the work, not to the instances held). `instances`, `monthly_cost_cents`
+    and `latency_ms` describe the option carrying the whole workload alone, as reports show it.
+    A real-time option serves the user locations in `serves`: the ones whose round trip its
+    serving point was sized for (a variant per reach).
+    """
 
     workload: str
     kind: str
@@ -75,10 +95,23 @@ class Option(Strict):
     price_source: str
     price_as_of: str
     price_estimate: bool
+    capacity: float = 1.0
+    count_cost_cents: float = 0.0
+    load_cost_cents: float = 0.0
+    unit_instances: int = 1
+    max_count: int = 1
+    serves: tuple[str, ...] = ()
+    failover_serves: tuple[str, ...] = ()
+    full_reach: bool = True
 
     @property
     def key(self) -> str:
-        return f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
+        base = f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
+        return base if self.full_reach else f"{base}|{'+'.join(self.serves)}"
+
+    @property
+    def region_key(self) -> str:
+        return f"{self.provider}:{self.region}"
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -105,6 +138,22 @@ class CandidateSet:
     options: dict[str, list[Option]] = field(default_factory=dict)
     ruled_out: dict[str, list[RuledOut]] = field(default_factory=dict)
     provider_kinds: dict[str, str] = field(default_factory=dict)  # provider -> cloud, gpu-cloud, onprem, edge
+    demands: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> stream -> units
+    limits: dict[str, WorkloadLimits] = field(default_factory=dict)
+    unserved: dict[str, list[str]] = field(default_factory=dict)  # real-time user locations no option can serve
+
+
+@dataclass(frozen=True)
+class WorkloadLimits:
+    """What the placement model needs to know of a workload beyond its options."""
+
+    kind: str
+    team: str
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    by_count: bool = False  # min/max replicas count instances (real-time and batch)
+    min_regions: int | None = None
+    survive_region_loss: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,8 +296,8 @@ class _Sizer:
                    if isinstance(self(offering, rtts[location]), Unfit)]
         places = "; ".join(f"users in {location} ({_share(users[location])} of traffic) are "
                            f"{rtts[location]:.0f} ms away from {region_key}" for location in too_far)
-        return (f"{places}, too far for the {_objectives(self.w)} objective ({unfit.reason}); serving them "
-                f"from another region is not modelled yet")
+        return (f"{places}, too far for the {_objectives(self.w)} objective ({unfit.reason}); this region "
+                f"serves only the nearer users, and the others need a region within reach")
 
 
 def _share(share: float) -> str:
@@ -269,6 +318,7 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
     sizer = _Sizer(w, catalog, topology, disabled)
     # the same workload without a latency limit: what an option ruled out by latency would cost
     unlimited = _Sizer(w, catalog, topology, disabled | {"latency_slo"})
+    demand = demand_units(w)
     for offering in catalog.offerings.values():
         acc = catalog.accelerators[offering.accelerator]
         for slot in slots[offering.key]:
@@ -280,8 +330,13 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
                 continue
             rtt = sizer.rtt(slot.region_key)
             sizing = sizer(offering, rtt)
+            partial: list[Option] = []
+            if isinstance(sizing, Unfit) and sizing.rule == "latency_slo" and not broken:
+                partial = _partial_variants(w, sizer, offering, acc, slot, demand)
             cost_cents = latency = None
             if isinstance(sizing, Unfit):
+                if partial:  # nearer users can be served from here: the option stays, for them
+                    options.extend(partial)
                 reason = sizing.reason
                 if sizing.rule == "latency_slo" and slot.region_key is not None:
                     reason = sizer.blame_network(offering, slot.region_key, sizing)
@@ -294,19 +349,116 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
             else:
                 cost_cents = _cents(sizing, slot)
                 latency = _latency(sizing, rtt)
-                mx = w.constraints.max_replicas
-                if mx is not None and sizing.instances > mx and "max_replicas" not in disabled:
-                    broken.append(("max_replicas", f"needs {sizing.instances} instances, max_replicas is {mx}"))
             if broken:
                 ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
                                           tuple(r for r, _ in broken), tuple(m for _, m in broken),
                                           cost_cents, latency))
                 continue
             assert isinstance(sizing, Sizing)
-            options.append(_option(w, offering, acc, slot, sizing, rtt, cost_cents or 0))
-    options.sort(key=lambda o: (o.monthly_cost_cents, o.latency_ms or 0.0, o.key))
+            option = _option(w, offering, acc, slot, sizing, rtt, cost_cents or 0)
+            options.append(_with_units(w, option, sizing, slot, demand, tuple(demand), sizer, offering))
+            if isinstance(w, RealtimeInference) and len(demand) > 1:
+                options.extend(_partial_variants(w, sizer, offering, acc, slot, demand, below=rtt))
+    options.sort(key=lambda o: (not o.full_reach, o.monthly_cost_cents, o.latency_ms or 0.0, o.key))
+    served = {s for o in options for s in (o.serves or demand)}
+    out.unserved[w.name] = sorted(set(demand) - served)
     out.options[w.name] = options
     out.ruled_out[w.name] = ruled_out
+    out.demands[w.name] = demand
+    c = w.constraints
+    out.limits[w.name] = WorkloadLimits(
+        kind=w.kind, team=w.team, min_replicas=c.min_replicas, max_replicas=c.max_replicas,
+        by_count=splits_by_count(w), min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
+
+
+def _partial_variants(w: Workload, sizer: _Sizer, offering: Offering, acc: Accelerator, slot: _Slot,
+                      demand: dict[str, int], below: float | None = None) -> list[Option]:
+    """Real-time options sized for the nearer user locations only, one per reach (round trip).
+
+    A replica that serves only nearby users has more of the latency objective left for compute,
+    so it may run a larger batch; a variant is kept only when its serving point differs from the
+    next wider one (else the wider one serves the same users at the same price).
+    """
+    if not isinstance(w, RealtimeInference) or slot.region_key is None:
+        return []
+    rtts = {loc: sizer.topology.rtt(loc, slot.region_key) for loc in demand}
+    reaches = sorted({r for r in rtts.values() if below is None or r < below - 1e-9}, reverse=True)
+    variants: list[Option] = []
+    wider: Sizing | None = None
+    for reach in reaches:
+        serves = tuple(sorted(loc for loc, r in rtts.items() if r <= reach + 1e-9))
+        if len(serves) == len(demand):
+            continue  # the full-reach option is built by the caller
+        sizing = sizer(offering, reach)
+        if isinstance(sizing, Unfit):
+            continue
+        if wider is not None and sizing.throughput_per_instance <= wider.throughput_per_instance:
+            continue  # no faster than a variant that serves more users
+        option = _option(w, offering, acc, slot, sizing, reach, _cents(sizing, slot))
+        variants.append(_with_units(w, option, sizing, slot, demand, serves, sizer, offering))
+        wider = sizing
+    return variants
+
+
+def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot) -> tuple[float, float, int]:
+    """(cost of one unit in cents a month, cost of the whole demand's work in cents, instances per unit)."""
+    held = HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)
+    if isinstance(w, EdgeInference):
+        return sizing.instances * 100 * (slot.unit_monthly or 0.0), 0.0, sizing.instances
+    unit_instances = sizing.instances if isinstance(w, Training) else 1
+    if slot.pricing == "capex":
+        return unit_instances * 100 * (slot.unit_monthly or 0.0), 0.0, unit_instances
+    if slot.pricing in ("reserved_1y", "reserved_3y") or isinstance(w, RealtimeInference):
+        return unit_instances * held, 0.0, unit_instances
+    work = 100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly)
+    return 0.0, work, unit_instances
+
+
+def _capacity(w: Workload, sizing: Sizing, demand: dict[str, int]) -> float:
+    """Load units one unit of the option carries (advisor.demand)."""
+    if isinstance(w, RealtimeInference):
+        return sizing.throughput_per_instance * RT_UNITS_PER_RPS
+    if isinstance(w, BatchInference):
+        per_instance = sizing.throughput_per_instance * 3600 * w.window_hours
+        return BATCH_UNITS * per_instance / w.volume.requests_per_run
+    return float(sum(demand.values()))
+
+
+def _with_units(w: Workload, option: Option, sizing: Sizing, slot: _Slot, demand: dict[str, int],
+                serves: tuple[str, ...], sizer: _Sizer, offering: Offering) -> Option:
+    count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot)
+    capacity = _capacity(w, sizing, demand)
+    if isinstance(w, (RealtimeInference, BatchInference)):
+        need = math.ceil(sum(demand.values()) / capacity) if capacity > 0 else MAX_INSTANCES
+        max_count = min(MAX_INSTANCES, max(need, w.constraints.min_replicas))
+    else:
+        max_count = 1
+    full = len(serves) == len(demand) or not isinstance(w, RealtimeInference)
+    failover = serves
+    if isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None:
+        failover = _failover_serves(w, sizing, slot, sizer)
+    updates = dict(capacity=capacity, count_cost_cents=count_cost, load_cost_cents=load_cost,
+                   unit_instances=unit_instances, max_count=max_count,
+                   serves=serves if isinstance(w, RealtimeInference) else (), failover_serves=failover,
+                   full_reach=full)
+    if not full:  # alone, a partial option could not serve everyone: rank it by its unit cost
+        updates["monthly_cost_cents"] = round(max_count * count_cost + load_cost)
+    return option.model_copy(update=updates)
+
+
+def _failover_serves(w: RealtimeInference, sizing: Sizing, slot: _Slot, sizer: _Sizer) -> tuple[str, ...]:
+    """User locations this serving point can still serve within failover_latency_ms after a region loss."""
+    limit = w.constraints.failover_latency_ms or 0.0
+    if slot.region_key is None:
+        return ()
+    served = []
+    for loc in sorted(w.traffic.users):
+        rtt = sizer.topology.rtt(loc, slot.region_key)
+        first = sizing.ttft_ms if w.slo.ttft_ms is not None and sizing.ttft_ms is not None else None
+        whole = sizing.compute_latency_ms if w.slo.p95_latency_ms is not None else None
+        if all(v is None or v + rtt <= limit for v in (first, whole)):
+            served.append(loc)
+    return tuple(served)
 
 
 def _cents(sizing: Sizing, slot: _Slot) -> int:

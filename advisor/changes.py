@@ -67,31 +67,6 @@ def _latency_changes(w: RealtimeInference | EdgeInference, option: Option) -> li
     return changes
 
 
-def family_change(name: str, policy: Policy, relaxed: list[Option], counted: frozenset[str]) -> Change | None:
-    """The policy edit that admits the plan `relaxed`, found without the family `name`."""
-    family, _, arg = name.partition(":")
-    total = sum(o.monthly_cost_cents for o in relaxed)
-    if family == "budget_total":
-        return Change(document=POLICY, field="budget.monthly_usd", value=_ceil(total / 100))
-    if family == "budget_team":
-        spend = sum(o.monthly_cost_cents for o in relaxed if o.team == arg)
-        teams = {**policy.budget.per_team_monthly_usd, arg: _ceil(spend / 100)}
-        return Change(document=POLICY, field="budget.per_team_monthly_usd", value=teams)
-    if family == "provider_share":
-        base = sum(o.monthly_cost_cents for o in relaxed if o.provider in counted)
-        spend = sum(o.monthly_cost_cents for o in relaxed if o.provider == arg)
-        return Change(document=POLICY, field="lock_in.max_provider_share_pct",
-                      value=min(100.0, _ceil(100 * spend / base, 1)) if base else 100.0)
-    if family == "vendor_share":
-        spend = sum(o.monthly_cost_cents for o in relaxed if o.vendor == arg)
-        return Change(document=POLICY, field="lock_in.max_vendor_share_pct",
-                      value=min(100.0, _ceil(100 * spend / total, 1)) if total else 100.0)
-    if family == "min_providers":
-        used = len({o.provider for o in relaxed if o.provider in counted})
-        return Change(document=POLICY, field="lock_in.min_providers", value=max(1, used))
-    return None
-
-
 def describe_change(change: Change) -> str:
     """`chat: set slo.ttft_ms to 1800` / `policy: remove allowed_providers`."""
     if change.value is None:

@@ -15,25 +15,11 @@ from functools import partial
 
 from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
-from advisor.solver import SolveResult, solve
+from advisor.solver import Placement, SolveResult, solve
+from advisor.solver.families import COUPLING, family_of
 from advisor.solver.model import family_names
 from advisor.workload.models import Policy, Workload
 
-FAMILY_DESCRIPTIONS = {
-    "budget_total": "policy: total monthly budget",
-    "budget_team": "policy: monthly budget of team {}",
-    "provider_share": "policy: largest share of spend on provider {}",
-    "vendor_share": "policy: largest share of spend on accelerator vendor {}",
-    "min_providers": "policy: minimum number of providers",
-}
-SETTINGS = {
-    "budget_total": "budget.monthly_usd",
-    "budget_team": "budget.per_team_monthly_usd",
-    "provider_share": "lock_in.max_provider_share_pct",
-    "vendor_share": "lock_in.max_vendor_share_pct",
-    "min_providers": "lock_in.min_providers",
-}
-"""The policy field a user edits to change each family (a setting may hold several families)."""
 SETTING_DESCRIPTIONS = {
     "budget.per_team_monthly_usd": "policy: every team budget together",
     "lock_in.max_provider_share_pct": "policy: the provider share cap, for every provider at once",
@@ -55,14 +41,18 @@ def money(cents: int | float) -> str:
 
 def describe(name: str) -> str:
     """Human description of a constraint family (`provider_share:aws`), setting or candidate rule."""
-    family, _, arg = name.partition(":")
-    if family in FAMILY_DESCRIPTIONS:
-        return FAMILY_DESCRIPTIONS[family].format(arg)
+    family = family_of(name)
+    if family is not None:
+        return family.describe(name)
     return SETTING_DESCRIPTIONS.get(name) or RULES.get(name, name)
 
 
 def setting_of(name: str) -> str | None:
-    return SETTINGS.get(name.partition(":")[0])
+    """The policy or workload field a user edits to change a family (several families may share one)."""
+    family = family_of(name)
+    if family is None:
+        return None
+    return family.setting if family.prefix in COUPLING else name
 
 
 def label(o: Option | RuledOut) -> str:
@@ -110,25 +100,33 @@ class Interval:
         return self.low is not None and self.low == self.high
 
 
-def _alternatives(chosen: Option, options: list[Option],
-                  why: Callable[[Option], tuple[str, bool]]) -> list[Alternative]:
-    shown: set[tuple[str, str, str]] = {(chosen.provider, chosen.offering, chosen.pricing)}
+def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option], tuple[str, bool]],
+                  plan_cents: float, single: bool) -> list[Alternative]:
+    """The next-best options that could carry the whole workload alone, against its cost in the plan."""
+    shown: set[tuple[str, str, str]] = {(chosen.provider, chosen.offering, chosen.pricing)} if single else set()
     picked: list[Alternative] = []
     for o in options:
         triple = (o.provider, o.offering, o.pricing)
-        if o.key == chosen.key or triple in shown:
+        if not o.full_reach or (single and o.key == chosen.key) or triple in shown:
             continue
         shown.add(triple)
         text, proven = why(o)
         picked.append(Alternative(
             provider=o.provider, region=o.region, instance=o.offering, accelerator=o.accelerator,
             pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
-            delta_usd=usd(o.monthly_cost_cents - chosen.monthly_cost_cents), latency_ms=o.latency_ms,
+            delta_usd=usd(o.monthly_cost_cents - plan_cents), latency_ms=o.latency_ms,
             why_not=text, proven=proven,
         ))
         if len(picked) == MAX_ALTERNATIVES:
             break
     return picked
+
+
+def _placement_text(p: Placement, with_share: bool) -> str:
+    o = p.option
+    devices = p.instances * (o.accelerator_count // max(1, o.instances))
+    text = f"{p.instances} x {o.offering} ({devices} x {o.accelerator}) in {o.provider} {o.region}, {o.pricing}"
+    return text + (f", {100 * p.share:.0f}% of the load" if with_share else "")
 
 
 class Explainer:
@@ -178,9 +176,13 @@ class Explainer:
         return needed
 
     # --- why this and not that -------------------------------------------------------
+    def plan_cents(self, workload: str) -> float:
+        """What the plan spends on one workload, all its placements together."""
+        return sum(p.cost_cents for p in self.result.placements.get(workload, []))
+
     def why_not(self, w: Workload, chosen: Option, alt: Option) -> tuple[str, bool]:
-        """Why `alt` is not in the plan, and whether that is proven."""
-        delta = alt.monthly_cost_cents - chosen.monthly_cost_cents
+        """Why `alt` alone is not the plan for `w`, and whether that is proven."""
+        delta = round(alt.monthly_cost_cents - self.plan_cents(w.name))
         if delta > 0:
             text = f"costs {money(delta)} more per month"
             if (alt.latency_ms is not None and chosen.latency_ms is not None
@@ -226,18 +228,28 @@ class Explainer:
         out = []
         for w in self.workloads:
             chosen = self.result.chosen[w.name]
+            placements = self.result.placements[w.name]
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
-            alternatives = _alternatives(chosen, options, partial(self.why_not, w, chosen))
-            summary = (f"{chosen.instances} x {chosen.offering} ({chosen.accelerator_count} x {chosen.accelerator}) "
-                       f"in {chosen.provider} {chosen.region}, {chosen.pricing}, {money(chosen.monthly_cost_cents)}"
-                       f"/month; cheapest of {len(options)} feasible options")
-            if options and options[0].key != chosen.key:
-                summary = summary.replace("cheapest of", "chosen from")
+            single = len(placements) == 1
+            alternatives = _alternatives(chosen, options, partial(self.why_not, w, chosen),
+                                         self.plan_cents(w.name), single)
+            summary = self._summary(w, placements, options)
             out.append(Explanation(workload=w.name, summary=summary, options_considered=len(options) + len(ruled),
                                    options_feasible=len(options), alternatives=alternatives,
                                    ruled_out=ruled_out_groups(ruled)))
         return out
+
+    def _summary(self, w: Workload, placements: list[Placement], options: list[Option]) -> str:
+        parts = [_placement_text(p, len(placements) > 1) for p in placements]
+        total = money(self.plan_cents(w.name))
+        feasible = sum(1 for o in options if o.full_reach)
+        if len(placements) == 1:
+            cheapest = options and options[0].key == placements[0].option.key
+            lead = "cheapest of" if cheapest else "chosen from"
+            return f"{parts[0]}, {total}/month; {lead} {feasible} feasible options"
+        return (f"{len(placements)} placements, {total}/month together: " + "; ".join(parts)
+                + f" (mixing is cheaper than any of the {feasible} options alone, or the rules need it)")
 
     # --- what each constraint costs ----------------------------------------------------
     def relaxable_rules(self) -> list[str]:
@@ -266,11 +278,13 @@ class Explainer:
         for rule in self.relaxable_rules():
             relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
-        self.binding = [row.name for row, _ in top if row.binding and row.name not in self.relaxable_rules()]
+        rules = set(self.relaxable_rules())
+        self.binding = [row.name for row, parts in top for row in (row, *parts)
+                        if row.binding and row.name not in rules]
         top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))
         # a share cap proven not to bind needs no "$0.00" row per provider; team budgets are each a setting
         return [row for whole, parts in top
-                for row in (whole, *(parts if whole.binding is not False or whole.name in SETTINGS["budget_team"]
+                for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
 
     def _with_sum_note(self, whole: ConstraintCost, parts: list[ConstraintCost]) -> ConstraintCost:

@@ -15,10 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut
-from advisor.changes import apply_changes, describe_change, family_change, rule_changes
+from advisor.changes import apply_changes, describe_change, rule_changes
 from advisor.explain import Explainer, describe, label, ruled_out_groups, usd
 from advisor.plan import Change, EmptyWorkload, Infeasibility, Relaxation
 from advisor.solver import SolveResult
+from advisor.solver.families import Context, family_of
 from advisor.solver.model import counted_providers
 from advisor.workload.models import Policy, Workload
 
@@ -53,7 +54,8 @@ class _Fix:
 
 def _merged(base: CandidateSet, extra: CandidateSet) -> CandidateSet:
     return CandidateSet(options={**base.options, **extra.options}, ruled_out={**base.ruled_out, **extra.ruled_out},
-                        provider_kinds=base.provider_kinds)
+                        provider_kinds=base.provider_kinds, demands={**base.demands, **extra.demands},
+                        limits={**base.limits, **extra.limits}, unserved={**base.unserved, **extra.unserved})
 
 
 class _Search:
@@ -92,8 +94,9 @@ class _Search:
         return fixes
 
     def _fix(self, w: Workload, rules: tuple[str, ...], least: bool = True) -> _Fix | None:
-        relaxed = self.ex.build([w], self.ex.policy, frozenset(rules)).options[w.name]
-        if not relaxed:
+        rebuilt_relaxed = self.ex.build([w], self.ex.policy, frozenset(rules))
+        relaxed = [o for o in rebuilt_relaxed.options[w.name] if o.full_reach]
+        if not relaxed or rebuilt_relaxed.unserved.get(w.name):
             return None
         option = relaxed[0]
         changes: list[Change] = []
@@ -105,8 +108,9 @@ class _Search:
         if least:
             changes = self._least_latency_raise(w, changes)
         workloads, policy = apply_changes([w], self.ex.policy, changes)
-        after = self.ex.build(workloads, policy, frozenset()).options[w.name]
-        if not after:
+        rebuilt = self.ex.build(workloads, policy, frozenset())
+        after = rebuilt.options[w.name]
+        if not after or rebuilt.unserved.get(w.name):
             return None
         return _Fix(w.name, rules, tuple(changes), after[0])
 
@@ -129,7 +133,8 @@ class _Search:
 
         def works(fraction: float) -> bool:
             workloads, policy = apply_changes([w], self.ex.policy, at(fraction))
-            return bool(self.ex.build(workloads, policy, frozenset()).options[w.name])
+            rebuilt = self.ex.build(workloads, policy, frozenset())
+            return bool(rebuilt.options[w.name]) and not rebuilt.unserved.get(w.name)
 
         low, high = 0.0, 1.0
         for _ in range(BISECTION_STEPS):
@@ -143,7 +148,7 @@ class _Search:
         workloads, policy = apply_changes(self.ex.workloads, self.ex.policy, changes)
         candidates = self.candidates_for(workloads, policy, {c.document for c in changes})
         planned = self.ex.solve(candidates, policy)
-        if planned.chosen:
+        if planned.placements:
             return [self._relaxation(fixes, [], planned)], []
         if planned.status != "infeasible":
             return [], None
@@ -153,15 +158,16 @@ class _Search:
         out = []
         for family in core:
             relaxed = self.ex.solve(candidates, policy, disabled=frozenset({family}))
-            if not relaxed.chosen:
+            if not relaxed.placements:
                 continue
-            change = family_change(family, policy, list(relaxed.chosen.values()),
-                                   counted_providers(policy, candidates))
+            owner = family_of(family)
+            ctx = Context(policy, candidates, counted_providers(policy, candidates))
+            change = owner.relax(family, ctx, relaxed.placements) if owner is not None else None
             if change is None:
                 continue
             _, fixed_policy = apply_changes([], policy, [change])
             replanned = self.ex.solve(candidates, fixed_policy)
-            if replanned.chosen:
+            if replanned.placements:
                 out.append(self._relaxation(fixes, [(family, change)], replanned))
         return out, core
 
@@ -183,12 +189,19 @@ class _Search:
                           changes=changes, proven_optimal=proven)
 
 
+def _unserved(ex: Explainer, workload: str) -> str:
+    locations = ex.candidates.unserved.get(workload) or []
+    if not locations or not ex.candidates.options[workload]:
+        return ""
+    return f" (no option can serve its users in {', '.join(locations)} within the objectives)"
+
+
 def explain_infeasibility(ex: Explainer) -> Infeasibility:
     """Every independent cause of infeasibility, and relaxations that fix all of them at once."""
     search = _Search(ex)
     empty_names = ex.result.empty_workloads
     empty = [EmptyWorkload(workload=w, reasons=ruled_out_groups(ex.candidates.ruled_out[w])) for w in empty_names]
-    causes = [f"no option satisfies every rule for {w}" for w in empty_names]
+    causes = [f"no option satisfies every rule for {w}" + _unserved(ex, w) for w in empty_names]
     fixes = {w: search.fixes(w) for w in empty_names}
     stuck = [w for w, found in fixes.items() if not found]
     relaxations: list[Relaxation] = []

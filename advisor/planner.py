@@ -2,67 +2,33 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Literal
 
-from advisor.candidates import CandidateSet, Option, build_candidates
+from advisor.candidates import CandidateSet, build_candidates
 from advisor.catalog.models import Catalog
 from advisor.explain import Explainer, usd
 from advisor.infeasibility import explain_infeasibility
 from advisor.plan import (
-    Assignment,
     CatalogLayerInfo,
-    EstimateSummary,
     Explanation,
     Infeasibility,
     Plan,
-    Share,
     SolverInfo,
 )
 from advisor.resources import shipped_catalog_dir
+from advisor.rows import assignment, shares, workload_plan
 from advisor.solver import solve
 from advisor.topology import Topology
 from advisor.workload.loader import Inputs
-from advisor.workload.models import EdgeInference, Policy, RealtimeInference, Workload
+from advisor.workload.models import Policy, Workload
 
 NOTES = [
     "Performance figures are roofline estimates unless marked measured; see docs/PERFORMANCE_MODEL.md.",
     "Spot prices are a dated sample and vary by the hour; spot capacity can be reclaimed.",
-    "Latency is compute time plus a great-circle round-trip estimate from the slowest user location.",
+    "Latency is compute time plus a great-circle round-trip estimate from each user location to the region "
+    "that serves it.",
 ]
-
-
-def _assignment(w: Workload, o: Option) -> Assignment:
-    s = o.sizing
-    slo = w.slo if isinstance(w, (RealtimeInference, EdgeInference)) else None
-    return Assignment(
-        workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
-        jurisdiction=o.jurisdiction, instance=o.offering, instances=o.instances, accelerator=o.accelerator,
-        accelerator_count=o.accelerator_count, pricing=o.pricing, hourly_usd=o.hourly_usd,
-        monthly_cost_usd=usd(o.monthly_cost_cents), annual_cost_usd=usd(12 * o.monthly_cost_cents),
-        latency_ms=o.latency_ms if slo is not None else None,
-        slo_p95_latency_ms=slo.p95_latency_ms if slo else None,
-        slo_ttft_ms=slo.ttft_ms if slo else None, slo_tpot_ms=slo.tpot_ms if slo else None,
-        ttft_ms=round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None,
-        tpot_ms=round(s.tpot_ms, 2) if s.tpot_ms is not None else None,
-        network_rtt_ms=o.network_rtt_ms, carbon_kg_per_month=o.carbon_kg_per_month,
-        estimate=EstimateSummary(
-            basis=s.basis, basis_source=s.basis_source, devices_per_replica=s.devices_per_replica, batch=s.batch,
-            throughput_per_instance=round(s.throughput_per_instance, 3), throughput_unit=s.throughput_unit,
-            tokens_per_s_per_replica=round(s.tokens_per_s_per_replica, 1) if s.tokens_per_s_per_replica else None,
-            compute_latency_ms=round(s.compute_latency_ms, 2) if s.compute_latency_ms is not None else None,
-            ttft_ms=round(s.ttft_ms, 2) if s.ttft_ms is not None else None,
-            tpot_ms=round(s.tpot_ms, 3) if s.tpot_ms is not None else None,
-            memory_per_device_gb=round(s.memory_per_device_gb, 2),
-            busy_hours_per_month=round(s.busy_hours_per_month, 2),
-            job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,
-            power_w_per_site=s.power_w_per_site,
-            mfu=s.mfu,
-            layout=s.layout,
-        ),
-        price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
-    )
 
 
 def _model_detail(w: Workload) -> str:
@@ -81,15 +47,6 @@ def _described(explanations: list[Explanation], workloads: list[Workload]) -> li
     return [e.model_copy(update={"model": w.model.name, "model_detail": _model_detail(w),
                                  "description": w.description})
             if (w := by_name.get(e.workload)) else e for e in explanations]
-
-
-def _shares(chosen: list[Option], attribute: str) -> list[Share]:
-    spend: dict[str, int] = defaultdict(int)
-    for o in chosen:
-        spend[getattr(o, attribute)] += o.monthly_cost_cents
-    total = sum(spend.values())
-    return [Share(name=k, monthly_cost_usd=usd(v), share_pct=round(100 * v / total, 2) if total else 0.0)
-            for k, v in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def _layers(catalog: Catalog) -> list[CatalogLayerInfo]:
@@ -161,16 +118,20 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         constraints = explainer.constraint_costs()
     progress("explaining choices")
     explanations = _described(explainer.explanations(), workloads)
-    chosen = [result.chosen[w.name] for w in workloads]
+    rows = {w.name: [assignment(w, p, i, topology) for i, p in enumerate(result.placements[w.name], start=1)]
+            for w in workloads}
+    assignments = [a for w in workloads for a in rows[w.name]]
+    total = round(sum(a.monthly_cost_usd for a in assignments), 2)
+    vendors = {name: acc.vendor for name, acc in catalog.accelerators.items()}
     share_settings = ("lock_in.max_provider_share_pct", "lock_in.max_vendor_share_pct")
-    shares = sorted({c.setting or c.name for c in constraints if c.binding and c.setting in share_settings})
-    notes = NOTES + [PADDING_NOTE.format(", ".join(shares))] if shares else NOTES
+    capped = sorted({c.setting or c.name for c in constraints if c.binding and c.setting in share_settings})
+    notes = NOTES + [PADDING_NOTE.format(", ".join(capped))] if capped else NOTES
     solved: Literal["optimal", "feasible"] = "optimal" if result.status == "optimal" else "feasible"
     return Plan(
-        status=solved, total_monthly_cost_usd=usd(result.cost_cents or 0),
-        total_annual_cost_usd=usd(12 * (result.cost_cents or 0)),
-        assignments=[_assignment(w, result.chosen[w.name]) for w in workloads], explanations=explanations,
-        constraints=constraints, spend_by_provider=_shares(chosen, "provider"),
-        spend_by_vendor=_shares(chosen, "vendor"), objective=policy.objective,
+        status=solved, total_monthly_cost_usd=total, total_annual_cost_usd=round(12 * total, 2),
+        assignments=assignments, explanations=explanations,
+        constraints=constraints, spend_by_provider=shares(assignments, "provider"),
+        spend_by_vendor=shares(assignments, "vendor", vendors), objective=policy.objective,
+        workloads=[workload_plan(w, rows[w.name]) for w in workloads],
         budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info, policy=policy.name,
         input_files=inputs.files, catalog_layers=layers, notes=notes)

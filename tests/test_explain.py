@@ -65,16 +65,17 @@ def test_budget_conflict_names_only_the_budget_and_the_budget_that_would_do():
 
 
 def test_min_providers_alone_is_the_conflict_for_a_single_workload():
-    plan = plan_for([service("a")], lock_in={"min_providers": 2}, budget={"monthly_usd": 100_000})
+    plan = plan_for([service("a", providers=["alpha"])], lock_in={"min_providers": 2}, budget={"monthly_usd": 100_000})
     assert plan.status == "infeasible"
     assert plan.infeasibility.conflicting_constraints == ["min_providers"]
 
 
 def test_share_caps_that_no_single_placement_can_meet_are_the_core():
-    # One workload puts 100% of spend on whichever provider it uses: both caps conflict, nothing else.
-    plan = plan_for([service("a")], lock_in={"max_provider_share_pct": 90}, budget={"monthly_usd": 100_000})
+    # One workload allowed on one provider puts 100% of spend there: that provider's cap is the conflict.
+    plan = plan_for([service("a", providers=["alpha"])], lock_in={"max_provider_share_pct": 90},
+                    budget={"monthly_usd": 100_000})
     assert plan.status == "infeasible"
-    assert plan.infeasibility.conflicting_constraints == ["provider_share:alpha", "provider_share:beta"]
+    assert plan.infeasibility.conflicting_constraints == ["provider_share:alpha"]
 
 
 def test_workload_without_options_names_the_rules_and_what_to_relax():
@@ -174,10 +175,11 @@ def test_edge_devices_and_owned_servers_do_not_count_for_min_providers():
         "name": "cameras", "kind": "edge-inference",
         "model": {"name": "d", "params_m": 10, "gflops_per_inference": 20, "precision": "int8"},
         "sites": {"count": 2, "inferences_per_s": 10}, "slo": {"p95_latency_ms": 100}})
-    clouds = plan_for([cameras, service("a")], lock_in={"min_providers": 2})
+    pinned = service("a", providers=["alpha"])
+    clouds = plan_for([cameras, pinned], lock_in={"min_providers": 2})
     assert clouds.status == "infeasible"
     assert clouds.infeasibility.conflicting_constraints == ["min_providers"]
-    every = plan_for([cameras, service("a")], lock_in={"min_providers": 2, "scope": "all"})
+    every = plan_for([cameras, pinned], lock_in={"min_providers": 2, "scope": "all"})
     assert every.status == "optimal" and {a.provider for a in every.assignments} == {"edge", "alpha"}
 
 

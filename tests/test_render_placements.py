@@ -79,9 +79,9 @@ def test_workload_views_group_placements_and_derive_what_the_plan_does_not_say(s
 
 def test_a_plan_with_one_placement_each_renders_as_before(baseline):
     views = workload_views(baseline)
-    assert all(len(v.placements) == 1 and not v.routing and not v.availability for v in views)
+    assert all(len(v.placements) == 1 and not v.availability for v in views)
     md = render(baseline, "md")
-    assert "placements)" not in md and "Routing of user traffic" not in md and "Availability" not in md
+    assert "placements)" not in md and "Availability" not in md
     assert "| chat | realtime-inference | alpha | us-1 | 1 x x1 |" in md
 
 

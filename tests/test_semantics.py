@@ -299,4 +299,5 @@ def test_infeasibility_names_the_far_location_and_its_share(tmp_path):
     latency = [g for e in plan["infeasibility"]["workloads_without_options"] for g in e["reasons"]
                if g["rule"] == "latency_slo"]
     assert latency and "asia-east (1% of traffic)" in latency[0]["closest"]
-    assert "not modelled yet" in latency[0]["closest"]
+    assert "others need a region within reach" in latency[0]["closest"]
+    assert "users in asia-east" in plan["infeasibility"]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.candidates import CandidateSet, Option
+from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.estimate import Sizing
 from advisor.solver import solve
 from advisor.workload.models import Policy
@@ -15,10 +15,12 @@ SIZING = Sizing(instances=1, busy_hours_per_month=730, devices_per_replica=1, th
 
 def option(workload: str, provider: str, cents: int, vendor: str = "nvidia", team: str = "t",
            name: str | None = None) -> Option:
+    """An option that carries its whole workload in one unit (the single-placement special case)."""
     return Option(workload=workload, kind="realtime-inference", team=team, provider=provider, region="r1",
                   jurisdiction="us", offering=name or f"{provider}-{cents}", accelerator="gpu", vendor=vendor,
                   pricing="on_demand", instances=1, accelerator_count=1, monthly_cost_cents=cents, sizing=SIZING,
-                  price_source="test", price_as_of="2026-01-01", price_estimate=False)
+                  price_source="test", price_as_of="2026-01-01", price_estimate=False,
+                  capacity=1.0, count_cost_cents=cents, max_count=1)
 
 
 def fleet(**options: list[Option]) -> CandidateSet:
@@ -26,6 +28,8 @@ def fleet(**options: list[Option]) -> CandidateSet:
     for w, opts in options.items():
         cs.options[w] = sorted(opts, key=lambda o: (o.monthly_cost_cents, o.key))
         cs.ruled_out[w] = []
+        cs.demands[w] = {"all": 1}
+        cs.limits[w] = WorkloadLimits(kind="realtime-inference", team=opts[0].team if opts else "t")
     return cs
 
 
@@ -150,5 +154,6 @@ def test_family_names_match_the_model_that_is_built():
                b=[option("b", "azure", 90_00, vendor="amd")])
     p = policy(budget__monthly_usd=500, budget__per_team_monthly_usd={"red": 300},
                lock_in__max_provider_share_pct=70, lock_in__max_vendor_share_pct=80, lock_in__min_providers=2)
-    assert family_names(p, cs, ["a", "b"]) == list(_build(p, cs, ["a", "b"]).enforce)
+    names = family_names(p, cs)
+    assert names == list(_build(p, cs, ["a", "b"], {}, names)[0].enforce)
     assert family_names(Policy(kind="policy"), cs, ["a", "b"]) == []

@@ -1,5 +1,6 @@
-"""The CP-SAT placement model: one named constraint family per builder function."""
+"""The CP-SAT placement model: integer units of options per workload, one family object per rule."""
 
-from advisor.solver.model import SolveResult, solve
+from advisor.solver.model import solve
+from advisor.solver.result import Placement, SolveResult
 
-__all__ = ["SolveResult", "solve"]
+__all__ = ["Placement", "SolveResult", "solve"]

@@ -1,76 +1,51 @@
-"""Choose one option per workload at least cost, under budget and lock-in constraints.
+"""Choose how many units of which options carry each workload, at least cost, under the families.
 
-Built like OR-Tools' CP-SAT samples: each constraint family is added by its own small
-function under a name (`budget_total`, `provider_share:aws`, ...) and guarded by an
-enforcement literal, so a family can be switched off to price it, or returned in an
-infeasibility core to explain a conflict. Money is integer cents.
+The model (advisor.solver.variables) buys integer units n[o] of options and routes each
+workload's demand streams (a real-time service's user locations) onto them; every rule is a
+constraint family object (advisor.solver.families) added behind an enforcement literal:
 
-The model, with x[w,o] = 1 when workload w runs option o (cost c[o], provider p(o), ...):
+    minimise   total = sum_o cc[o] n[o] + lc[o] sum_s f[o,s]           (milli-cents)
+    subject to sum_o f[o,s] = D[w,s]                                   every stream carried
+               CAP sum_s f[o,s] <= floor(CAP capacity[o]) n[o]         units carry their load
+               and each family: budget_total, budget_team:t, provider_share:p, vendor_share:v,
+               min_providers, replicas:w, min_regions:w, region_loss:w
 
-    minimise   total = sum_{w,o} c[o] x[w,o]
-    subject to sum_o x[w,o] = 1                                     for every workload w
-               total <= budget                                      budget_total
-               spend[team=t] <= team budget                         budget_team:t
-               100 spend[provider=p] <= cap * counted_total         provider_share:p (p counted)
-               100 spend[vendor=v] <= cap * total                   vendor_share:v
-               sum_{p counted} used[p] >= k                         min_providers
-
-"Counted" providers are the ones lock-in is about (`lock_in.scope`, see `counted_providers`).
-
-Limits are CP-SAT's deterministic time, not wall-clock seconds: the same input and limit give
-the same answer however loaded the machine is (docs/ARCHITECTURE.md, "Time limits").
+Limits are CP-SAT's deterministic time with one worker, never wall-clock time: the same input
+and limit give the same answer however loaded the machine is (docs/ARCHITECTURE.md).
+When no family couples workloads, or when each workload's own optimum already meets every
+coupling family, the workloads are solved one by one (small models, proven optima).
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from ortools.sat.python import cp_model
 
-from advisor.candidates import CandidateSet, Option
+from advisor.candidates import CandidateSet, Option, WorkloadLimits
+from advisor.solver.families import COUPLING, FAMILIES, Context, Placements, family_of
+from advisor.solver.result import Placement, SolveResult
+from advisor.solver.variables import CAP_SCALE, PlacementModel
 from advisor.workload.models import Policy
 
-PCT_SCALE = 100  # share caps are stored in hundredths of a percent
+SUBSOLVERS = 4
+"""Interleaved subsolvers per solve (deterministic: `interleave_search`)."""
 LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
-
-
-@dataclass
-class SolveResult:
-    status: str  # optimal | feasible | infeasible | unknown (limit reached before any plan)
-    chosen: dict[str, Option] = field(default_factory=dict)
-    cost_cents: int | None = None
-    bound_cents: int | None = None
-    core: list[str] = field(default_factory=list)
-    empty_workloads: list[str] = field(default_factory=list)
-
-    @property
-    def proven(self) -> bool:
-        """True when the answer is a proof (optimal or infeasible), not where the limit stopped."""
-        return self.status in ("optimal", "infeasible")
-
-    @property
-    def gap_pct(self) -> float | None:
-        if self.cost_cents is None or self.bound_cents is None or self.cost_cents == 0:
-            return None if self.cost_cents is None else 0.0
-        return round(100 * max(0, self.cost_cents - self.bound_cents) / self.cost_cents, 3)
-
-
-SOLVER_ATTRIBUTES = ("provider", "vendor", "team", "monthly_cost_cents")
-"""Everything a constraint family reads from an option. Options equal on all of these are
-interchangeable to the solver, so only the first (in the deterministic sort order) is kept."""
+SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
+             "serves", "failover_serves", "max_count", "unit_instances")
+"""Everything the model reads from an option: options equal on all of it are interchangeable."""
 
 
 def distinct_options(options: list[Option], keep_key: str | None = None) -> list[Option]:
-    """Drop options the solver cannot tell apart from an earlier one (an exact reduction)."""
+    """Drop options the model cannot tell apart from an earlier one (an exact reduction)."""
     seen: set[tuple[object, ...]] = set()
     kept = []
     for o in options:
-        signature = tuple(getattr(o, a) for a in SOLVER_ATTRIBUTES)
+        signature = tuple(getattr(o, a) for a in SIGNATURE)
         if signature in seen and o.key != keep_key:
             continue
         seen.add(signature)
@@ -91,241 +66,127 @@ def counted_providers(policy: Policy, candidates: CandidateSet) -> frozenset[str
     return frozenset(p for p in used if candidates.provider_kinds.get(p, "cloud") in LOCK_IN_PROVIDER_KINDS)
 
 
-class _Model:
-    """Variables shared by the constraint families."""
-
-    def __init__(self, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
-                 counted: frozenset[str]):
-        self.m = cp_model.CpModel()
-        self.counted = counted
-        self.options = {w: distinct_options(candidates.options[w], forced.get(w)) for w in workloads}
-        self.x: dict[tuple[str, int], cp_model.IntVar] = {}
-        for w, opts in self.options.items():
-            for i, _ in enumerate(opts):
-                self.x[w, i] = self.m.new_bool_var(f"x[{w}#{i}]")
-        upper = sum(max((o.monthly_cost_cents for o in opts), default=0) for opts in self.options.values())
-        self.upper = max(1, upper)
-        self.total = self.m.new_int_var(0, self.upper, "total_cents")
-        self.m.add(self.total == self._cost_sum(lambda o: True))
-        self.enforce: dict[str, cp_model.IntVar] = {}
-        self._spend: dict[tuple[str, str], cp_model.IntVar] = {}
-        self._counted_total: cp_model.IntVar | None = None
-
-    def _cost_sum(self, keep: Callable[[Option], bool]) -> cp_model.LinearExpr:
-        pairs = [(self.x[w, i], o.monthly_cost_cents)
-                 for w, opts in self.options.items() for i, o in enumerate(opts) if keep(o)]
-        return cp_model.LinearExpr.weighted_sum([v for v, _ in pairs], [c for _, c in pairs])
-
-    def spend(self, attribute: str, value: str) -> cp_model.IntVar:
-        """Aggregate spend variable for options whose `attribute` equals `value`, defined once."""
-        key = (attribute, value)
-        if key not in self._spend:
-            var = self.m.new_int_var(0, self.upper, f"spend[{attribute}={value}]")
-            self.m.add(var == self._cost_sum(lambda o: getattr(o, attribute) == value))
-            self._spend[key] = var
-        return self._spend[key]
-
-    def counted_total(self) -> cp_model.IntVar:
-        """Spend on the providers lock-in rules count, defined once."""
-        if self._counted_total is None:
-            self._counted_total = self.m.new_int_var(0, self.upper, "spend[counted providers]")
-            self.m.add(self._counted_total == self._cost_sum(lambda o: o.provider in self.counted))
-        return self._counted_total
-
-    def family(self, name: str) -> cp_model.IntVar:
-        lit = self.m.new_bool_var(f"enforce[{name}]")
-        self.enforce[name] = lit
-        return lit
+def family_names(policy: Policy, candidates: CandidateSet, workloads: list[str] | None = None) -> list[str]:
+    """Names of the constraint families the model contains, in the order it adds them."""
+    ctx = Context(policy, candidates, counted_providers(policy, candidates))
+    return [name for family in FAMILIES for name in family.names(ctx)]
 
 
-def _one_option_per_workload(mm: _Model) -> None:
-    for w, opts in mm.options.items():
-        mm.m.add_exactly_one(mm.x[w, i] for i in range(len(opts)))
+def policy_breaks(placements: Placements, policy: Policy, candidates: CandidateSet) -> list[str]:
+    """Names of the families finished placements break (each family checks itself, no solver)."""
+    ctx = Context(policy, candidates, counted_providers(policy, candidates))
+    return [name for family in FAMILIES for name in family.broken(ctx, placements)]
 
 
-def _budget_total(mm: _Model, policy: Policy) -> None:
-    if policy.budget.monthly_usd is None:
-        return
-    lit = mm.family("budget_total")
-    mm.m.add(mm.total <= round(policy.budget.monthly_usd * 100)).only_enforce_if(lit)
+def _hint(mm: PlacementModel, w: str, wanted: str | None) -> None:
+    """Seed the search with one option carrying the whole workload (a known plan, or the cheapest)."""
+    opts = mm.options[w]
+    full = [i for i, o in enumerate(opts) if o.full_reach]
+    index = next((i for i in full if opts[i].key == wanted), full[0] if full else None)
+    for i, o in enumerate(opts):
+        chosen = i == index
+        units = _units_alone(mm, w, o) if chosen else 0
+        mm.m.add_hint(mm.n[w, i], units)
+        for s in mm.streams(w, o):
+            mm.m.add_hint(mm.f[w, i, s], mm.candidates.demands[w][s] if chosen else 0)
 
 
-def _budget_per_team(mm: _Model, policy: Policy) -> None:
-    for team, usd in sorted(policy.budget.per_team_monthly_usd.items()):
-        lit = mm.family(f"budget_team:{team}")
-        mm.m.add(mm.spend("team", team) <= round(usd * 100)).only_enforce_if(lit)
+def _units_alone(mm: PlacementModel, w: str, o: Option) -> int:
+    demand = sum(mm.candidates.demands[w].values())
+    capacity = math.floor(o.capacity * CAP_SCALE)
+    need = math.ceil(CAP_SCALE * demand / capacity) if capacity else o.max_count
+    return min(o.max_count, max(need, mm.candidates.limits[w].min_replicas if mm.candidates.limits[w].by_count
+                                else 1))
 
 
-def _provider_share(mm: _Model, policy: Policy) -> None:
-    cap_pct = policy.lock_in.max_provider_share_pct
-    if cap_pct is None or cap_pct >= 100:
-        return
-    cap = round(cap_pct * PCT_SCALE)
-    for provider in sorted(mm.counted):
-        lit = mm.family(f"provider_share:{provider}")
-        mm.m.add(100 * PCT_SCALE * mm.spend("provider", provider) <= cap * mm.counted_total()).only_enforce_if(lit)
-
-
-def _vendor_share(mm: _Model, policy: Policy) -> None:
-    cap_pct = policy.lock_in.max_vendor_share_pct
-    if cap_pct is None or cap_pct >= 100:
-        return
-    cap = round(cap_pct * PCT_SCALE)
-    for vendor in sorted({o.vendor for opts in mm.options.values() for o in opts}):
-        lit = mm.family(f"vendor_share:{vendor}")
-        mm.m.add(100 * PCT_SCALE * mm.spend("vendor", vendor) <= cap * mm.total).only_enforce_if(lit)
-
-
-def _min_providers(mm: _Model, policy: Policy) -> None:
-    k = policy.lock_in.min_providers
-    if k <= 1:
-        return
-    used = []
-    for p in sorted(mm.counted):
-        flag = mm.m.new_bool_var(f"used[{p}]")
-        chosen = [mm.x[w, i] for w, opts in mm.options.items() for i, o in enumerate(opts) if o.provider == p]
-        mm.m.add_bool_or(chosen).only_enforce_if(flag)
-        used.append(flag)
-    lit = mm.family("min_providers")
-    mm.m.add(sum(used) >= k).only_enforce_if(lit)
-
-
-def _objective(mm: _Model) -> None:
-    """Least total cost in cents (ties are settled by `_tie_break` afterwards)."""
+def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
+           families: list[str]) -> tuple[PlacementModel, Context]:
+    counted = counted_providers(policy, candidates)
+    options = {w: distinct_options(candidates.options[w], forced.get(w)) for w in workloads}
+    mm = PlacementModel(candidates, workloads, options, counted)
+    for w in workloads:
+        for s, units in candidates.demands[w].items():
+            carriers = [mm.f[w, i, s] for i, o in enumerate(options[w]) if (w, i, s) in mm.f]
+            mm.m.add(sum(carriers) == units)
+        for i, o in enumerate(options[w]):
+            mm.m.add(CAP_SCALE * mm.load(w, i) <= math.floor(o.capacity * CAP_SCALE) * mm.n[w, i])
+    ctx = Context(policy, candidates, counted)
+    for name in families:
+        family = family_of(name)
+        if family is not None:
+            family.add(mm, ctx, name)
+    for w, key in forced.items():  # the workload runs on this option alone
+        for i, o in enumerate(options[w]):
+            alone = o.key == key
+            for s in mm.streams(w, o):
+                mm.m.add(mm.f[w, i, s] == (candidates.demands[w][s] if alone else 0))
+            if not alone:
+                mm.m.add(mm.n[w, i] == 0)
     mm.m.minimize(mm.total)
-
-
-def policy_breaks(chosen: Iterable[Option], policy: Policy, counted: frozenset[str]) -> list[str]:
-    """Names of the constraint families a set of chosen options breaks (the solver's own check,
-    used for the greedy short-cut and the tie-break; the independent checker is advisor.verify)."""
-    chosen = list(chosen)
-    total = sum(o.monthly_cost_cents for o in chosen)
-    by: dict[tuple[str, str], int] = defaultdict(int)
-    for o in chosen:
-        by["team", o.team] += o.monthly_cost_cents
-        by["provider", o.provider] += o.monthly_cost_cents
-        by["vendor", o.vendor] += o.monthly_cost_cents
-    counted_total = sum(c for (kind, p), c in by.items() if kind == "provider" and p in counted)
-    broken = []
-    if policy.budget.monthly_usd is not None and total > round(policy.budget.monthly_usd * 100):
-        broken.append("budget_total")
-    for team, usd in sorted(policy.budget.per_team_monthly_usd.items()):
-        if by["team", team] > round(usd * 100):
-            broken.append(f"budget_team:{team}")
-    caps = (("provider", policy.lock_in.max_provider_share_pct, counted_total, "provider_share"),
-            ("vendor", policy.lock_in.max_vendor_share_pct, total, "vendor_share"))
-    for kind, cap_pct, base, label in caps:
-        if cap_pct is None or cap_pct >= 100:
-            continue
-        for (k, name), cents in sorted(by.items()):
-            counts = k == kind and (kind == "vendor" or name in counted)
-            if counts and 100 * PCT_SCALE * cents > round(cap_pct * PCT_SCALE) * base:
-                broken.append(f"{label}:{name}")
-    min_providers = policy.lock_in.min_providers
-    if min_providers > 1 and len({o.provider for o in chosen if o.provider in counted}) < min_providers:
-        broken.append("min_providers")
-    return broken
-
-
-def _tie_break(chosen: dict[str, Option], options: dict[str, list[Option]], policy: Policy,
-               fixed: set[str], counted: frozenset[str]) -> dict[str, Option]:
-    """Among plans of the same cost, prefer each workload's earliest option (cost, latency, name).
-
-    Swaps a workload to an earlier option of exactly the same cost while the policy still
-    holds, until no swap applies; with a single deterministic solver worker this makes the
-    plan reproducible, and the preference order documented.
-    """
-    changed = True
-    while changed:
-        changed = False
-        for w in sorted(chosen):
-            if w in fixed:
-                continue
-            current = chosen[w]
-            for o in options[w]:
-                if o.key == current.key or o.monthly_cost_cents > current.monthly_cost_cents:
-                    break
-                if o.monthly_cost_cents < current.monthly_cost_cents:
-                    continue
-                trial = {**chosen, w: o}
-                if not policy_breaks(trial.values(), policy, counted):
-                    chosen, changed = trial, True
-                    break
-    return chosen
-
-
-def family_names(policy: Policy, candidates: CandidateSet, workloads: list[str]) -> list[str]:
-    """Names of the constraint families the model will contain, in the order `_build` adds them,
-    worked out without building the model (reports and relaxations ask for them often)."""
-    options = [o for w in workloads for o in candidates.options[w]]
-    names = ["budget_total"] if policy.budget.monthly_usd is not None else []
-    names += [f"budget_team:{team}" for team in sorted(policy.budget.per_team_monthly_usd)]
-    cap = policy.lock_in.max_provider_share_pct
-    if cap is not None and cap < 100:
-        names += [f"provider_share:{p}" for p in sorted(counted_providers(policy, candidates))]
-    cap = policy.lock_in.max_vendor_share_pct
-    if cap is not None and cap < 100:
-        names += [f"vendor_share:{v}" for v in sorted({o.vendor for o in options})]
-    if policy.lock_in.min_providers > 1:
-        names.append("min_providers")
-    return names
-
-
-def _build(policy: Policy, candidates: CandidateSet, workloads: list[str],
-           forced: dict[str, str] | None = None) -> _Model:
-    mm = _Model(candidates, workloads, forced or {}, counted_providers(policy, candidates))
-    _one_option_per_workload(mm)
-    _budget_total(mm, policy)
-    _budget_per_team(mm, policy)
-    _provider_share(mm, policy)
-    _vendor_share(mm, policy)
-    _min_providers(mm, policy)
-    _objective(mm)
-    return mm
+    return mm, ctx
 
 
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
           forced: dict[str, str] | None = None, time_limit_s: float = 60.0, workers: int = 1,
           want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None) -> SolveResult:
-    """Solve; families in `disabled` are switched off; `forced` pins workloads to option keys;
-    `hint` (workload -> option key, e.g. a known plan) seeds the search, else the cheapest options do.
+    """Solve; families in `disabled` are switched off; `forced` makes workloads run on one option alone;
+    `hint` (workload -> option key) seeds the search, else each workload's cheapest option does.
 
-    `time_limit_s` is deterministic work (see the module docstring). With `want_core`, an
-    infeasible model also returns the names of a conflicting subset of constraint families.
-    Without `tie_break`, only the cost is meaningful (used by the counterfactual questions of
-    the explanations). More than one worker makes the answer under a limit depend on timing.
+    `time_limit_s` is deterministic work. With `want_core`, an infeasible model also returns
+    the names of a conflicting subset of families. With `tie_break`, equal-cost plans are settled
+    by option order (a second solve); counterfactuals, which only need the cost, skip it.
     """
     workloads = sorted(candidates.options)
-    empty = [w for w in workloads if not candidates.options[w]]
+    empty = [w for w in workloads if not candidates.options[w] or candidates.unserved.get(w)]
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
-    counted = counted_providers(policy, candidates)
+    names = [n for n in family_names(policy, candidates) if n not in disabled]
     if not forced and not want_core:
-        fast = _cheapest_if_feasible(candidates, policy, disabled, counted)
-        if fast is not None:
-            if tie_break and not disabled:
-                fast.chosen = _tie_break(fast.chosen, candidates.options, policy, set(), counted)
-            return fast
-    mm = _build(policy, candidates, workloads, forced or {})
-    for w, key in (forced or {}).items():
-        for i, o in enumerate(mm.options[w]):
-            if o.key == key:
-                mm.m.add(mm.x[w, i] == 1)
-    names = list(mm.enforce)
-    for name in names:
-        if name in disabled:
-            mm.m.add(mm.enforce[name] == 0)
-    active = [n for n in names if n not in disabled]
+        split = _one_by_one(candidates, policy, names, time_limit_s, tie_break)
+        if split is not None:
+            return split
+    return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s, workers,
+                           want_core, hint or {}, tie_break)
+
+
+def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time_limit_s: float,
+                tie_break: bool) -> SolveResult | None:
+    """Each workload's own optimum; if together they meet every coupling family, that is the optimum."""
+    per_workload: Placements = {}
+    cost = bound = 0
+    for w in sorted(candidates.options):
+        own = [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
+        result = _solve_together(candidates, policy, [w], own, {}, time_limit_s, 1, False, {}, tie_break)
+        if result.status != "optimal":
+            return None
+        per_workload.update(result.placements)
+        cost += result.cost_millicents or 0
+        bound += result.bound_millicents or 0
+    coupling = [n for n in names if n.partition(":")[0] in COUPLING]
+    broken = set(policy_breaks(per_workload, policy, candidates))
+    if any(n in broken for n in coupling):
+        return None
+    return SolveResult(status="optimal", placements=per_workload, cost_millicents=cost, bound_millicents=bound)
+
+
+def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+                    forced: dict[str, str], time_limit_s: float, workers: int, want_core: bool,
+                    hint: dict[str, str], tie_break: bool = True) -> SolveResult:
+    mm, _ = _build(policy, candidates, workloads, forced, names)
+    active = list(mm.enforce)
     if want_core:
         mm.m.add_assumptions([mm.enforce[n] for n in active])
     else:
         for n in active:
             mm.m.add(mm.enforce[n] == 1)
-    for w, opts in mm.options.items():
-        wanted = (hint or {}).get(w)
-        index = next((i for i, o in enumerate(opts) if o.key == wanted), 0)
-        mm.m.add_hint(mm.x[w, index], 1)
-    solver = _solver(time_limit_s, 1 if want_core else workers)
+    start = None if want_core or len(workloads) == 1 else _single_placement_start(mm, time_limit_s)
+    if start is not None:
+        for var, value in start.items():
+            mm.m.add_hint(var, value)
+    else:
+        for w in workloads:
+            _hint(mm, w, hint.get(w) or forced.get(w))
+    solver = _solver(time_limit_s, workers)
     code = run_interruptibly(solver, mm.m)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
@@ -333,30 +194,125 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
         result.core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return result
-    result.cost_cents = int(round(solver.objective_value))
-    result.bound_cents = int(round(solver.best_objective_bound))
-    for (w, i), var in mm.x.items():
-        if solver.boolean_value(var):
-            result.chosen[w] = mm.options[w][i]
-    if tie_break and not disabled:
-        result.chosen = _tie_break(result.chosen, candidates.options, policy, set(forced or {}), counted)
+    result.cost_millicents = int(round(solver.objective_value))
+    result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
+    if tie_break and code == cp_model.OPTIMAL:
+        solver = _tie_break(mm, solver, result.cost_millicents, time_limit_s)
+    result.placements = _placements(mm, solver)
     return result
 
 
-def _cheapest_if_feasible(candidates: CandidateSet, policy: Policy, disabled: frozenset[str],
-                          counted: frozenset[str]) -> SolveResult | None:
-    """The cheapest option of every workload is a lower bound; if it meets the policy it is optimal."""
-    chosen = {w: opts[0] for w, opts in sorted(candidates.options.items())}
-    if any(name not in disabled for name in policy_breaks(chosen.values(), policy, counted)):
+TIE_BREAK_SHARE = 0.1
+"""Share of the time limit the tie-break may use (deterministic time, like every limit)."""
+
+
+def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_limit_s: float) -> cp_model.CpSolver:
+    """Among plans of the optimal cost, prefer each workload's earliest options (cost, latency, key).
+
+    A second, lexicographic solve: the total is fixed at the optimum and the sum of the option
+    ranks weighted by the units and load they carry is minimised, so equal-cost plans come out
+    the same, in a documented order, from any solver version's search path.
+    """
+    mm.m.clear_hints()
+    for var in [*mm.n.values(), *mm.f.values()]:
+        mm.m.add_hint(var, first.value(var))
+    mm.m.add(mm.total == cost)
+    terms = []
+    for w in mm.workloads:
+        for i, o in enumerate(mm.options[w]):
+            terms.append((i + 1) * mm.n[w, i])
+            terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
+    mm.m.minimize(sum(terms))
+    second = _solver(max(1e-3, time_limit_s * TIE_BREAK_SHARE), 1)
+    code = run_interruptibly(second, mm.m)
+    return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
+
+
+WARM_START_SHARE = 0.2
+"""Share of the time limit the single-placement warm start may use."""
+
+
+def _single_placement_start(mm: PlacementModel, time_limit_s: float) -> dict[cp_model.IntVar, int] | None:
+    """A feasible plan in which every workload runs on one option alone, to start the search from.
+
+    The same model with one Boolean choice per workload is far easier for CP-SAT (the search
+    space is the old one-option model's), and its optimum is a plan of the full model, so the
+    full search starts from a point that meets every family instead of from nothing.
+    """
+    restricted = mm.m.clone()
+    pick: dict[tuple[str, int], cp_model.IntVar] = {}
+    for w in mm.workloads:
+        full = []
+        for i, o in enumerate(mm.options[w]):
+            n = restricted.get_int_var_from_proto_index(mm.n[w, i].index)
+            if not o.full_reach or o.max_count < 1:
+                restricted.add(n == 0)
+                continue
+            x = restricted.new_bool_var(f"alone[{w}#{i}]")
+            pick[w, i] = x
+            full.append(x)
+            restricted.add(n == _units_alone(mm, w, o) * x)
+            for s in mm.streams(w, o):
+                f = restricted.get_int_var_from_proto_index(mm.f[w, i, s].index)
+                restricted.add(f == mm.candidates.demands[w][s] * x)
+        if not full:
+            return None
+        restricted.add_exactly_one(full)
+    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), 1)
+    code = run_interruptibly(solver, restricted)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    cost = sum(o.monthly_cost_cents for o in chosen.values())
-    return SolveResult(status="optimal", chosen=chosen, cost_cents=cost, bound_cents=cost)
+    return {var: solver.value(restricted.get_int_var_from_proto_index(var.index))
+            for var in [*mm.n.values(), *mm.f.values()]}
+
+
+def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
+    out: Placements = {}
+    for w in mm.workloads:
+        demand = mm.candidates.demands[w]
+        found = []
+        for i, o in enumerate(mm.options[w]):
+            c = mm.coefficients[w, i]
+            load = {s: solver.value(mm.f[w, i, s]) for s in mm.streams(w, o)}
+            load = {s: v for s, v in load.items() if v}
+            count = solver.value(mm.n[w, i])
+            if c.per_unit == 0:  # units of work-billed options cost nothing: report what the load needs
+                count = _units_for(o, sum(load.values()))
+            if count == 0 and not load:
+                continue
+            cost = c.per_unit * count + c.per_load * sum(load.values())
+            found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand))
+        found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
+        out[w] = _with_min_replicas(found, mm.candidates.limits[w])
+    return out
+
+
+def _units_for(o: Option, load: int) -> int:
+    capacity = math.floor(o.capacity * CAP_SCALE)
+    return min(o.max_count, math.ceil(CAP_SCALE * load / capacity)) if load and capacity else 0
+
+
+def _with_min_replicas(found: list[Placement], limits: WorkloadLimits) -> list[Placement]:
+    """Work-billed placements hold at least min_replicas instances in all (free: billing follows the work)."""
+    short = limits.min_replicas - sum(p.count for p in found) if limits.by_count else 0
+    for k, p in enumerate(found):
+        if short <= 0:
+            break
+        if p.option.count_cost_cents == 0:
+            extra = min(short, p.option.max_count - p.count)
+            found[k] = Placement(option=p.option, count=p.count + extra, load=p.load,
+                                 cost_millicents=p.cost_millicents, demand=p.demand)
+            short -= extra
+    return found
 
 
 def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit_s
-    solver.parameters.num_workers = workers
+    # Several subsolvers (LNS, feasibility jump, ...) interleaved deterministically: placement
+    # models with share caps need them to find plans, and interleaving keeps runs reproducible.
+    solver.parameters.num_workers = max(workers, SUBSOLVERS)
+    solver.parameters.interleave_search = True
     solver.parameters.random_seed = 0
     # CP-SAT's own SIGINT handler ends the search as if time ran out and then resets the
     # process's handler; the CLI handles signals itself (see run_interruptibly).
@@ -390,3 +346,7 @@ def _status(code: cp_model.CpSolverStatus) -> str:
         cp_model.FEASIBLE: "feasible",
         cp_model.INFEASIBLE: "infeasible",
     }.get(code, "unknown")
+
+
+def total_cents(placements: Iterable[Placement]) -> float:
+    return sum(p.cost_cents for p in placements)

@@ -1,0 +1,90 @@
+"""Constraint families: one object per rule, in its own module.
+
+A family owns everything about one rule: the names it adds (`budget_total`,
+`provider_share:aws`, `min_regions:chat`), how it adds itself to the model behind an
+enforcement literal (so it can be switched off to price it, or returned in an infeasibility
+core), how it describes itself, the policy or workload setting a user edits to change it,
+how it suggests a relaxation, and how it finds its own violations in finished placements
+without the solver. Adding a rule means adding one module here and listing it in FAMILIES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from advisor.candidates import CandidateSet
+from advisor.plan import Change
+from advisor.solver.result import Placement
+from advisor.solver.variables import PlacementModel
+from advisor.workload.models import Policy
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a family reads: the policy, the candidates and the providers lock-in rules count."""
+
+    policy: Policy
+    candidates: CandidateSet
+    counted: frozenset[str]
+
+
+Placements = dict[str, list[Placement]]
+
+
+class Family:
+    """Base of the constraint families; subclasses set the class attributes and override the methods."""
+
+    prefix: ClassVar[str]
+    setting: ClassVar[str]
+    template: ClassVar[str]  # description; {} is the argument after the colon
+
+    def names(self, ctx: Context) -> list[str]:
+        raise NotImplementedError
+
+    def add(self, mm: PlacementModel, ctx: Context, name: str) -> None:
+        raise NotImplementedError
+
+    def broken(self, ctx: Context, placements: Placements) -> list[str]:
+        """Names of this family's constraints that `placements` break."""
+        raise NotImplementedError
+
+    def relax(self, name: str, ctx: Context, placements: Placements) -> Change | None:
+        """The edit that admits `placements` (a plan found without `name`), if one exists."""
+        return None
+
+    def describe(self, name: str) -> str:
+        return self.template.format(name.partition(":")[2])
+
+    def owns(self, name: str) -> bool:
+        return name.partition(":")[0] == self.prefix
+
+
+def spend_cents(placements: Placements, keep=lambda p: True) -> float:
+    """Cents a month of the placements `keep` selects."""
+    return sum(p.cost_cents for ps in placements.values() for p in ps if keep(p))
+
+
+def _registry() -> list[Family]:
+    from advisor.solver.families.budget_team import BudgetTeam
+    from advisor.solver.families.budget_total import BudgetTotal
+    from advisor.solver.families.min_providers import MinProviders
+    from advisor.solver.families.min_regions import MinRegions
+    from advisor.solver.families.provider_share import ProviderShare
+    from advisor.solver.families.region_loss import RegionLoss
+    from advisor.solver.families.replicas import Replicas
+    from advisor.solver.families.vendor_share import VendorShare
+
+    return [BudgetTotal(), BudgetTeam(), ProviderShare(), VendorShare(), MinProviders(), Replicas(), MinRegions(),
+            RegionLoss()]
+
+
+FAMILIES: list[Family] = _registry()
+"""Every constraint family, in the order the model adds them."""
+
+COUPLING = frozenset({"budget_total", "budget_team", "provider_share", "vendor_share", "min_providers"})
+"""Families that tie workloads together; the others constrain one workload each."""
+
+
+def family_of(name: str) -> Family | None:
+    return next((f for f in FAMILIES if f.owns(name)), None)

@@ -1,0 +1,70 @@
+"""What a solve returns: placements per workload, cost, bound, and for an infeasible model its core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.candidates import Option
+
+
+@dataclass(frozen=True)
+class Placement:
+    """`count` units of one option carrying `load` (stream -> load units) of its workload."""
+
+    option: Option
+    count: int
+    load: dict[str, int]
+    cost_millicents: int
+    demand: dict[str, int]
+
+    @property
+    def cost_cents(self) -> float:
+        return self.cost_millicents / 1000
+
+    @property
+    def instances(self) -> int:
+        return self.count * self.option.unit_instances
+
+    @property
+    def share(self) -> float:
+        """Share of the workload's whole demand this placement carries (0..1)."""
+        total = sum(self.demand.values())
+        return sum(self.load.values()) / total if total else 0.0
+
+    def stream_share(self, stream: str) -> float:
+        """Share of one stream (a user location's traffic) carried here (0..1)."""
+        return self.load.get(stream, 0) / self.demand[stream] if self.demand.get(stream) else 0.0
+
+
+@dataclass
+class SolveResult:
+    status: str  # optimal | feasible | infeasible | unknown (limit reached before any plan)
+    placements: dict[str, list[Placement]] = field(default_factory=dict)
+    cost_millicents: int | None = None
+    bound_millicents: int | None = None
+    core: list[str] = field(default_factory=list)
+    empty_workloads: list[str] = field(default_factory=list)
+
+    @property
+    def cost_cents(self) -> int | None:
+        return None if self.cost_millicents is None else round(self.cost_millicents / 1000)
+
+    @property
+    def bound_cents(self) -> int | None:
+        return None if self.bound_millicents is None else self.bound_millicents // 1000
+
+    @property
+    def chosen(self) -> dict[str, Option]:
+        """Each workload's main placement (the one carrying most of its load)."""
+        return {w: max(ps, key=lambda p: (p.share, -p.option.monthly_cost_cents)).option
+                for w, ps in self.placements.items() if ps}
+
+    @property
+    def proven(self) -> bool:
+        return self.status in ("optimal", "infeasible")
+
+    @property
+    def gap_pct(self) -> float | None:
+        if self.cost_millicents is None or self.bound_millicents is None or self.cost_millicents == 0:
+            return None if self.cost_millicents is None else 0.0
+        return round(100 * max(0, self.cost_millicents - self.bound_millicents) / self.cost_millicents, 3)
