@@ -424,13 +424,19 @@ def _capacity(w: Workload, sizing: Sizing, demand: dict[str, int]) -> float:
     return float(sum(demand.values()))
 
 
+PADDING_FACTOR, PADDING_UNITS = 2, 2
+"""Units of one option a workload may buy: twice what it needs alone, plus two. Beyond its load,
+units only help to meet a share-of-spend cap by spending elsewhere, or to survive a region loss."""
+
+
 def _with_units(w: Workload, option: Option, sizing: Sizing, slot: _Slot, demand: dict[str, int],
                 serves: tuple[str, ...], sizer: _Sizer, offering: Offering) -> Option:
     count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot)
     capacity = _capacity(w, sizing, demand)
     if isinstance(w, (RealtimeInference, BatchInference)):
         need = math.ceil(sum(demand.values()) / capacity) if capacity > 0 else MAX_INSTANCES
-        max_count = min(MAX_INSTANCES, max(need, w.constraints.min_replicas))
+        # more than the load needs only to pad a share-of-spend cap (or to survive a region loss)
+        max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, w.constraints.min_replicas) + PADDING_UNITS)
     else:
         max_count = 1
     full = len(serves) == len(demand) or not isinstance(w, RealtimeInference)

@@ -179,14 +179,17 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     else:
         for n in active:
             mm.m.add(mm.enforce[n] == 1)
+    # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
+    # its fixed search) when hinted towards a model it then proves infeasible.
     start = None if want_core or len(workloads) == 1 else _single_placement_start(mm, time_limit_s)
     if start is not None:
         for var, value in start.items():
             mm.m.add_hint(var, value)
-    else:
+    elif want_core:
         for w in workloads:
             _hint(mm, w, hint.get(w) or forced.get(w))
-    solver = _solver(time_limit_s, workers)
+    # assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on them
+    solver = _solver(time_limit_s, workers, interleave=not want_core)
     code = run_interruptibly(solver, mm.m)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
@@ -306,13 +309,13 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits) -> list[P
     return found
 
 
-def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
+def _solver(time_limit_s: float, workers: int, interleave: bool = True) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit_s
     # Several subsolvers (LNS, feasibility jump, ...) interleaved deterministically: placement
     # models with share caps need them to find plans, and interleaving keeps runs reproducible.
-    solver.parameters.num_workers = max(workers, SUBSOLVERS)
-    solver.parameters.interleave_search = True
+    solver.parameters.num_workers = max(workers, SUBSOLVERS) if interleave else 1
+    solver.parameters.interleave_search = interleave
     solver.parameters.random_seed = 0
     # CP-SAT's own SIGINT handler ends the search as if time ran out and then resets the
     # process's handler; the CLI handles signals itself (see run_interruptibly).
