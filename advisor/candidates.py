@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.catalog.models import (
     HOURS_PER_MONTH,
@@ -141,6 +142,8 @@ class CandidateSet:
     demands: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> stream -> units
     limits: dict[str, WorkloadLimits] = field(default_factory=dict)
     unserved: dict[str, list[str]] = field(default_factory=dict)  # real-time user locations no option can serve
+    solved: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    """The solver's memo of what it computed from these candidates (fingerprints of each workload's options)."""
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,13 @@ class _Search:
             change = owner.relax(family, ctx, relaxed.placements) if owner is not None else None
             if change is None:
                 continue
-            _, fixed_policy = apply_changes([], policy, [change])
-            replanned = self.ex.solve(candidates, fixed_policy)
+            fixed_workloads, fixed_policy = apply_changes(workloads, policy, [change])
+            if change.document == "policy":
+                replanned = self.ex.solve(candidates, fixed_policy)
+            else:  # a workload's own rule (replicas, regions, region loss): rebuild its options
+                rebuilt = _merged(candidates, self.ex.build(
+                    [w for w in fixed_workloads if w.name == change.document], fixed_policy, frozenset()))
+                replanned = self.ex.solve(rebuilt, fixed_policy)
             if replanned.placements:
                 out.append(self._relaxation(fixes, [(family, change)], replanned))
         return out, core

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from ortools.sat.python import cp_model
@@ -141,22 +142,57 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
     names = [n for n in family_names(policy, candidates) if n not in disabled]
-    if not forced and not want_core:
-        split = _one_by_one(candidates, policy, names, time_limit_s, tie_break)
-        if split is not None:
-            return split
+    split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core)
+    if split is not None:
+        return split
     return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s, workers,
                            want_core, hint or {}, tie_break)
 
 
+OWN_OPTIMA_KEPT = 4096
+_own_optima: OrderedDict[tuple[object, ...], SolveResult] = OrderedDict()
+"""Each workload's own optimum (its options, own families, forced option, limit): counterfactual
+solves and rebuilt candidate sets ask for most of them again."""
+
+
+def _fingerprint(candidates: CandidateSet, w: str) -> int:
+    """A hash of everything the model reads of one workload."""
+    key = ("fingerprint", w)
+    if key not in candidates.solved:
+        options = tuple((o.key, *(getattr(o, a) for a in SIGNATURE)) for o in candidates.options[w])
+        limits = candidates.limits.get(w)
+        candidates.solved[key] = hash((options, tuple(sorted(candidates.demands[w].items())), limits))
+    return candidates.solved[key]
+
+
+def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
+                 time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
+    key = (w, _fingerprint(candidates, w), tuple(own), forced, time_limit_s, tie_break, want_core)
+    if key in _own_optima:
+        _own_optima.move_to_end(key)
+        return _own_optima[key]
+    result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, 1,
+                             want_core, {}, tie_break)
+    _own_optima[key] = result
+    if len(_own_optima) > OWN_OPTIMA_KEPT:
+        _own_optima.popitem(last=False)
+    return result
+
+
 def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time_limit_s: float,
-                tie_break: bool) -> SolveResult | None:
-    """Each workload's own optimum; if together they meet every coupling family, that is the optimum."""
+                tie_break: bool, forced: dict[str, str], want_core: bool) -> SolveResult | None:
+    """Each workload's own optimum; if together they meet every coupling family, that is the optimum.
+
+    A workload that its own families (or a forced option) make infeasible makes the whole plan
+    infeasible, with those families as the core; None means: solve all workloads together.
+    """
     per_workload: Placements = {}
     cost = bound = 0
     for w in sorted(candidates.options):
         own = [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
-        result = _solve_together(candidates, policy, [w], own, {}, time_limit_s, 1, False, {}, tie_break)
+        result = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, tie_break, want_core)
+        if result.status == "infeasible":
+            return result
         if result.status != "optimal":
             return None
         per_workload.update(result.placements)
@@ -188,8 +224,9 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     elif want_core:
         for w in workloads:
             _hint(mm, w, hint.get(w) or forced.get(w))
-    # assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on them
-    solver = _solver(time_limit_s, workers, interleave=not want_core)
+    # Assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on
+    # them. One workload alone has no coupling family: the plain search proves it fastest.
+    solver = _solver(time_limit_s, workers, interleave=not want_core and len(workloads) > 1)
     code = run_interruptibly(solver, mm.m)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:

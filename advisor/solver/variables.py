@@ -114,13 +114,16 @@ class PlacementModel:
             self.m.add(self._counted_total == self.cost_sum(lambda o: o.provider in self.counted))
         return self._counted_total
 
-    def carried(self, keep: Callable[[str, Option], bool]) -> cp_model.LinearExpr:
-        """Load carried by the options `keep(workload, option)` selects: positive exactly when one is used.
-
-        (Units of work-billed options cost nothing, so a unit count alone could "use" a provider
-        that carries no work.)"""
-        return sum((self.load(w, i) for w in self.workloads for i, o in enumerate(self.options[w]) if keep(w, o)),
-                   cp_model.LinearExpr.constant(0))
+    def presence(self, keep: Callable[[str, Option], bool]) -> cp_model.LinearExpr:
+        """Positive exactly when an option `keep(workload, option)` selects is in the plan: units bought of
+        per-unit-billed options (a standby replica counts), load carried by work-billed ones (their
+        units cost nothing, so a unit count alone could "use" a provider that does no work)."""
+        terms = []
+        for w in self.workloads:
+            for i, o in enumerate(self.options[w]):
+                if keep(w, o):
+                    terms.append(self.n[w, i] if self.coefficients[w, i].per_unit > 0 else self.load(w, i))
+        return sum(terms, cp_model.LinearExpr.constant(0))
 
     def family(self, name: str) -> cp_model.IntVar:
         lit = self.m.new_bool_var(f"enforce[{name}]")

@@ -26,7 +26,7 @@ class MinProviders(Family):
         used = []
         for provider in sorted(mm.counted):
             flag = mm.m.new_bool_var(f"used[{provider}]")
-            mm.m.add(flag <= mm.carried(_of_provider(provider)))
+            mm.m.add(flag <= mm.presence(_of_provider(provider)))
             used.append(flag)
         mm.m.add(sum(used) >= ctx.policy.lock_in.min_providers).only_enforce_if(mm.family(name))
 

@@ -30,7 +30,7 @@ class MinRegions(Family):
         used = []
         for region in sorted({o.region_key for o in mm.options[w]}):
             flag = mm.m.new_bool_var(f"region[{w},{region}]")
-            mm.m.add(flag <= mm.carried(_in_region(w, region)))
+            mm.m.add(flag <= mm.presence(_in_region(w, region)))
             used.append(flag)
         mm.m.add(sum(used) >= (ctx.candidates.limits[w].min_regions or 1)).only_enforce_if(mm.family(name))
 
