@@ -111,3 +111,17 @@ def test_a_region_loss_no_other_region_can_cover_names_the_rule(run_cli, tmp_pat
     inf = json.loads(out)["infeasibility"]
     assert inf["conflicting_constraints"] == ["region_loss:detect"]
     assert any(c["field"] == "constraints.survive_region_loss" for r in inf["relaxations"] for c in r["changes"])
+
+
+def test_the_shipped_examples_plan_across_regions_where_their_users_are(run_cli):
+    """Checked by the independent checker too (run_cli verifies every plan it makes)."""
+    from conftest import ROOT
+
+    code, out, err = run_cli("plan", ROOT / "workloads", "--format", "json", "-q", "--no-constraint-costs")
+    assert code == 0, err
+    plans = {w["workload"]: w for w in json.loads(out)["workloads"]}
+    chat = {r["location"]: r["region"] for r in plans["chat-assistant"]["routing"] if r["share_pct"] > 0}
+    assert len(plans["chat-assistant"]["regions"]) >= 2 and {"eu-central", "us-east"} <= set(chat)
+    search = {r["location"]: r["region"] for r in plans["search-embeddings"]["routing"]}
+    assert search == {"asia-east": "asia-northeast1", "asia-southeast": "asia-southeast1"}  # Tokyo, Singapore
+    assert plans["checkout-ranking"]["survive_region_loss"] and len(plans["checkout-ranking"]["regions"]) >= 2
