@@ -52,7 +52,7 @@ RULES: dict[str, str] = {
     "spot_interruptible": "spot capacity only for interruptible work",
     "spot_realtime": "real-time serving never runs on spot capacity",
     "pricing": "workload: allowed pricing models",
-    "max_replicas": "workload: at most max_replicas instances",
+    "max_replicas": "workload: at most max_replicas instances (a training job or an edge fleet)",
     "latency_slo": "workload: latency objectives (p95, TTFT, TPOT)",
     "power_budget": "workload: power budget per edge site",
     "capacity": "the fleet size stays within what can be bought",
@@ -352,6 +352,10 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
             else:
                 cost_cents = _cents(sizing, slot)
                 latency = _latency(sizing, rtt)
+                mx = w.constraints.max_replicas  # real-time and batch: a model family over all placements
+                if (mx is not None and not splits_by_count(w) and sizing.instances > mx
+                        and "max_replicas" not in disabled):
+                    broken.append(("max_replicas", f"needs {sizing.instances} instances, max_replicas is {mx}"))
             if broken:
                 ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
                                           tuple(r for r, _ in broken), tuple(m for _, m in broken),

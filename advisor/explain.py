@@ -126,7 +126,11 @@ def _placement_text(p: Placement, with_share: bool) -> str:
     o = p.option
     devices = p.instances * (o.accelerator_count // max(1, o.instances))
     text = f"{p.instances} x {o.offering} ({devices} x {o.accelerator}) in {o.provider} {o.region}, {o.pricing}"
-    return text + (f", {100 * p.share:.0f}% of the load" if with_share else "")
+    if not with_share:
+        return text
+    if p.share == 0:
+        return text + ", standby: no traffic in normal operation"
+    return text + f", {100 * p.share:.0f}% of the load"
 
 
 class Explainer:
@@ -248,8 +252,9 @@ class Explainer:
             cheapest = options and options[0].key == placements[0].option.key
             lead = "cheapest of" if cheapest else "chosen from"
             return f"{parts[0]}, {total}/month; {lead} {feasible} feasible options"
-        return (f"{len(placements)} placements, {total}/month together: " + "; ".join(parts)
-                + f" (mixing is cheaper than any of the {feasible} options alone, or the rules need it)")
+        why = (f"cheaper than any of the {feasible} options that could carry it alone, or the rules need it"
+               if feasible else "no single option serves every user location within the objectives")
+        return f"{len(placements)} placements, {total}/month together: " + "; ".join(parts) + f" ({why})"
 
     # --- what each constraint costs ----------------------------------------------------
     def relaxable_rules(self) -> list[str]:
