@@ -1,10 +1,16 @@
 """Benchmark: plan N synthetic workloads against the shipped catalog and print where time goes.
 
-Usage: python bench/bench_scale.py [N ...]   (default: 10 50 200)
+Usage: python bench/bench_scale.py [--policy lock-in|none] [N ...]   (default: lock-in; 10 50 200)
+
+`--policy lock-in` (the default) caps every provider at 50% of the spend and asks for two
+providers: a coupling policy. `--policy none` is the empty policy: nothing couples the
+workloads, and each of these synthetic workloads needs only one placement.
 
 The peer is the spreadsheet method: the cheapest feasible option per workload, ignoring
 fleet-wide policy. The ratio shows what the solver costs in time and what it saves (or has to
-spend) to satisfy the policy.
+spend) to satisfy the policy. "multi" counts the workloads the plan gives more than one
+placement. The script runs on the one-option solver (result.chosen) and on the placement
+model (result.placements) alike, so both can be measured with it.
 """
 
 from __future__ import annotations
@@ -48,8 +54,22 @@ def synthetic(n: int, seed: int = 7):
     return fleet
 
 
-def run(n: int, catalog, topology) -> None:
-    policy = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 50, "min_providers": 2}})
+POLICIES = {
+    "lock-in": {"kind": "policy", "lock_in": {"max_provider_share_pct": 50, "min_providers": 2}},
+    "none": {"kind": "policy"},
+}
+
+
+def placements_per_workload(result) -> dict[str, int]:
+    """Placements per workload: the placement model's lists, or one each for the one-option solver."""
+    placements = getattr(result, "placements", None)
+    if placements is not None:
+        return {w: len(ps) for w, ps in placements.items()}
+    return dict.fromkeys(result.chosen, 1)
+
+
+def run(n: int, catalog, topology, policy_name: str) -> None:
+    policy = Policy.model_validate(POLICIES[policy_name])
     fleet = synthetic(n)
     t0 = time.perf_counter()
     candidates = build_candidates(fleet, policy, catalog, topology)
@@ -57,20 +77,30 @@ def run(n: int, catalog, topology) -> None:
     result = solve(candidates, policy, time_limit_s=120, workers=2)
     t2 = time.perf_counter()
     options = sum(len(v) for v in candidates.options.values())
-    greedy = [candidates.options[w.name][0] for w in fleet if candidates.options[w.name]]
+    # Options that carry the whole workload alone (the placement model also has partial-reach ones).
+    alone = {w.name: [o for o in candidates.options[w.name] if getattr(o, "full_reach", True)] for w in fleet}
+    greedy = [alone[w.name][0] for w in fleet if alone[w.name]]
     greedy_cost = sum(o.monthly_cost_cents for o in greedy)
     greedy_ok = not policy_violations([Spend(o.provider, o.vendor, o.team, o.monthly_cost_cents) for o in greedy],
                                       policy)
     t3 = time.perf_counter()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cost = result.cost_cents or 0
-    print(f"{n:>6} workloads  {options:>8} options  candidates {t1 - t0:7.2f} s  solve {t2 - t1:7.2f} s "
-          f"({result.status}, gap {result.gap_pct})  peer(greedy) {t3 - t2:6.3f} s  "
+    counts = placements_per_workload(result)
+    multi = sum(1 for c in counts.values() if c > 1)
+    print(f"{n:>6} workloads  policy {policy_name:<7}  {options:>8} options  candidates {t1 - t0:7.2f} s  "
+          f"solve {t2 - t1:7.2f} s ({result.status}, gap {result.gap_pct})  "
+          f"placements {sum(counts.values())} (multi {multi})  peer(greedy) {t3 - t2:6.3f} s  "
           f"cost ratio solver/greedy {cost / greedy_cost if greedy_cost else 0:.3f} "
           f"(greedy meets policy: {greedy_ok})  max RSS {rss_mb:,.0f} MB", flush=True)
 
 
 def main(argv: list[str]) -> None:
+    policy_name = "lock-in"
+    if argv[:1] == ["--policy"]:
+        policy_name, argv = argv[1], argv[2:]
+    if policy_name not in POLICIES:
+        raise SystemExit(f"--policy must be one of {', '.join(POLICIES)}")
     sizes = [int(a) for a in argv] or [10, 50, 200]
     t = time.perf_counter()
     catalog = load_catalog()
@@ -78,7 +108,7 @@ def main(argv: list[str]) -> None:
     print(f"catalog: {len(catalog.offerings)} offerings, {len(catalog.regions)} regions, "
           f"loaded in {time.perf_counter() - t:.2f} s")
     for n in sizes:
-        run(n, catalog, topology)
+        run(n, catalog, topology, policy_name)
 
 
 if __name__ == "__main__":
