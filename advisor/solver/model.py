@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.solver.families import COUPLING, FAMILIES, Context, Placements, family_of
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.variables import CAP_SCALE, PlacementModel
+from advisor.solver.variables import CAP_SCALE, Coefficients, PlacementModel
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 4
@@ -38,20 +38,46 @@ LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 devices) is no dependence on a provider."""
 SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
              "serves", "failover_serves", "max_count", "unit_instances")
-"""Everything the model reads from an option: options equal on all of it are interchangeable."""
+"""Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
-def distinct_options(options: list[Option], keep_key: str | None = None) -> list[Option]:
-    """Drop options the model cannot tell apart from an earlier one (an exact reduction)."""
-    seen: set[tuple[object, ...]] = set()
+def reduce_options(options: list[Option], families: list[str], keep_key: str | None = None) -> list[Option]:
+    """Drop options another option of the same workload makes unnecessary: an exact reduction.
+
+    o1 dominates o2 when it serves the same user locations (normally and after a region loss),
+    sells at least as many units, each carrying at least as much for no more money, and agrees
+    with o2 on everything a family in `families` reads: the provider for provider caps and
+    min_providers, the vendor for vendor caps, the team for team budgets, the region for
+    min_regions and region losses. Under a share-of-spend cap only equal costs dominate (a cap
+    can make spending more on one provider the only way to keep another's share down).
+    """
+    prefixes = {name.partition(":")[0] for name in families}
+    share_caps = bool(prefixes & {"provider_share", "vendor_share"})
+
+    def group(o: Option) -> tuple[object, ...]:
+        return (o.provider if prefixes & {"provider_share", "min_providers"} else None,
+                o.vendor if "vendor_share" in prefixes else None,
+                o.team if "budget_team" in prefixes else None,
+                o.region_key if prefixes & {"min_regions", "region_loss"} else None,
+                o.serves, o.failover_serves, o.unit_instances)
+
+    def dominates(a: Option, b: Option) -> bool:
+        cheaper = (a.count_cost_cents == b.count_cost_cents and a.load_cost_cents == b.load_cost_cents
+                   if share_caps else a.count_cost_cents <= b.count_cost_cents
+                   and a.load_cost_cents <= b.load_cost_cents)
+        return (cheaper and math.floor(a.capacity * CAP_SCALE) >= math.floor(b.capacity * CAP_SCALE)
+                and a.max_count >= b.max_count)
+
+    fronts: dict[tuple[object, ...], list[Option]] = {}
     kept = []
-    for o in options:
-        signature = tuple(getattr(o, a) for a in SIGNATURE)
-        if signature in seen and o.key != keep_key:
+    for o in sorted(options, key=lambda o: (o.count_cost_cents, o.load_cost_cents, -o.capacity, o.key)):
+        front = fronts.setdefault(group(o), [])
+        if o.key != keep_key and any(dominates(f, o) for f in front):
             continue
-        seen.add(signature)
+        front.append(o)
         kept.append(o)
-    return kept
+    order = {o.key: i for i, o in enumerate(options)}
+    return sorted(kept, key=lambda o: order[o.key])  # the candidates' order: cost alone, latency, key
 
 
 def counted_providers(policy: Policy, candidates: CandidateSet) -> frozenset[str]:
@@ -103,7 +129,7 @@ def _units_alone(mm: PlacementModel, w: str, o: Option) -> int:
 def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
            families: list[str]) -> tuple[PlacementModel, Context]:
     counted = counted_providers(policy, candidates)
-    options = {w: distinct_options(candidates.options[w], forced.get(w)) for w in workloads}
+    options = {w: reduce_options(candidates.options[w], families, forced.get(w)) for w in workloads}
     mm = PlacementModel(candidates, workloads, options, counted)
     for w in workloads:
         for s, units in candidates.demands[w].items():
@@ -171,12 +197,45 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     if key in _own_optima:
         _own_optima.move_to_end(key)
         return _own_optima[key]
-    result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, 1,
-                             want_core, {}, tie_break)
+    result = _single_option_optimum(candidates, w, own, forced)
+    if result is None:
+        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, 1,
+                                 want_core, {}, tie_break)
     _own_optima[key] = result
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
+
+
+def _single_option_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
+    """A workload's own optimum without a solver, where mixing options provably cannot help.
+
+    With no family of its own, if every option either carries the whole demand in one unit
+    (training runs, edge fleets) or bills only the work it does (on-demand batch), splitting the
+    load costs the same linear rate or buys a second whole unit: the cheapest option alone is
+    optimal (ties: the candidates' order, as the tie-break would choose).
+    """
+    options = candidates.options[w]
+    demand = candidates.demands[w]
+    total = sum(demand.values())
+    whole = all((o.count_cost_cents == 0) or (o.max_count == 1 and o.capacity >= total) for o in options)
+    if own or not whole or not options or any(o.serves for o in options):
+        return None
+    best: tuple[int, Placement] | None = None
+    for o in options:
+        if forced is not None and o.key != forced:
+            continue
+        c = Coefficients.of(o, total)
+        units = 1 if o.count_cost_cents > 0 else _units_for(o, total)
+        if units == 0 or units > o.max_count:
+            continue
+        cost = c.per_unit * units + c.per_load * total
+        if best is None or cost < best[0]:
+            best = (cost, Placement(option=o, count=units, load=dict(demand), cost_millicents=cost, demand=demand))
+    if best is None:
+        return SolveResult(status="infeasible")
+    placed = _with_min_replicas([best[1]], candidates.limits[w])
+    return SolveResult(status="optimal", placements={w: placed}, cost_millicents=best[0], bound_millicents=best[0])
 
 
 def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time_limit_s: float,
