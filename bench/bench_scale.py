@@ -74,7 +74,7 @@ def run(n: int, catalog, topology, policy_name: str) -> None:
     t0 = time.perf_counter()
     candidates = build_candidates(fleet, policy, catalog, topology)
     t1 = time.perf_counter()
-    result = solve(candidates, policy, time_limit_s=120, workers=2)
+    result = solve(candidates, policy, time_limit_s=120)
     t2 = time.perf_counter()
     options = sum(len(v) for v in candidates.options.values())
     # Options that carry the whole workload alone (the placement model also has partial-reach ones).

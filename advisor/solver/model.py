@@ -154,7 +154,7 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
 
 
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
-          forced: dict[str, str] | None = None, time_limit_s: float = 60.0, workers: int = 1,
+          forced: dict[str, str] | None = None, time_limit_s: float = 60.0,
           want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None) -> SolveResult:
     """Solve; families in `disabled` are switched off; `forced` makes workloads run on one option alone;
     `hint` (workload -> option key) seeds the search, else each workload's cheapest option does.
@@ -171,7 +171,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core)
     if split is not None:
         return split
-    return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s, workers,
+    return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
                            want_core, hint or {}, tie_break)
 
 
@@ -199,7 +199,7 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         return _own_optima[key]
     result = _single_option_optimum(candidates, w, own, forced)
     if result is None:
-        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, 1,
+        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s,
                                  want_core, {}, tie_break)
     _own_optima[key] = result
     if len(_own_optima) > OWN_OPTIMA_KEPT:
@@ -265,7 +265,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
 
 
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
-                    forced: dict[str, str], time_limit_s: float, workers: int, want_core: bool,
+                    forced: dict[str, str], time_limit_s: float, want_core: bool,
                     hint: dict[str, str], tie_break: bool = True) -> SolveResult:
     mm, _ = _build(policy, candidates, workloads, forced, names)
     active = list(mm.enforce)
@@ -285,7 +285,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
             _hint(mm, w, hint.get(w) or forced.get(w))
     # Assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on
     # them. One workload alone has no coupling family: the plain search proves it fastest.
-    solver = _solver(time_limit_s, workers, interleave=not want_core and len(workloads) > 1)
+    solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
     code = run_interruptibly(solver, mm.m)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
@@ -322,7 +322,7 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
             terms.append((i + 1) * mm.n[w, i])
             terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
-    second = _solver(max(1e-3, time_limit_s * TIE_BREAK_SHARE), 1)
+    second = _solver(max(1e-3, time_limit_s * TIE_BREAK_SHARE))
     code = run_interruptibly(second, mm.m)
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
@@ -357,7 +357,7 @@ def _single_placement_start(mm: PlacementModel, time_limit_s: float) -> dict[cp_
         if not full:
             return None
         restricted.add_exactly_one(full)
-    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), 1)
+    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
     code = run_interruptibly(solver, restricted)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -405,12 +405,12 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits) -> list[P
     return found
 
 
-def _solver(time_limit_s: float, workers: int, interleave: bool = True) -> cp_model.CpSolver:
+def _solver(time_limit_s: float, interleave: bool = True) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit_s
     # Several subsolvers (LNS, feasibility jump, ...) interleaved deterministically: placement
     # models with share caps need them to find plans, and interleaving keeps runs reproducible.
-    solver.parameters.num_workers = max(workers, SUBSOLVERS) if interleave else 1
+    solver.parameters.num_workers = SUBSOLVERS if interleave else 1  # fixed: answers never depend on cores
     solver.parameters.interleave_search = interleave
     solver.parameters.random_seed = 0
     # CP-SAT's own SIGINT handler ends the search as if time ran out and then resets the
