@@ -103,6 +103,7 @@ class Option(Strict):
     max_count: int = 1
     serves: tuple[str, ...] = ()
     failover_serves: tuple[str, ...] = ()
+    serve_rtt_ms: tuple[float, ...] = ()  # network round trip to each location in `serves`
     full_reach: bool = True
 
     @property
@@ -450,7 +451,9 @@ def _with_units(w: Workload, option: Option, sizing: Sizing, slot: _Slot, demand
     failover = serves
     if isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None:
         failover = _failover_serves(w, sizing, slot, sizer)
-    updates = dict(capacity=capacity, count_cost_cents=count_cost, load_cost_cents=load_cost,
+    rtts = tuple(sizer.topology.rtt(loc, slot.region_key) for loc in serves) \
+        if isinstance(w, RealtimeInference) and slot.region_key is not None else ()
+    updates = dict(capacity=capacity, count_cost_cents=count_cost, load_cost_cents=load_cost, serve_rtt_ms=rtts,
                    unit_instances=unit_instances, max_count=max_count,
                    serves=serves if isinstance(w, RealtimeInference) else (), failover_serves=failover,
                    full_reach=full)

@@ -37,7 +37,7 @@ LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
 SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
-             "serves", "failover_serves", "max_count", "unit_instances")
+             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances")
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
@@ -306,11 +306,13 @@ TIE_BREAK_SHARE = 0.1
 
 
 def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_limit_s: float) -> cp_model.CpSolver:
-    """Among plans of the optimal cost, prefer each workload's earliest options (cost, latency, key).
+    """Among plans of the optimal cost, route users to the nearest regions, then prefer each
+    workload's earliest options (cost, latency, key).
 
-    A second, lexicographic solve: the total is fixed at the optimum and the sum of the option
-    ranks weighted by the units and load they carry is minimised, so equal-cost plans come out
-    the same, in a documented order, from any solver version's search path.
+    A second, lexicographic solve: the total is fixed at the optimum and a tie score is
+    minimised: each load unit weighs its network round trip (so equal-cost routings never send
+    Virginia's users to Frankfurt and Frankfurt's to Virginia), then the option's rank; each unit
+    bought weighs its rank. Equal-cost plans so come out the same, in a documented order.
     """
     mm.m.clear_hints()
     for var in [*mm.n.values(), *mm.f.values()]:
@@ -318,9 +320,11 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     mm.m.add(mm.total == cost)
     terms = []
     for w in mm.workloads:
+        ranks = len(mm.options[w]) + 1
         for i, o in enumerate(mm.options[w]):
+            rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
             terms.append((i + 1) * mm.n[w, i])
-            terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
+            terms.extend((round(rtt.get(s, 0.0)) * ranks + i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
     second = _solver(max(1e-3, time_limit_s * TIE_BREAK_SHARE))
     code = run_interruptibly(second, mm.m)
