@@ -125,3 +125,11 @@ def test_the_shipped_examples_plan_across_regions_where_their_users_are(run_cli)
     search = {r["location"]: r["region"] for r in plans["search-embeddings"]["routing"]}
     assert search == {"asia-east": "asia-northeast1", "asia-southeast": "asia-southeast1"}  # Tokyo, Singapore
     assert plans["checkout-ranking"]["survive_region_loss"] and len(plans["checkout-ranking"]["regions"]) >= 2
+
+
+def test_equal_cost_routings_send_users_to_the_nearest_region(run_cli, tmp_path):
+    """Two regions (min_regions), each able to serve both user locations within 200 ms: any split costs
+    the same, and the plan routes each location to its own side of the Atlantic."""
+    d = service(tmp_path / "f", "detect", 10, "{us-east: 0.5, eu-central: 0.5}", 200, "portable: true, min_regions: 2")
+    (summary,) = plan(run_cli, d)["workloads"]
+    assert {(r["location"], r["region"]) for r in summary["routing"]} == {("us-east", "us-1"), ("eu-central", "eu-1")}
