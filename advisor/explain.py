@@ -137,7 +137,9 @@ class Explainer:
     """Counterfactual questions against one candidate set and policy."""
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
-                 result: SolveResult, build: Build, time_limit_s: float):
+                 result: SolveResult, build: Build, time_limit_s: float,
+                 progress: Callable[[str], None] = lambda _: None):
+        self.progress = progress
         self.workloads = workloads
         self.policy = policy
         self.candidates = candidates
@@ -272,7 +274,10 @@ class Explainer:
         for name in families:
             groups[setting_of(name) or name].append(name)
         top: list[tuple[ConstraintCost, list[ConstraintCost]]] = []
-        for setting, members in groups.items():
+        rules = self.relaxable_rules()
+        count = len(groups) + len(rules)
+        for step, (setting, members) in enumerate(groups.items(), start=1):
+            self.progress(f"  pricing {setting} ({step}/{count})")
             parts = [self._cost_row(n, self.solve(disabled=frozenset({n})), setting=setting) for n in members]
             if len(members) == 1:
                 top.append((parts[0], []))
@@ -280,10 +285,10 @@ class Explainer:
             whole = self._cost_row(setting, self.solve(disabled=frozenset(members)), setting=setting)
             parts = [p.model_copy(update={"part_of": setting}) for p in parts]
             top.append((self._with_sum_note(whole, parts), parts))
-        for rule in self.relaxable_rules():
+        for step, rule in enumerate(rules, start=len(groups) + 1):
+            self.progress(f"  pricing rule {rule} ({step}/{count}): candidates without it, then a re-solve")
             relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
-        rules = set(self.relaxable_rules())
         self.binding = [row.name for row, parts in top for row in (row, *parts)
                         if row.binding and row.name not in rules]
         top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))

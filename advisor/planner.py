@@ -88,8 +88,9 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     candidates = build_candidates(workloads, policy, catalog, topology, frozenset(), progress)
     n_options = sum(len(v) for v in candidates.options.values())
     progress(f"solving: {n_options} feasible options")
-    result = solve(candidates, policy, time_limit_s=time_limit_s)
-    explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s))
+    result = solve(candidates, policy, time_limit_s=time_limit_s, progress=progress)
+    explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s),
+                          progress)
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ortools.sat.python import cp_model
 
@@ -155,7 +155,8 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
 
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
           forced: dict[str, str] | None = None, time_limit_s: float = 60.0,
-          want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None) -> SolveResult:
+          want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None,
+          progress: Callable[[str], None] | None = None) -> SolveResult:
     """Solve; families in `disabled` are switched off; `forced` makes workloads run on one option alone;
     `hint` (workload -> option key) seeds the search, else each workload's cheapest option does.
 
@@ -168,9 +169,11 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
     names = [n for n in family_names(policy, candidates) if n not in disabled]
-    split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core)
+    split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core, progress)
     if split is not None:
         return split
+    if progress:
+        progress(f"  solving all {len(workloads)} workloads together (a policy rule couples them)")
     return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
                            want_core, hint or {}, tie_break)
 
@@ -238,8 +241,13 @@ def _single_option_optimum(candidates: CandidateSet, w: str, own: list[str], for
     return SolveResult(status="optimal", placements={w: placed}, cost_millicents=best[0], bound_millicents=best[0])
 
 
+PROGRESS_EVERY = 50
+"""Report progress after this many workloads solved one by one."""
+
+
 def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time_limit_s: float,
-                tie_break: bool, forced: dict[str, str], want_core: bool) -> SolveResult | None:
+                tie_break: bool, forced: dict[str, str], want_core: bool,
+                progress: Callable[[str], None] | None = None) -> SolveResult | None:
     """Each workload's own optimum; if together they meet every coupling family, that is the optimum.
 
     A workload that its own families (or a forced option) make infeasible makes the whole plan
@@ -247,7 +255,10 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     """
     per_workload: Placements = {}
     cost = bound = 0
-    for w in sorted(candidates.options):
+    total = len(candidates.options)
+    for done, w in enumerate(sorted(candidates.options), start=1):
+        if progress and done % PROGRESS_EVERY == 0 and done < total:
+            progress(f"  solved {done}/{total} workloads on their own")
         own = [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
         result = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, tie_break, want_core)
         if result.status == "infeasible":
