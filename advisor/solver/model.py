@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -460,7 +460,3 @@ def _status(code: cp_model.CpSolverStatus) -> str:
         cp_model.FEASIBLE: "feasible",
         cp_model.INFEASIBLE: "infeasible",
     }.get(code, "unknown")
-
-
-def total_cents(placements: Iterable[Placement]) -> float:
-    return sum(p.cost_cents for p in placements)
