@@ -306,24 +306,50 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         return result
     result.cost_millicents = int(round(solver.objective_value))
     result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
-    if tie_break and code == cp_model.OPTIMAL:
+    if tie_break and code == cp_model.OPTIMAL and not _already_preferred(mm, solver):
         solver = _tie_break(mm, solver, result.cost_millicents, time_limit_s)
     result.placements = _placements(mm, solver)
     return result
 
 
+def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
+    """Whether the tie-break could not change the plan: one workload with one demand stream,
+    carried whole by one option that comes first, in the candidates' order, among the options
+    that alone cost what the plan costs (the tie-break's own first preference)."""
+    if len(mm.workloads) != 1:
+        return False
+    w = mm.workloads[0]
+    demand = mm.candidates.demands[w]
+    if len(demand) != 1:
+        return False
+    used = [i for i in range(len(mm.options[w])) if solver.value(mm.n[w, i]) or solver.value(mm.load(w, i))]
+    if len(used) != 1:
+        return False
+    total = sum(demand.values())
+    cost = round(solver.objective_value)
+    for i, o in enumerate(mm.options[w]):
+        c = mm.coefficients[w, i]
+        if o.full_reach and c.per_unit * _units_alone(mm, w, o) + c.per_load * total == cost:
+            return i == used[0]
+    return False
+
+
+ROUTE_BUCKET_MS = 10.0
+"""The tie-break compares round trips in steps of this size (finer steps only slow the second solve)."""
 TIE_BREAK_SHARE = 0.1
+TIE_BREAK_LIMIT_S = 1.0
 """Share of the time limit the tie-break may use (deterministic time, like every limit)."""
 
 
 def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_limit_s: float) -> cp_model.CpSolver:
-    """Among plans of the optimal cost, route users to the nearest regions, then prefer each
-    workload's earliest options (cost, latency, key).
+    """Among plans of the optimal cost, prefer each workload's earliest options (cost, latency,
+    key), and route users to the nearest regions.
 
-    A second, lexicographic solve: the total is fixed at the optimum and a tie score is
-    minimised: each load unit weighs its network round trip (so equal-cost routings never send
-    Virginia's users to Frankfurt and Frankfurt's to Virginia), then the option's rank; each unit
-    bought weighs its rank. Equal-cost plans so come out the same, in a documented order.
+    A second, lexicographic solve with the total fixed at the optimum. A workload with one
+    demand stream minimises the ranks of the units it buys (and of the work it bills); one with
+    several user locations minimises the round trip each load unit travels, so equal-cost plans
+    never send Virginia's users to Frankfurt and Frankfurt's to Virginia. The second solve is
+    capped (TIE_BREAK_LIMIT_S of deterministic time): past it, the nearest routing found so far.
     """
     mm.m.clear_hints()
     for var in [*mm.n.values(), *mm.f.values()]:
@@ -331,13 +357,17 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     mm.m.add(mm.total == cost)
     terms = []
     for w in mm.workloads:
-        ranks = len(mm.options[w]) + 1
+        routed = len(mm.candidates.demands[w]) > 1  # one stream has nothing to route
         for i, o in enumerate(mm.options[w]):
-            rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
-            terms.append((i + 1) * mm.n[w, i])
-            terms.extend((round(rtt.get(s, 0.0)) * ranks + i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
+            if not routed:
+                terms.append((i + 1) * mm.n[w, i])
+            if routed:
+                rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
+                terms.extend(round(rtt.get(s, 0.0) / ROUTE_BUCKET_MS) * mm.f[w, i, s] for s in mm.streams(w, o))
+            elif o.load_cost_cents > 0:
+                terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
-    second = _solver(max(1e-3, time_limit_s * TIE_BREAK_SHARE))
+    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)))
     code = run_interruptibly(second, mm.m)
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
