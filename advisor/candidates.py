@@ -241,9 +241,8 @@ def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, un
 def with_catalog_measurements(w: Workload, catalog: Catalog) -> Workload:
     """The workload with the catalog's measurements of its model added; its own measurements win."""
     own = {m.accelerator for m in w.measured}
-    shared = [Measurement(accelerator=m.accelerator, devices_per_replica=m.devices_per_replica,
-                          requests_per_s=m.requests_per_s, latency_ms=m.latency_ms, ttft_ms=m.ttft_ms,
-                          tpot_ms=m.tpot_ms, tokens_per_s_per_device=m.tokens_per_s_per_device, source=m.source)
+    figures = set(Measurement.model_fields)  # every figure both records carry: none is dropped on the way
+    shared = [Measurement(**m.model_dump(include=figures))
               for m in catalog.measurements.values() if m.model == w.model.name and m.accelerator not in own]
     return w.model_copy(update={"measured": [*w.measured, *shared]}) if shared else w
 
