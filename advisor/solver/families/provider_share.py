@@ -11,6 +11,11 @@ from advisor.solver.variables import PlacementModel
 PCT_SCALE = 100  # caps in hundredths of a percent
 
 
+def share_pct(spend: float, base: float) -> float:
+    """The cap (in percent, rounded up to a tenth) that admits `spend` out of `base`."""
+    return min(100.0, math.ceil(1000 * spend / base - 1e-9) / 10) if base else 100.0
+
+
 class ProviderShare(Family):
     prefix = "provider_share"
     setting = "lock_in.max_provider_share_pct"
@@ -38,5 +43,4 @@ class ProviderShare(Family):
         provider = name.partition(":")[2]
         base = spend_cents(placements, lambda p: p.option.provider in ctx.counted)
         spend = spend_cents(placements, lambda p: p.option.provider == provider)
-        pct = min(100.0, math.ceil(1000 * spend / base - 1e-9) / 10) if base else 100.0
-        return Change(document="policy", field=self.setting, value=pct)
+        return Change(document="policy", field=self.setting, value=share_pct(spend, base))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from advisor.plan import Change
 from advisor.solver.families import Context, Family, Placements, spend_cents
-from advisor.solver.families.provider_share import PCT_SCALE
+from advisor.solver.families.provider_share import PCT_SCALE, share_pct
 from advisor.solver.variables import PlacementModel
 
 
@@ -40,5 +38,4 @@ class VendorShare(Family):
         vendor = name.partition(":")[2]
         total = spend_cents(placements)
         spend = spend_cents(placements, lambda p: p.option.vendor == vendor)
-        pct = min(100.0, math.ceil(1000 * spend / total - 1e-9) / 10) if total else 100.0
-        return Change(document="policy", field=self.setting, value=pct)
+        return Change(document="policy", field=self.setting, value=share_pct(spend, total))
