@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from advisor.catalog.models import (
@@ -106,8 +107,9 @@ class Option(Strict):
     serve_rtt_ms: tuple[float, ...] = ()  # network round trip to each location in `serves`
     full_reach: bool = True
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Identifies the option within its workload (fleets read it often: computed once)."""
         base = f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
         return base if self.full_reach else f"{base}|{'+'.join(self.serves)}"
 

@@ -19,6 +19,7 @@ coupling family, the workloads are solved one by one (small models, proven optim
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,9 +27,10 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
+from advisor.solver.alone import solve_alone, within_reach
 from advisor.solver.families import COUPLING, FAMILIES, Context, Placements, family_of
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.variables import CAP_SCALE, Coefficients, PlacementModel
+from advisor.solver.variables import CAP_SCALE, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 4
@@ -48,8 +50,10 @@ def reduce_options(options: list[Option], families: list[str], keep_key: str | N
     sells at least as many units, each carrying at least as much for no more money, and agrees
     with o2 on everything a family in `families` reads: the provider for provider caps and
     min_providers, the vendor for vendor caps, the team for team budgets, the region for
-    min_regions and region losses. Under a share-of-spend cap only equal costs dominate (a cap
-    can make spending more on one provider the only way to keep another's share down).
+    min_regions and region losses; at the same price it must also be no farther from any user
+    location (so the tie-break can still route users to the nearest region). Under a share-of-spend cap only equal
+    costs dominate (a cap can make spending more on one provider the only way to keep another's
+    share down).
     """
     prefixes = {name.partition(":")[0] for name in families}
     share_caps = bool(prefixes & {"provider_share", "vendor_share"})
@@ -61,23 +65,31 @@ def reduce_options(options: list[Option], families: list[str], keep_key: str | N
                 o.region_key if prefixes & {"min_regions", "region_loss"} else None,
                 o.serves, o.failover_serves, o.unit_instances)
 
-    def dominates(a: Option, b: Option) -> bool:
-        cheaper = (a.count_cost_cents == b.count_cost_cents and a.load_cost_cents == b.load_cost_cents
-                   if share_caps else a.count_cost_cents <= b.count_cost_cents
-                   and a.load_cost_cents <= b.load_cost_cents)
-        return (cheaper and math.floor(a.capacity * CAP_SCALE) >= math.floor(b.capacity * CAP_SCALE)
-                and a.max_count >= b.max_count)
+    def profile(o: Option) -> tuple[float, float, int, int, tuple[int, ...]]:
+        return (o.count_cost_cents, o.load_cost_cents, math.floor(o.capacity * CAP_SCALE), o.max_count,
+                tuple(rtt_bucket(r) for r in o.serve_rtt_ms))
 
-    fronts: dict[tuple[object, ...], list[Option]] = {}
+    def dominates(a: tuple[float, float, int, int, tuple[int, ...]],
+                  b: tuple[float, float, int, int, tuple[int, ...]]) -> bool:
+        same_price = a[0] == b[0] and a[1] == b[1]
+        cheaper = same_price if share_caps else a[0] <= b[0] and a[1] <= b[1]
+        # at the same price b may still be the nearer region, which the tie-break prefers
+        return (cheaper and a[2] >= b[2] and a[3] >= b[3]
+                and (not same_price or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
+
+    keys = [o.key for o in options]
+    fronts: dict[tuple[object, ...], list[tuple[float, float, int, int, tuple[int, ...]]]] = {}
     kept = []
-    for o in sorted(options, key=lambda o: (o.count_cost_cents, o.load_cost_cents, -o.capacity, o.key)):
+    for i in sorted(range(len(options)), key=lambda i: (options[i].count_cost_cents, options[i].load_cost_cents,
+                                                        -options[i].capacity, keys[i])):
+        o = options[i]
         front = fronts.setdefault(group(o), [])
-        if o.key != keep_key and any(dominates(f, o) for f in front):
+        mine = profile(o)
+        if keys[i] != keep_key and any(dominates(f, mine) for f in front):
             continue
-        front.append(o)
-        kept.append(o)
-    order = {o.key: i for i, o in enumerate(options)}
-    return sorted(kept, key=lambda o: order[o.key])  # the candidates' order: cost alone, latency, key
+        front.append(mine)
+        kept.append(i)
+    return [options[i] for i in sorted(kept)]  # the candidates' order: cost alone, latency, key
 
 
 def counted_providers(policy: Policy, candidates: CandidateSet) -> frozenset[str]:
@@ -87,10 +99,14 @@ def counted_providers(policy: Policy, candidates: CandidateSet) -> frozenset[str
     edge devices next to one cloud is not "two providers", and owned servers are no lock-in.
     `scope: all` counts every provider, on-premises and edge included.
     """
-    used = {o.provider for opts in candidates.options.values() for o in opts}
-    if policy.lock_in.scope == "all":
-        return frozenset(used)
-    return frozenset(p for p in used if candidates.provider_kinds.get(p, "cloud") in LOCK_IN_PROVIDER_KINDS)
+    key = ("counted providers", policy.lock_in.scope)
+    if key not in candidates.solved:  # the candidates' memo: a fleet's options are read once, not per solve
+        used = {o.provider for opts in candidates.options.values() for o in opts}
+        if policy.lock_in.scope != "all":
+            used = {p for p in used if candidates.provider_kinds.get(p, "cloud") in LOCK_IN_PROVIDER_KINDS}
+        candidates.solved[key] = frozenset(used)
+    result: frozenset[str] = candidates.solved[key]
+    return result
 
 
 def family_names(policy: Policy, candidates: CandidateSet, workloads: list[str] | None = None) -> list[str]:
@@ -188,7 +204,8 @@ def _fingerprint(candidates: CandidateSet, w: str) -> int:
     """A hash of everything the model reads of one workload."""
     key = ("fingerprint", w)
     if key not in candidates.solved:
-        options = tuple((o.key, *(getattr(o, a) for a in SIGNATURE)) for o in candidates.options[w])
+        read = operator.attrgetter("key", *SIGNATURE)
+        options = tuple(map(read, candidates.options[w]))
         limits = candidates.limits.get(w)
         candidates.solved[key] = hash((options, tuple(sorted(candidates.demands[w].items())), limits))
     return candidates.solved[key]
@@ -200,7 +217,7 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     if key in _own_optima:
         _own_optima.move_to_end(key)
         return _own_optima[key]
-    result = _single_option_optimum(candidates, w, own, forced)
+    result = _searched_optimum(candidates, w, own, forced)
     if result is None:
         result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s,
                                  want_core, {}, tie_break)
@@ -210,35 +227,23 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     return result
 
 
-def _single_option_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
-    """A workload's own optimum without a solver, where mixing options provably cannot help.
-
-    With no family of its own, if every option either carries the whole demand in one unit
-    (training runs, edge fleets) or bills only the work it does (on-demand batch), splitting the
-    load costs the same linear rate or buys a second whole unit: the cheapest option alone is
-    optimal (ties: the candidates' order, as the tie-break would choose).
-    """
-    options = candidates.options[w]
-    demand = candidates.demands[w]
-    total = sum(demand.values())
-    whole = all((o.count_cost_cents == 0) or (o.max_count == 1 and o.capacity >= total) for o in options)
-    if own or not whole or not options or any(o.serves for o in options):
+def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
+    """A workload's own optimum by the exact search of advisor.solver.alone, when it has no family of
+    its own; None when that search does not cover the case (CP-SAT then solves it)."""
+    if own:
         return None
-    best: tuple[int, Placement] | None = None
-    for o in options:
-        if forced is not None and o.key != forced:
-            continue
-        c = Coefficients.of(o, total)
-        units = 1 if o.count_cost_cents > 0 else _units_for(o, total)
-        if units == 0 or units > o.max_count:
-            continue
-        cost = c.per_unit * units + c.per_load * total
-        if best is None or cost < best[0]:
-            best = (cost, Placement(option=o, count=units, load=dict(demand), cost_millicents=cost, demand=demand))
-    if best is None:
+    options = candidates.options[w]
+    options = [o for o in options if o.key == forced] if forced is not None else \
+        reduce_options(within_reach(options, candidates.demands[w]), [])
+    demand = candidates.demands[w]
+    chosen = solve_alone(options, demand)
+    if chosen is None:
+        return None
+    if not chosen.feasible:
         return SolveResult(status="infeasible")
-    placed = _with_min_replicas([best[1]], candidates.limits[w])
-    return SolveResult(status="optimal", placements={w: placed}, cost_millicents=best[0], bound_millicents=best[0])
+    placed = _placements_of(candidates, w, options, chosen.units, chosen.load)
+    return SolveResult(status="optimal", placements={w: placed}, cost_millicents=chosen.cost,
+                       bound_millicents=chosen.cost)
 
 
 PROGRESS_EVERY = 50
@@ -334,8 +339,6 @@ def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
     return False
 
 
-ROUTE_BUCKET_MS = 10.0
-"""The tie-break compares round trips in steps of this size (finer steps only slow the second solve)."""
 TIE_BREAK_SHARE = 0.1
 TIE_BREAK_LIMIT_S = 1.0
 """Share of the time limit the tie-break may use (deterministic time, like every limit)."""
@@ -363,7 +366,7 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
                 terms.append((i + 1) * mm.n[w, i])
             if routed:
                 rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
-                terms.extend(round(rtt.get(s, 0.0) / ROUTE_BUCKET_MS) * mm.f[w, i, s] for s in mm.streams(w, o))
+                terms.extend(rtt_bucket(rtt.get(s, 0.0)) * mm.f[w, i, s] for s in mm.streams(w, o))
             elif o.load_cost_cents > 0:
                 terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
@@ -413,22 +416,30 @@ def _single_placement_start(mm: PlacementModel, time_limit_s: float) -> dict[cp_
 def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
     out: Placements = {}
     for w in mm.workloads:
-        demand = mm.candidates.demands[w]
-        found = []
-        for i, o in enumerate(mm.options[w]):
-            c = mm.coefficients[w, i]
-            load = {s: solver.value(mm.f[w, i, s]) for s in mm.streams(w, o)}
-            load = {s: v for s, v in load.items() if v}
-            count = solver.value(mm.n[w, i])
-            if c.per_unit == 0:  # units of work-billed options cost nothing: report what the load needs
-                count = _units_for(o, sum(load.values()))
-            if count == 0 and not load:
-                continue
-            cost = c.per_unit * count + c.per_load * sum(load.values())
-            found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand))
-        found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
-        out[w] = _with_min_replicas(found, mm.candidates.limits[w])
+        units = {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}
+        load = {(i, s): int(solver.value(var)) for (v, i, s), var in mm.f.items() if v == w}
+        out[w] = _placements_of(mm.candidates, w, mm.options[w], units, load)
     return out
+
+
+def _placements_of(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],
+                   loads: dict[tuple[int, str], int]) -> list[Placement]:
+    """A workload's placements from units per option index and load per (option index, stream)."""
+    demand = candidates.demands[w]
+    total = sum(demand.values())
+    found = []
+    for i, o in enumerate(options):
+        c = Coefficients.of(o, total)
+        load = {s: loads[i, s] for s in demand if loads.get((i, s))}
+        count = units.get(i, 0)
+        if c.per_unit == 0:  # units of work-billed options cost nothing: report what the load needs
+            count = _units_for(o, sum(load.values()))
+        if count == 0 and not load:
+            continue
+        cost = c.per_unit * count + c.per_load * sum(load.values())
+        found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand))
+    found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
+    return _with_min_replicas(found, candidates.limits[w])
 
 
 def _units_for(o: Option, load: int) -> int:

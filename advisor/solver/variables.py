@@ -29,6 +29,15 @@ CAP_SCALE = 1000
 """Capacities are floored to 1/1000 of a load unit, so the model never over-states what a unit carries."""
 
 
+ROUTE_BUCKET_MS = 10.0
+"""Tie-breaks compare round trips in steps of this size (finer steps only slow them down)."""
+
+
+def rtt_bucket(ms: float) -> int:
+    """A round trip in tie-break steps."""
+    return round(ms / ROUTE_BUCKET_MS)
+
+
 @dataclass(frozen=True)
 class Coefficients:
     """Integer costs of one option: milli-cents per unit bought and per load unit carried."""
@@ -67,8 +76,9 @@ class PlacementModel:
                     self.f[w, i, s] = self.m.new_int_var(0, demand[s], f"f[{w}#{i},{s}]")
                 c = Coefficients.of(o, total_demand)
                 self.coefficients[w, i] = c
-            upper += max((self.coefficients[w, i].per_unit * o.max_count + self.coefficients[w, i].per_load
-                          * total_demand for i, o in enumerate(options[w])), default=0)
+            # every option at its most: a plan that mixes options may spend more than any one alone
+            upper += sum(self.coefficients[w, i].per_unit * o.max_count + self.coefficients[w, i].per_load
+                         * total_demand for i, o in enumerate(options[w]))
         self.upper = max(1, upper)
         self.total = self.m.new_int_var(0, self.upper, "total")
         self.m.add(self.total == self.cost_sum(lambda o: True))

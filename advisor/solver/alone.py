@@ -1,0 +1,290 @@
+"""One workload's own optimum by exact branch and bound, without CP-SAT.
+
+A workload that no family of its own constrains (no replica bounds, regions or region-loss
+rule) is a small covering problem: buy integer units n[o] (at most max_count) so that the
+units' capacities carry every demand stream, at least cost. Most fleets are made of such
+workloads, and a CP-SAT model per workload costs tens of milliseconds to build and solve where
+this search takes well under one. It proves the same optimum the model would (the same
+integer rounding: a unit carries floor(CAP x capacity) / CAP load units) and settles ties the
+way the model's tie-break does, so a plan does not depend on which path solved it.
+
+    minimise   sum_o cc[o] n[o] + lc[o] f[o]
+    one stream:   the load goes to the cheapest capacity first (lc, then option order)
+    several:      carriable iff for every set T of streams, the units that may serve some
+                  stream of T carry at least D(T) (Gale's supply-demand theorem); all lc = 0
+
+Search: options with a unit cost, cheapest per load unit first; counts from the most useful
+down to zero; a node is cut when its LP bound (fixed spend, plus the cheapest rate per load
+unit still open times each uncovered demand) exceeds the best plan found. Ties are broken
+lexicographically like advisor.solver.model's tie-break: one stream by option order, several
+by the round trips the load travels. A search that passes NODE_LIMIT gives up (None) and the
+caller builds the CP-SAT model instead.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import networkx as nx
+
+from advisor.candidates import Option
+from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, rtt_bucket
+
+NODE_LIMIT = 20_000
+"""Search nodes before handing the workload to CP-SAT (a search this long is unusual)."""
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The optimum: units per option index and load per (option index, stream); `feasible` False
+    when no choice of units carries the demand."""
+
+    units: dict[int, int]
+    load: dict[tuple[int, str], int]
+    cost: int
+    feasible: bool = True
+
+
+@dataclass(frozen=True)
+class _Item:
+    index: int
+    per_unit: int
+    per_load: int
+    carry: int  # floor(CAP x capacity): CAP x load units one unit carries
+    max_count: int
+    mask: int  # the streams it may serve, as bits
+    buckets: tuple[int, ...]  # round-trip bucket per stream (stream order), 0 where not served
+
+    def carried(self, count: int) -> int:
+        """Load units `count` units carry (rounded down, as the model does)."""
+        return self.carry * count // CAP_SCALE
+
+    @property
+    def rate(self) -> float:
+        """Money per load unit when this option's units are full."""
+        return (self.per_unit * CAP_SCALE / self.carry if self.carry else math.inf) + self.per_load
+
+
+def solve_alone(options: list[Option], demand: dict[str, int]) -> Chosen | None:
+    """The optimum of one workload with no families of its own; None when the search is too long
+    or the case is not one this search covers (several streams with work-billed options)."""
+    streams = sorted(demand)
+    total = sum(demand.values())
+    items = [_item(i, o, streams, total) for i, o in enumerate(options)]
+    if len(streams) > 1 and any(it.per_load for it in items):
+        return None
+    search = _Search(items, [demand[s] for s in streams], streams)
+    return search.run()
+
+
+def within_reach(options: list[Option], demand: dict[str, int]) -> list[Option]:
+    """The options an optimal plan might use (an exact filter, linear in the options).
+
+    Any plan that buys a unit of option o costs at least cc[o] plus the cheapest rate per load
+    unit (of any option) times the demand that unit cannot carry. Where that exceeds the cost of
+    the best option alone, o is in no optimal plan, not even in a tie.
+    """
+    total = sum(demand.values())
+    if not options or total <= 0:
+        return options
+    # integer costs as Coefficients.of makes them, read in one pass (fleets have 100k+ options)
+    terms = [(round(cc * MILLI), round(lc * MILLI / total), capacity, max_count, full)
+             for cc, lc, capacity, max_count, full in map(_TERMS, options)]
+    cheapest_rate = min((unit / capacity if capacity > 0 else math.inf) + load
+                        for unit, load, capacity, _, _ in terms)
+    best_alone = math.inf
+    for unit, load, capacity, max_count, full in terms:
+        carry = math.floor(capacity * CAP_SCALE)
+        if full and carry > 0 and math.ceil(CAP_SCALE * total / carry) <= max_count:  # work-billed units
+            best_alone = min(best_alone, unit * math.ceil(CAP_SCALE * total / carry) + load * total)  # are finite too
+    if best_alone == math.inf:
+        return options
+    limit = best_alone + 1e-9 * best_alone + 1e-6
+    return [o for o, (unit, load, capacity, _, _) in zip(options, terms, strict=True)
+            if (unit or load) + cheapest_rate * max(0.0, total - (capacity if unit else 1.0)) <= limit]
+
+
+_TERMS = operator.attrgetter("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")
+
+
+def _item(index: int, o: Option, streams: list[str], total: int) -> _Item:
+    c = Coefficients.of(o, total)
+    served = [s for s in streams if s in o.serves] if o.serves else streams
+    rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
+    return _Item(index=index, per_unit=c.per_unit, per_load=c.per_load, carry=math.floor(o.capacity * CAP_SCALE),
+                 max_count=o.max_count, mask=sum(1 << k for k, s in enumerate(streams) if s in served),
+                 buckets=tuple(rtt_bucket(rtt.get(s, 0.0)) if s in served else 0 for s in streams))
+
+
+_Routed = tuple[dict[tuple[int, str], int], int, int]
+"""A routing: load per (option index, stream), its cost and its tie-break score."""
+
+
+class _Search:
+    def __init__(self, items: list[_Item], demands: list[int], streams: list[str]):
+        self.streams = streams
+        self.demands = demands
+        self.k = len(demands)
+        self.free = [it for it in items if it.per_unit == 0]  # units cost nothing: all of them are there
+        self.bought = sorted((it for it in items if it.per_unit > 0 and it.carry > 0 and it.max_count > 0),
+                             key=lambda it: (it.rate, it.index))
+        self.subsets = range(1, 1 << self.k)
+        self.need = {t: sum(d for b, d in enumerate(demands) if t >> b & 1) for t in self.subsets}
+        self.best: tuple[int, int] | None = None  # (cost, tie-break score)
+        self.best_units: dict[int, int] = {}
+        self.best_load: dict[tuple[int, str], int] = {}
+        self.nodes = 0
+
+    def run(self) -> Chosen | None:
+        counts = [0] * len(self.bought)
+        try:
+            self._branch(0, counts, self._initial_deficits(), 0, 0)
+        except _TooLong:
+            return None
+        if self.best is None:
+            return Chosen(units={}, load={}, cost=0, feasible=False)
+        return Chosen(units=self.best_units, load=self.best_load, cost=self.best[0])
+
+    # -- the search -------------------------------------------------------------------------
+
+    def _initial_deficits(self) -> dict[int, int]:
+        """For every set of streams, the load no unit covers yet. With several streams, free units
+        (no unit cost, so all of them are there) count at once; with one, they do not: their work
+        may bill more than bought units would cost."""
+        deficits = dict(self.need)
+        if self.k > 1:
+            for it in self.free:
+                for t in self.subsets:
+                    if t & it.mask:
+                        deficits[t] -= it.carried(it.max_count)
+        return deficits
+
+    def _branch(self, depth: int, counts: list[int], deficits: dict[int, int], spent: int, score: int) -> None:
+        self.nodes += 1
+        if self.nodes > NODE_LIMIT:
+            raise _TooLong
+        bound = self._bound_one(depth, counts, spent) if self.k == 1 else self._bound_many(depth, deficits, spent)
+        if bound is None:
+            return
+        if self.best is not None:
+            least = math.ceil(bound - 1e-9 * max(1.0, bound) - 1e-6)  # costs are integers
+            if least > self.best[0] or (least == self.best[0] and score >= self.best[1]):
+                return
+        if depth == len(self.bought) or all(d <= 0 for d in deficits.values()):
+            self._leaf(depth, counts, spent, score)
+            return
+        it = self.bought[depth]
+        touched = [t for t in deficits if t & it.mask]
+        top = min(it.max_count, math.ceil(CAP_SCALE * max(0, *(deficits[t] for t in touched)) / it.carry))
+        for count in range(top, -1, -1):
+            counts[depth] = count
+            carried = it.carried(count)
+            below = dict(deficits)
+            for t in touched:
+                below[t] -= carried
+            self._branch(depth + 1, counts, below, spent + it.per_unit * count,
+                         score + (it.index + 1) * count if self.k == 1 else score)
+        counts[depth] = 0
+
+    def _bound_one(self, depth: int, counts: list[int], spent: int) -> float | None:
+        """One stream's LP bound: the spend so far plus the cheapest fractional way to carry the
+        demand (fixed units at their load rate, open ones at their full rate, free ones by the
+        work); None when nothing can carry it."""
+        rates = [(float(it.per_load), float(it.carried(counts[j]))) for j, it in enumerate(self.bought[:depth])]
+        rates += [(it.rate, it.carry * it.max_count / CAP_SCALE) for it in self.bought[depth:]]
+        rates += [(float(it.per_load), float(it.carried(it.max_count))) for it in self.free]
+        left, cost = float(self.demands[0]), 0.0
+        for rate, capacity in sorted(rates):
+            take = min(left, capacity)
+            cost += take * rate
+            left -= take
+            if left <= 1e-9:
+                return spent + cost
+        return None
+
+    def _bound_many(self, depth: int, deficits: dict[int, int], spent: int) -> float | None:
+        """Several streams' LP bound: the spend so far plus, for the worst set of streams, the
+        cheapest way to cover its deficit with the options still open; None when none can."""
+        worst = 0.0
+        for t, deficit in deficits.items():
+            if deficit <= 0:
+                continue
+            left, cost = float(deficit), 0.0
+            for it in self.bought[depth:]:  # cheapest rate first
+                if it.mask & t:
+                    take = min(left, it.carry * it.max_count / CAP_SCALE)
+                    cost += take * it.rate
+                    left -= take
+                    if left <= 1e-9:
+                        break
+            if left > 1e-9:
+                return None
+            worst = max(worst, cost)
+        return spent + worst
+
+    def _leaf(self, depth: int, counts: list[int], spent: int, score: int) -> None:
+        units = {it.index: counts[j] for j, it in enumerate(self.bought[:depth]) if counts[j]}
+        placed = self._route(units)
+        if placed is None:
+            return
+        load, load_cost, route_score = placed
+        cost = spent + load_cost
+        score = score + route_score
+        if self.k == 1:  # work-billed units, as few as the load needs, count in the tie-break too
+            for it in self.free:
+                carried = sum(v for (i, _), v in load.items() if i == it.index)
+                count = math.ceil(CAP_SCALE * carried / it.carry) if carried and it.carry else 0
+                if count:
+                    units[it.index] = count
+                    score += (it.index + 1) * count
+        if self.best is None or (cost, score) < self.best:
+            self.best = (cost, score)
+            self.best_units = units
+            self.best_load = load
+
+    def _route(self, units: dict[int, int]) -> _Routed | None:
+        """The cheapest routing of the demand onto these units: (load, load cost, tie-break score)."""
+        capacity = {it.index: it.carried(units.get(it.index, 0)) for it in self.bought}
+        capacity |= {it.index: it.carried(it.max_count) for it in self.free}
+        items = [it for it in [*self.bought, *self.free] if capacity[it.index] > 0]
+        if self.k == 1:
+            left, cost, score = self.demands[0], 0, 0
+            load: dict[tuple[int, str], int] = {}
+            for it in sorted(items, key=lambda it: (it.per_load, it.index)):
+                take = min(left, capacity[it.index])
+                if take:
+                    load[it.index, self.streams[0]] = take
+                    cost += it.per_load * take
+                    score += (it.index + 1) * take if it.per_load else 0
+                    left -= take
+            return (load, cost, score) if left == 0 else None
+        for t in self.subsets:  # Gale: every set of streams has enough capacity within reach
+            if sum(capacity[it.index] for it in items if it.mask & t) < self.need[t]:
+                return None
+        return self._route_nearest(items, capacity)
+
+    def _route_nearest(self, items: list[_Item], capacity: dict[int, int]) -> _Routed:
+        """Several streams: route so the load travels the least round trip (a min-cost flow)."""
+        graph = nx.DiGraph()
+        total = sum(self.demands)
+        for b, s in enumerate(self.streams):
+            graph.add_node(("s", s), demand=-self.demands[b])
+        graph.add_node("sink", demand=total)
+        for it in items:
+            graph.add_edge(("o", it.index), "sink", capacity=capacity[it.index], weight=0)
+            for b, s in enumerate(self.streams):
+                if it.mask >> b & 1:
+                    graph.add_edge(("s", s), ("o", it.index), weight=it.buckets[b])
+        score, flow = nx.network_simplex(graph)
+        load: dict[tuple[int, str], int] = {}
+        for s in self.streams:
+            for target, v in flow[("s", s)].items():
+                if v:
+                    load[target[1], s] = v
+        return load, 0, int(score)
+
+
+class _TooLong(Exception):
+    """The search passed NODE_LIMIT."""
