@@ -79,12 +79,14 @@ def solve_alone(options: list[Option], demand: dict[str, int]) -> Chosen | None:
     return search.run()
 
 
-def within_reach(options: list[Option], demand: dict[str, int]) -> list[Option]:
-    """The options an optimal plan might use (an exact filter, linear in the options).
+def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
+                 keep: frozenset[str] = frozenset()) -> list[Option]:
+    """The options a plan of the workload costing at most `budget` might use (an exact filter,
+    linear in the options); `budget` defaults to the cost of its best option alone, so the
+    filter keeps every option of every optimal plan, ties included. Keys in `keep` stay.
 
     Any plan that buys a unit of option o costs at least cc[o] plus the cheapest rate per load
-    unit (of any option) times the demand that unit cannot carry. Where that exceeds the cost of
-    the best option alone, o is in no optimal plan, not even in a tie.
+    unit (of any option) times the demand that unit cannot carry.
     """
     total = sum(demand.values())
     if not options or total <= 0:
@@ -94,8 +96,8 @@ def within_reach(options: list[Option], demand: dict[str, int]) -> list[Option]:
              for cc, lc, capacity, max_count, full in map(_TERMS, options)]
     cheapest_rate = min((unit / capacity if capacity > 0 else math.inf) + load
                         for unit, load, capacity, _, _ in terms)
-    best_alone = math.inf
-    for unit, load, capacity, max_count, full in terms:
+    best_alone = math.inf if budget is None else budget
+    for unit, load, capacity, max_count, full in terms if budget is None else ():
         carry = math.floor(capacity * CAP_SCALE)
         if full and carry > 0 and math.ceil(CAP_SCALE * total / carry) <= max_count:  # work-billed units
             best_alone = min(best_alone, unit * math.ceil(CAP_SCALE * total / carry) + load * total)  # are finite too
@@ -103,7 +105,8 @@ def within_reach(options: list[Option], demand: dict[str, int]) -> list[Option]:
         return options
     limit = best_alone + 1e-9 * best_alone + 1e-6
     return [o for o, (unit, load, capacity, _, _) in zip(options, terms, strict=True)
-            if (unit or load) + cheapest_rate * max(0.0, total - (capacity if unit else 1.0)) <= limit]
+            if (unit or load) + cheapest_rate * max(0.0, total - (capacity if unit else 1.0)) <= limit
+            or o.key in keep]
 
 
 _TERMS = operator.attrgetter("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")

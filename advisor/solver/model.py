@@ -23,6 +23,7 @@ import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
@@ -43,7 +44,7 @@ SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "lo
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
-def reduce_options(options: list[Option], families: list[str], keep_key: str | None = None) -> list[Option]:
+def reduce_options(options: list[Option], families: list[str], keep: frozenset[str] = frozenset()) -> list[Option]:
     """Drop options another option of the same workload makes unnecessary: an exact reduction.
 
     o1 dominates o2 when it serves the same user locations (normally and after a region loss),
@@ -85,7 +86,7 @@ def reduce_options(options: list[Option], families: list[str], keep_key: str | N
         o = options[i]
         front = fronts.setdefault(group(o), [])
         mine = profile(o)
-        if keys[i] != keep_key and any(dominates(f, mine) for f in front):
+        if keys[i] not in keep and any(dominates(f, mine) for f in front):
             continue
         front.append(mine)
         kept.append(i)
@@ -128,24 +129,27 @@ def _hint(mm: PlacementModel, w: str, wanted: str | None) -> None:
     index = next((i for i in full if opts[i].key == wanted), full[0] if full else None)
     for i, o in enumerate(opts):
         chosen = i == index
-        units = _units_alone(mm, w, o) if chosen else 0
+        units = _units_alone(mm.candidates, w, o) if chosen else 0
         mm.m.add_hint(mm.n[w, i], units)
         for s in mm.streams(w, o):
             mm.m.add_hint(mm.f[w, i, s], mm.candidates.demands[w][s] if chosen else 0)
 
 
-def _units_alone(mm: PlacementModel, w: str, o: Option) -> int:
-    demand = sum(mm.candidates.demands[w].values())
+def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
+    """Units of `o` that carry workload `w` alone (at least its min_replicas where those count)."""
+    demand = sum(candidates.demands[w].values())
     capacity = math.floor(o.capacity * CAP_SCALE)
     need = math.ceil(CAP_SCALE * demand / capacity) if capacity else o.max_count
-    return min(o.max_count, max(need, mm.candidates.limits[w].min_replicas if mm.candidates.limits[w].by_count
-                                else 1))
+    limits = candidates.limits[w]
+    return min(o.max_count, max(need, limits.min_replicas if limits.by_count else 1))
 
 
 def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
-           families: list[str]) -> tuple[PlacementModel, Context]:
+           families: list[str], options: dict[str, list[Option]] | None = None) -> tuple[PlacementModel, Context]:
+    """The model over `options` (default: each workload's candidates after the exact reduction)."""
     counted = counted_providers(policy, candidates)
-    options = {w: reduce_options(candidates.options[w], families, forced.get(w)) for w in workloads}
+    if options is None:
+        options = {w: reduce_options(candidates.options[w], families, _kept(forced.get(w))) for w in workloads}
     mm = PlacementModel(candidates, workloads, options, counted)
     for w in workloads:
         for s, units in candidates.demands[w].items():
@@ -167,6 +171,10 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
                 mm.m.add(mm.n[w, i] == 0)
     mm.m.minimize(mm.total)
     return mm, ctx
+
+
+def _kept(key: str | None) -> frozenset[str]:
+    return frozenset() if key is None else frozenset({key})
 
 
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
@@ -246,6 +254,11 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
                        bound_millicents=chosen.cost)
 
 
+def _own_names(names: list[str], w: str) -> list[str]:
+    """The families of workload w alone (replicas, regions, region loss)."""
+    return [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
+
+
 PROGRESS_EVERY = 50
 """Report progress after this many workloads solved one by one."""
 
@@ -264,7 +277,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     for done, w in enumerate(sorted(candidates.options), start=1):
         if progress and done % PROGRESS_EVERY == 0 and done < total:
             progress(f"  solved {done}/{total} workloads on their own")
-        own = [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
+        own = _own_names(names, w)
         result = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, tie_break, want_core)
         if result.status == "infeasible":
             return result
@@ -283,19 +296,30 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
                     forced: dict[str, str], time_limit_s: float, want_core: bool,
                     hint: dict[str, str], tie_break: bool = True) -> SolveResult:
-    mm, _ = _build(policy, candidates, workloads, forced, names)
+    # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
+    # its fixed search) when hinted towards a model it then proves infeasible.
+    start = None if want_core or len(workloads) == 1 else \
+        _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s)
+    options = None
+    if start is not None:
+        lower = {w: _own_bound(candidates, policy, w, names, forced.get(w), time_limit_s, tie_break)
+                 for w in workloads}
+        options = _within_slack(candidates, workloads, names, forced, start, lower)
+    mm, _ = _build(policy, candidates, workloads, forced, names, options)
+    if start is not None:  # cuts the LP relaxation lacks (integer units): no workload costs less than alone
+        for w in workloads:
+            mm.m.add(mm.workload_cost(w) >= lower[w])
     active = list(mm.enforce)
     if want_core:
         mm.m.add_assumptions([mm.enforce[n] for n in active])
     else:
         for n in active:
             mm.m.add(mm.enforce[n] == 1)
-    # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
-    # its fixed search) when hinted towards a model it then proves infeasible.
-    start = None if want_core or len(workloads) == 1 else _single_placement_start(mm, time_limit_s)
     if start is not None:
-        for var, value in start.items():
-            mm.m.add_hint(var, value)
+        for (w, i), var in mm.n.items():
+            mm.m.add_hint(var, start.units.get((w, mm.options[w][i].key), 0))
+        for (w, i, s), var in mm.f.items():
+            mm.m.add_hint(var, start.load.get((w, mm.options[w][i].key, s), 0))
     elif want_core:
         for w in workloads:
             _hint(mm, w, hint.get(w) or forced.get(w))
@@ -311,10 +335,58 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         return result
     result.cost_millicents = int(round(solver.objective_value))
     result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
+    if len(workloads) > 1:
+        result.placements = _placements(mm, solver)
+        if tie_break and code == cp_model.OPTIMAL:
+            result.placements = _tie_break_each(candidates, policy, names, forced, result.placements, time_limit_s)
+        return result
     if tie_break and code == cp_model.OPTIMAL and not _already_preferred(mm, solver):
         solver = _tie_break(mm, solver, result.cost_millicents, time_limit_s)
     result.placements = _placements(mm, solver)
     return result
+
+
+def _attribution(placements: list[Placement], regional: bool) -> dict[tuple[str, str, str | None], int]:
+    """A workload's spend by what coupling families read: provider, vendor (and region)."""
+    out: dict[tuple[str, str, str | None], int] = {}
+    for p in placements:
+        key = (p.option.provider, p.option.vendor, p.option.region_key if regional else None)
+        out[key] = out.get(key, 0) + p.cost_millicents
+    return out
+
+
+def _tie_break_each(candidates: CandidateSet, policy: Policy, names: list[str], forced: dict[str, str],
+                    placements: Placements, time_limit_s: float) -> Placements:
+    """The tie-break of a joint plan, one workload at a time.
+
+    Each workload keeps its cost and its spend per provider and vendor (and region), so every
+    coupling family still holds, and among such plans takes the tie-break's preference. Where
+    its own optimum has that cost and spread, that is the answer (already tie-broken and
+    memoised); otherwise a small model of the workload alone settles it.
+    """
+    regional = any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
+    out: Placements = {}
+    for w, found in placements.items():
+        spread = _attribution(found, regional)
+        own = _own_names(names, w)
+        alone = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, True, False)
+        if alone.status == "optimal" and _attribution(alone.placements[w], regional) == spread:
+            out[w] = alone.placements[w]
+            continue
+        mm, _ = _build(policy, candidates, [w], {w: forced[w]} if w in forced else {}, own)
+        for lit in mm.enforce.values():
+            mm.m.add(lit == 1)
+        attributes = ("provider", "vendor", "region_key") if regional else ("provider", "vendor")
+        for attribute in attributes:
+            for value in sorted({getattr(o, attribute) for o in mm.options[w]}):
+                spent = sum(c for key, c in spread.items() if key[attributes.index(attribute)] == value)
+                mm.m.add(mm.spend(attribute, value) == spent)
+        first = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False)
+        if run_interruptibly(first, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            out[w] = found
+            continue
+        out[w] = _placements(mm, _tie_break(mm, first, int(round(first.objective_value)), time_limit_s))[w]
+    return out
 
 
 def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
@@ -334,7 +406,7 @@ def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
     cost = round(solver.objective_value)
     for i, o in enumerate(mm.options[w]):
         c = mm.coefficients[w, i]
-        if o.full_reach and c.per_unit * _units_alone(mm, w, o) + c.per_load * total == cost:
+        if o.full_reach and c.per_unit * _units_alone(mm.candidates, w, o) + c.per_load * total == cost:
             return i == used[0]
     return False
 
@@ -379,38 +451,89 @@ WARM_START_SHARE = 0.2
 """Share of the time limit the single-placement warm start may use."""
 
 
-def _single_placement_start(mm: PlacementModel, time_limit_s: float) -> dict[cp_model.IntVar, int] | None:
-    """A feasible plan in which every workload runs on one option alone, to start the search from.
+@dataclass(frozen=True)
+class KnownPlan:
+    """A feasible plan by option key: units per (workload, key), load per (workload, key, stream)."""
 
-    The same model with one Boolean choice per workload is far easier for CP-SAT (the search
-    space is the old one-option model's), and its optimum is a plan of the full model, so the
-    full search starts from a point that meets every family instead of from nothing.
+    units: dict[tuple[str, str], int]
+    load: dict[tuple[str, str, str], int]
+    cost: int
+
+
+def _alone_choices(candidates: CandidateSet, w: str, names: list[str], forced: str | None) -> list[Option]:
+    """For the warm start: per provider, vendor (and region, where a family reads regions), the
+    cheapest option that carries the workload alone."""
+    regional = any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
+    total = sum(candidates.demands[w].values())
+    best: dict[tuple[str, str, str | None], tuple[int, Option]] = {}
+    for o in candidates.options[w]:
+        if not o.full_reach or o.max_count < 1 or (forced is not None and o.key != forced):
+            continue
+        c = Coefficients.of(o, total)
+        cost = c.per_unit * _units_alone(candidates, w, o) + c.per_load * total
+        group = (o.provider, o.vendor, o.region_key if regional else None)
+        if group not in best or cost < best[group][0]:
+            best[group] = (cost, o)
+    return [o for _, o in best.values()]
+
+
+def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
+                           forced: dict[str, str], time_limit_s: float) -> KnownPlan | None:
+    """A feasible plan in which every workload runs on one option alone, to start the search from
+    and to bound it (None when none is found).
+
+    Each workload chooses one of its cheapest single options per provider and vendor: a small
+    Boolean model, the old one-option model's search space, that CP-SAT settles quickly. Its
+    plan meets every family, so the full search starts from a feasible point, and its cost
+    bounds which options the full model needs at all (see _within_slack).
     """
-    restricted = mm.m.clone()
-    pick: dict[tuple[str, int], cp_model.IntVar] = {}
-    for w in mm.workloads:
-        full = []
+    choices = {w: _alone_choices(candidates, w, names, forced.get(w)) for w in workloads}
+    if not all(choices.values()):
+        return None
+    mm, _ = _build(policy, candidates, workloads, forced, names, choices)
+    for lit in mm.enforce.values():
+        mm.m.add(lit == 1)
+    for w in workloads:
+        picks = []
         for i, o in enumerate(mm.options[w]):
-            n = restricted.get_int_var_from_proto_index(mm.n[w, i].index)
-            if not o.full_reach or o.max_count < 1:
-                restricted.add(n == 0)
-                continue
-            x = restricted.new_bool_var(f"alone[{w}#{i}]")
-            pick[w, i] = x
-            full.append(x)
-            restricted.add(n == _units_alone(mm, w, o) * x)
+            x = mm.m.new_bool_var(f"alone[{w}#{i}]")
+            picks.append(x)
+            mm.m.add(mm.n[w, i] == _units_alone(candidates, w, o) * x)
             for s in mm.streams(w, o):
-                f = restricted.get_int_var_from_proto_index(mm.f[w, i, s].index)
-                restricted.add(f == mm.candidates.demands[w][s] * x)
-        if not full:
-            return None
-        restricted.add_exactly_one(full)
+                mm.m.add(mm.f[w, i, s] == candidates.demands[w][s] * x)
+        mm.m.add_exactly_one(picks)
     solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
-    code = run_interruptibly(solver, restricted)
+    code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return {var: solver.value(restricted.get_int_var_from_proto_index(var.index))
-            for var in [*mm.n.values(), *mm.f.values()]}
+    return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
+                     load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
+                     cost=int(round(solver.objective_value)))
+
+
+def _own_bound(candidates: CandidateSet, policy: Policy, w: str, names: list[str], forced: str | None,
+               time_limit_s: float, tie_break: bool) -> int:
+    """A lower bound on what workload w costs in any plan: its own optimum (memoised)."""
+    own = _own_names(names, w)
+    result = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
+    return result.bound_millicents or 0 if result.status in ("optimal", "feasible") else 0
+
+
+def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[str], forced: dict[str, str],
+                  start: KnownPlan, lower: dict[str, int]) -> dict[str, list[Option]]:
+    """Each workload's options that a plan no dearer than `start` might use: an exact reduction.
+
+    In any plan costing at most start.cost, workload w costs at most its own optimum plus the
+    slack start.cost - sum of all own optima (every other workload costs at least its own).
+    Options that alone would cost more than that (alone.within_reach) are in no such plan.
+    """
+    slack = max(0, start.cost - sum(lower.values()))
+    out = {}
+    for w in workloads:
+        keep = frozenset(key for (v, key) in start.units if v == w and start.units[v, key]) | _kept(forced.get(w))
+        near = within_reach(candidates.options[w], candidates.demands[w], lower[w] + slack, keep)
+        out[w] = reduce_options(near, names, keep)
+    return out
 
 
 def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:

@@ -108,6 +108,19 @@ class PlacementModel:
                         weights.append(c.per_load)
         return cp_model.LinearExpr.weighted_sum(variables, weights)
 
+    def workload_cost(self, w: str) -> cp_model.LinearExpr:
+        """What workload w's placements cost together."""
+        variables: list[cp_model.IntVar] = []
+        weights: list[int] = []
+        for i, o in enumerate(self.options[w]):
+            c = self.coefficients[w, i]
+            variables.append(self.n[w, i])
+            weights.append(c.per_unit)
+            for s in self.streams(w, o):
+                variables.append(self.f[w, i, s])
+                weights.append(c.per_load)
+        return cp_model.LinearExpr.weighted_sum(variables, weights)
+
     def spend(self, attribute: str, value: str) -> cp_model.IntVar:
         """Aggregate spend of the options whose `attribute` equals `value`, defined once."""
         key = (attribute, value)
