@@ -299,7 +299,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = None if want_core or len(workloads) == 1 else \
-        _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s)
+        _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, tie_break)
     options = None
     if start is not None:
         lower = {w: _own_bound(candidates, policy, w, names, forced.get(w), time_limit_s, tie_break)
@@ -442,7 +442,7 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
             elif o.load_cost_cents > 0:
                 terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
-    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)))
+    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False)
     code = run_interruptibly(second, mm.m)
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
@@ -477,31 +477,57 @@ def _alone_choices(candidates: CandidateSet, w: str, names: list[str], forced: s
     return [o for _, o in best.values()]
 
 
-def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
-                           forced: dict[str, str], time_limit_s: float) -> KnownPlan | None:
-    """A feasible plan in which every workload runs on one option alone, to start the search from
-    and to bound it (None when none is found).
+Pattern = dict[str, tuple[int, dict[str, int]]]
+"""One way to carry a workload whole: option key -> (units, load per stream)."""
 
-    Each workload chooses one of its cheapest single options per provider and vendor: a small
-    Boolean model, the old one-option model's search space, that CP-SAT settles quickly. Its
-    plan meets every family, so the full search starts from a feasible point, and its cost
-    bounds which options the full model needs at all (see _within_slack).
+
+def _patterns(candidates: CandidateSet, policy: Policy, w: str, names: list[str], forced: str | None,
+              time_limit_s: float, tie_break: bool) -> list[Pattern]:
+    """Ways to carry workload w whole for the warm start: its own optimum (which meets its own
+    families, however many placements it needs), and its cheapest options alone per provider and
+    vendor (which let coupling families move it elsewhere)."""
+    out: list[Pattern] = []
+    alone = _own_optimum(candidates, policy, w, _own_names(names, w), forced, time_limit_s, tie_break, False)
+    if alone.status == "optimal":
+        out.append({p.option.key: (p.count, dict(p.load)) for p in alone.placements[w]})
+    demand = candidates.demands[w]
+    for o in _alone_choices(candidates, w, names, forced):
+        pattern = {o.key: (_units_alone(candidates, w, o), dict(demand))}
+        if pattern not in out:
+            out.append(pattern)
+    return out
+
+
+def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
+                           forced: dict[str, str], time_limit_s: float, tie_break: bool) -> KnownPlan | None:
+    """A feasible plan in which every workload takes one of a few whole patterns (_patterns), to
+    start the search from and to bound it (None when none is found).
+
+    Choosing one pattern per workload is a small Boolean model, close to the old one-option
+    model's search space, that CP-SAT settles quickly. Its plan meets every family, so the full
+    search starts from a feasible point, and its cost bounds which options the full model needs
+    at all (see _within_slack).
     """
-    choices = {w: _alone_choices(candidates, w, names, forced.get(w)) for w in workloads}
-    if not all(choices.values()):
+    patterns = {w: _patterns(candidates, policy, w, names, forced.get(w), time_limit_s, tie_break)
+                for w in workloads}
+    if not all(patterns.values()):
         return None
-    mm, _ = _build(policy, candidates, workloads, forced, names, choices)
+    by_key = {w: {o.key: o for o in candidates.options[w]} for w in workloads}
+    options = {}
+    for w in workloads:
+        rank = _rank(candidates, w)
+        options[w] = [by_key[w][key] for key in sorted({key for p in patterns[w] for key in p}, key=rank.__getitem__)]
+    mm, _ = _build(policy, candidates, workloads, forced, names, options)
     for lit in mm.enforce.values():
         mm.m.add(lit == 1)
     for w in workloads:
-        picks = []
-        for i, o in enumerate(mm.options[w]):
-            x = mm.m.new_bool_var(f"alone[{w}#{i}]")
-            picks.append(x)
-            mm.m.add(mm.n[w, i] == _units_alone(candidates, w, o) * x)
-            for s in mm.streams(w, o):
-                mm.m.add(mm.f[w, i, s] == candidates.demands[w][s] * x)
+        picks = [mm.m.new_bool_var(f"pattern[{w}#{k}]") for k in range(len(patterns[w]))]
         mm.m.add_exactly_one(picks)
+        for i, o in enumerate(mm.options[w]):
+            used = [(x, p[o.key]) for x, p in zip(picks, patterns[w], strict=True) if o.key in p]
+            mm.m.add(mm.n[w, i] == sum(units * x for x, (units, _) in used))
+            for s in mm.streams(w, o):
+                mm.m.add(mm.f[w, i, s] == sum(load.get(s, 0) * x for x, (_, load) in used))
     solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
     code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -509,6 +535,15 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
                      load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
                      cost=int(round(solver.objective_value)))
+
+
+def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
+    """Option key -> its position in the candidates' order (cost alone, latency, key)."""
+    memo = ("rank", w)
+    if memo not in candidates.solved:
+        candidates.solved[memo] = {o.key: i for i, o in enumerate(candidates.options[w])}
+    rank: dict[str, int] = candidates.solved[memo]
+    return rank
 
 
 def _own_bound(candidates: CandidateSet, policy: Policy, w: str, names: list[str], forced: str | None,
