@@ -278,11 +278,11 @@ class Explainer:
         count = len(groups) + len(rules)
         for step, (setting, members) in enumerate(groups.items(), start=1):
             self.progress(f"  pricing {setting} ({step}/{count})")
-            parts = [self._cost_row(n, self.solve(disabled=frozenset({n})), setting=setting) for n in members]
+            parts = [self._cost_row(n, self.relaxed(frozenset({n})), setting=setting) for n in members]
             if len(members) == 1:
                 top.append((parts[0], []))
                 continue
-            whole = self._cost_row(setting, self.solve(disabled=frozenset(members)), setting=setting)
+            whole = self._cost_row(setting, self.relaxed(frozenset(members)), setting=setting)
             parts = [p.model_copy(update={"part_of": setting}) for p in parts]
             top.append((self._with_sum_note(whole, parts), parts))
         for step, rule in enumerate(rules, start=len(groups) + 1):
@@ -296,6 +296,13 @@ class Explainer:
         return [row for whole, parts in top
                 for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
+
+    def relaxed(self, disabled: frozenset[str]) -> SolveResult:
+        """The plan without the families in `disabled`. Where every workload already runs at its own
+        optimum, lifting rules that couple workloads cannot make it cheaper: no solve is needed."""
+        if self.result.separable and all(name.partition(":")[0] in COUPLING for name in disabled):
+            return self.result
+        return self.solve(disabled=disabled)
 
     def _with_sum_note(self, whole: ConstraintCost, parts: list[ConstraintCost]) -> ConstraintCost:
         """Say whether the per-family rows add up to the price of the whole setting, and why not."""

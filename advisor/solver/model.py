@@ -44,19 +44,18 @@ SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "lo
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
-def reduce_options(options: list[Option], families: list[str], keep: frozenset[str] = frozenset()) -> list[Option]:
+def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset()) -> list[Option]:
     """Drop options another option of the same workload makes unnecessary: an exact reduction.
 
     o1 dominates o2 when it serves the same user locations (normally and after a region loss),
     sells at least as many units, each carrying at least as much for no more money, and agrees
-    with o2 on everything a family in `families` reads: the provider for provider caps and
+    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for provider caps and
     min_providers, the vendor for vendor caps, the team for team budgets, the region for
     min_regions and region losses; at the same price it must also be no farther from any user
     location (so the tie-break can still route users to the nearest region). Under a share-of-spend cap only equal
     costs dominate (a cap can make spending more on one provider the only way to keep another's
     share down).
     """
-    prefixes = {name.partition(":")[0] for name in families}
     share_caps = bool(prefixes & {"provider_share", "vendor_share"})
 
     def group(o: Option) -> tuple[object, ...]:
@@ -91,6 +90,11 @@ def reduce_options(options: list[Option], families: list[str], keep: frozenset[s
         front.append(mine)
         kept.append(i)
     return [options[i] for i in sorted(kept)]  # the candidates' order: cost alone, latency, key
+
+
+def _prefixes(names: list[str]) -> frozenset[str]:
+    """The kinds of family present (`provider_share` for `provider_share:aws`)."""
+    return frozenset(name.partition(":")[0] for name in names)
 
 
 def counted_providers(policy: Policy, candidates: CandidateSet) -> frozenset[str]:
@@ -149,7 +153,8 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
     """The model over `options` (default: each workload's candidates after the exact reduction)."""
     counted = counted_providers(policy, candidates)
     if options is None:
-        options = {w: reduce_options(candidates.options[w], families, _kept(forced.get(w))) for w in workloads}
+        reads = _prefixes(families)
+        options = {w: reduce_options(candidates.options[w], reads, _kept(forced.get(w))) for w in workloads}
     mm = PlacementModel(candidates, workloads, options, counted)
     for w in workloads:
         for s, units in candidates.demands[w].items():
@@ -242,7 +247,7 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
         return None
     options = candidates.options[w]
     options = [o for o in options if o.key == forced] if forced is not None else \
-        reduce_options(within_reach(options, candidates.demands[w]), [])
+        reduce_options(within_reach(options, candidates.demands[w]), frozenset())
     demand = candidates.demands[w]
     chosen = solve_alone(options, demand)
     if chosen is None:
@@ -254,9 +259,14 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
                        bound_millicents=chosen.cost)
 
 
-def _own_names(names: list[str], w: str) -> list[str]:
-    """The families of workload w alone (replicas, regions, region loss)."""
-    return [n for n in names if n.partition(":")[0] not in COUPLING and n.partition(":")[2] == w]
+def _own_families(names: list[str]) -> dict[str, list[str]]:
+    """Each workload's families of its own (replicas, regions, region loss), in one pass over the names."""
+    out: dict[str, list[str]] = {}
+    for n in names:
+        prefix, _, w = n.partition(":")
+        if prefix not in COUPLING and w:
+            out.setdefault(w, []).append(n)
+    return out
 
 
 PROGRESS_EVERY = 50
@@ -274,11 +284,12 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     per_workload: Placements = {}
     cost = bound = 0
     total = len(candidates.options)
+    families = _own_families(names)
     for done, w in enumerate(sorted(candidates.options), start=1):
         if progress and done % PROGRESS_EVERY == 0 and done < total:
             progress(f"  solved {done}/{total} workloads on their own")
-        own = _own_names(names, w)
-        result = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, tie_break, want_core)
+        result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
+                              want_core)
         if result.status == "infeasible":
             return result
         if result.status != "optimal":
@@ -290,7 +301,8 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     broken = set(policy_breaks(per_workload, policy, candidates))
     if any(n in broken for n in coupling):
         return None
-    return SolveResult(status="optimal", placements=per_workload, cost_millicents=cost, bound_millicents=bound)
+    return SolveResult(status="optimal", placements=per_workload, cost_millicents=cost, bound_millicents=bound,
+                       separable=True)
 
 
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
@@ -302,7 +314,8 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, tie_break)
     options = None
     if start is not None:
-        lower = {w: _own_bound(candidates, policy, w, names, forced.get(w), time_limit_s, tie_break)
+        families = _own_families(names)
+        lower = {w: _own_bound(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break)
                  for w in workloads}
         options = _within_slack(candidates, workloads, names, forced, start, lower)
     mm, _ = _build(policy, candidates, workloads, forced, names, options)
@@ -364,11 +377,12 @@ def _tie_break_each(candidates: CandidateSet, policy: Policy, names: list[str], 
     its own optimum has that cost and spread, that is the answer (already tie-broken and
     memoised); otherwise a small model of the workload alone settles it.
     """
-    regional = any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
+    regional = _regional(names)
+    families = _own_families(names)
     out: Placements = {}
     for w, found in placements.items():
         spread = _attribution(found, regional)
-        own = _own_names(names, w)
+        own = families.get(w, [])
         alone = _own_optimum(candidates, policy, w, own, forced.get(w), time_limit_s, True, False)
         if alone.status == "optimal" and _attribution(alone.placements[w], regional) == spread:
             out[w] = alone.placements[w]
@@ -460,10 +474,14 @@ class KnownPlan:
     cost: int
 
 
-def _alone_choices(candidates: CandidateSet, w: str, names: list[str], forced: str | None) -> list[Option]:
+def _regional(names: list[str]) -> bool:
+    """Whether a family reads regions (then regions set options apart)."""
+    return any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
+
+
+def _alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None) -> list[Option]:
     """For the warm start: per provider, vendor (and region, where a family reads regions), the
     cheapest option that carries the workload alone."""
-    regional = any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
     total = sum(candidates.demands[w].values())
     best: dict[tuple[str, str, str | None], tuple[int, Option]] = {}
     for o in candidates.options[w]:
@@ -481,17 +499,17 @@ Pattern = dict[str, tuple[int, dict[str, int]]]
 """One way to carry a workload whole: option key -> (units, load per stream)."""
 
 
-def _patterns(candidates: CandidateSet, policy: Policy, w: str, names: list[str], forced: str | None,
-              time_limit_s: float, tie_break: bool) -> list[Pattern]:
+def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], regional: bool,
+              forced: str | None, time_limit_s: float, tie_break: bool) -> list[Pattern]:
     """Ways to carry workload w whole for the warm start: its own optimum (which meets its own
     families, however many placements it needs), and its cheapest options alone per provider and
     vendor (which let coupling families move it elsewhere)."""
     out: list[Pattern] = []
-    alone = _own_optimum(candidates, policy, w, _own_names(names, w), forced, time_limit_s, tie_break, False)
+    alone = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
     if alone.status == "optimal":
         out.append({p.option.key: (p.count, dict(p.load)) for p in alone.placements[w]})
     demand = candidates.demands[w]
-    for o in _alone_choices(candidates, w, names, forced):
+    for o in _alone_choices(candidates, w, regional, forced):
         pattern = {o.key: (_units_alone(candidates, w, o), dict(demand))}
         if pattern not in out:
             out.append(pattern)
@@ -508,8 +526,9 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     search starts from a feasible point, and its cost bounds which options the full model needs
     at all (see _within_slack).
     """
-    patterns = {w: _patterns(candidates, policy, w, names, forced.get(w), time_limit_s, tie_break)
-                for w in workloads}
+    families, regional = _own_families(names), _regional(names)
+    patterns = {w: _patterns(candidates, policy, w, families.get(w, []), regional, forced.get(w), time_limit_s,
+                             tie_break) for w in workloads}
     if not all(patterns.values()):
         return None
     by_key = {w: {o.key: o for o in candidates.options[w]} for w in workloads}
@@ -546,10 +565,9 @@ def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
     return rank
 
 
-def _own_bound(candidates: CandidateSet, policy: Policy, w: str, names: list[str], forced: str | None,
+def _own_bound(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
                time_limit_s: float, tie_break: bool) -> int:
     """A lower bound on what workload w costs in any plan: its own optimum (memoised)."""
-    own = _own_names(names, w)
     result = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
     return result.bound_millicents or 0 if result.status in ("optimal", "feasible") else 0
 
@@ -563,11 +581,12 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
     Options that alone would cost more than that (alone.within_reach) are in no such plan.
     """
     slack = max(0, start.cost - sum(lower.values()))
+    reads = _prefixes(names)
     out = {}
     for w in workloads:
         keep = frozenset(key for (v, key) in start.units if v == w and start.units[v, key]) | _kept(forced.get(w))
         near = within_reach(candidates.options[w], candidates.demands[w], lower[w] + slack, keep)
-        out[w] = reduce_options(near, names, keep)
+        out[w] = reduce_options(near, reads, keep)
     return out
 
 

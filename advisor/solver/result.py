@@ -44,6 +44,8 @@ class SolveResult:
     bound_millicents: int | None = None
     core: list[str] = field(default_factory=list)
     empty_workloads: list[str] = field(default_factory=list)
+    separable: bool = False
+    """Every workload runs at its own optimum (no coupling family binds): each cost is a lower bound."""
 
     @property
     def cost_cents(self) -> int | None:
