@@ -80,7 +80,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print(terminal_safe(f"advisor: {message}"), file=sys.stderr, flush=True)
 
     plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
-                     explain_constraints=not args.no_constraint_costs, progress=progress)
+                     explain_constraints=not args.no_constraint_costs, explain=args.explain, progress=progress)
     text = render(plan, fmt)
     if args.output:
         try:
@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--explain-time-limit", type=_positive_seconds, default=10.0, metavar="SECONDS",
                       help="limit of each counterfactual solve behind the explanations, in deterministic "
                            "seconds (default 10); a question not settled within it is reported as such")
+    plan.add_argument("--explain", choices=("auto", "full", "summary", "none"), default="auto",
+                      help="how far to explain: full re-solves with each cheaper alternative forced in; summary "
+                           "compares alternatives by cost alone and marks the rest as not re-solved; none skips "
+                           "alternatives and constraint prices; auto (default) is full up to 200 workloads and "
+                           "summary above")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
@@ -26,6 +27,17 @@ SETTING_DESCRIPTIONS = {
     "lock_in.max_vendor_share_pct": "policy: the vendor share cap, for every vendor at once",
 }
 MAX_ALTERNATIVES = 3
+ExplainMode = Literal["full", "summary", "none"]
+SUMMARY_ABOVE = 200
+"""Fleets with more workloads than this get `--explain summary` unless asked otherwise."""
+
+
+def explain_mode(requested: str, workloads: int) -> ExplainMode:
+    """The explanation depth: `auto` is full up to SUMMARY_ABOVE workloads, summary above."""
+    if requested == "auto":
+        return "full" if workloads <= SUMMARY_ABOVE else "summary"
+    assert requested in ("full", "summary", "none")
+    return requested  # type: ignore[return-value]
 
 Build = Callable[[list[Workload], Policy, frozenset[str]], CandidateSet]
 """Candidates for (workloads, policy) with some rules switched off."""
@@ -138,8 +150,9 @@ class Explainer:
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
                  result: SolveResult, build: Build, time_limit_s: float,
-                 progress: Callable[[str], None] = lambda _: None):
+                 progress: Callable[[str], None] = lambda _: None, mode: ExplainMode = "full"):
         self.progress = progress
+        self.mode = mode
         self.workloads = workloads
         self.policy = policy
         self.candidates = candidates
@@ -196,6 +209,9 @@ class Explainer:
                 text += f" and is slower ({alt.latency_ms:.0f} ms vs {chosen.latency_ms:.0f} ms)"
             return text, True
         lead = "cheaper" if delta < 0 else "same cost"
+        if self.mode != "full":
+            return (f"{lead} alone; whether the policy allows it was not re-solved (--explain {self.mode}; "
+                    "--explain full checks it)"), False
         forced = self.solve(forced={w.name: alt.key})
         if forced.status == "infeasible":
             core = self.core(forced={w.name: alt.key})
@@ -238,8 +254,8 @@ class Explainer:
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
             single = len(placements) == 1
-            alternatives = _alternatives(chosen, options, partial(self.why_not, w, chosen),
-                                         self.plan_cents(w.name), single)
+            alternatives = [] if self.mode == "none" else _alternatives(
+                chosen, options, partial(self.why_not, w, chosen), self.plan_cents(w.name), single)
             summary = self._summary(w, placements, options)
             out.append(Explanation(workload=w.name, summary=summary, options_considered=len(options) + len(ruled),
                                    options_feasible=len(options), alternatives=alternatives,
@@ -278,11 +294,19 @@ class Explainer:
         count = len(groups) + len(rules)
         for step, (setting, members) in enumerate(groups.items(), start=1):
             self.progress(f"  pricing {setting} ({step}/{count})")
-            parts = [self._cost_row(n, self.relaxed(frozenset({n})), setting=setting) for n in members]
             if len(members) == 1:
-                top.append((parts[0], []))
+                top.append((self._cost_row(members[0], self.relaxed(frozenset(members)), setting=setting), []))
                 continue
             whole = self._cost_row(setting, self.relaxed(frozenset(members)), setting=setting)
+            if whole.binding is False:  # lifting all of them saves nothing, so lifting any part saves nothing
+                parts = [whole.model_copy(update={"name": n, "description": describe(n), "part_of": setting})
+                         for n in members]
+                top.append((whole, parts))
+                continue
+            if self.mode != "full":
+                top.append((whole, []))
+                continue
+            parts = [self._cost_row(n, self.relaxed(frozenset({n})), setting=setting) for n in members]
             parts = [p.model_copy(update={"part_of": setting}) for p in parts]
             top.append((self._with_sum_note(whole, parts), parts))
         for step, rule in enumerate(rules, start=len(groups) + 1):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class EstimateSummary(Strict):
@@ -199,6 +199,7 @@ class SolverInfo(Strict):
     options: int
     time_limit: float | None = None  # deterministic seconds of solver work (see docs/ARCHITECTURE.md)
     stopped_by_limit: bool = False
+    explanations: Literal["full", "summary", "none"] = "full"  # --explain: how far alternatives were re-solved
 
 
 class Share(Strict):

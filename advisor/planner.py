@@ -7,7 +7,7 @@ from typing import Literal
 
 from advisor.candidates import CandidateSet, build_candidates
 from advisor.catalog.models import Catalog
-from advisor.explain import Explainer, usd
+from advisor.explain import Explainer, explain_mode, usd
 from advisor.infeasibility import explain_infeasibility
 from advisor.plan import (
     CatalogLayerInfo,
@@ -71,7 +71,7 @@ TIMEOUT_MESSAGE = (
 
 
 def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
-              explain_time_limit_s: float = 10.0, explain_constraints: bool = True,
+              explain_time_limit_s: float = 10.0, explain_constraints: bool = True, explain: str = "auto",
               progress: Callable[[str], None] = lambda _: None) -> Plan:
     """Run every stage and return the explained Plan (feasible, infeasible or timed out).
 
@@ -89,13 +89,14 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     n_options = sum(len(v) for v in candidates.options.values())
     progress(f"solving: {n_options} feasible options")
     result = solve(candidates, policy, time_limit_s=time_limit_s, progress=progress)
+    mode = explain_mode(explain, len(workloads))
     explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s),
-                          progress)
+                          progress, mode)
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
         workloads=len(workloads), options=n_options, time_limit=time_limit_s,
-        stopped_by_limit=result.status in ("feasible", "unknown"))
+        stopped_by_limit=result.status in ("feasible", "unknown"), explanations=mode)
     layers = _layers(catalog)
     if result.status not in ("optimal", "feasible"):
         status: Literal["infeasible", "timeout"]
@@ -114,7 +115,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
                     solver=solver_info, policy=policy.name, input_files=inputs.files, catalog_layers=layers,
                     notes=NOTES)
     constraints = []
-    if explain_constraints:
+    if explain_constraints and mode != "none":
         progress("pricing each constraint")
         constraints = explainer.constraint_costs()
     progress("explaining choices")

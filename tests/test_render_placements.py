@@ -1,4 +1,4 @@
-"""Reports of a workload with several placements (schema 1.1): md, html and csv group them.
+"""Reports of a workload with several placements (schema 1.1 and later): md, html and csv group them.
 
 The plans here are made by hand from the fixture plan, so the renderers are tested before any
 planner makes more than one placement: once with `plan.workloads` filled (totals, regions,

@@ -1,0 +1,126 @@
+"""`--explain full|summary|none` and the explanation shortcuts that let fleets skip re-solves.
+
+Shortcuts must give the answers the full re-solves give: a cost difference taken without a
+solve must equal the one a solve proves."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CATALOG_ARGS, ROOT, WORKLOADS
+
+from advisor.candidates import build_candidates
+from advisor.catalog import load_catalog
+from advisor.explain import SUMMARY_ABOVE, Explainer, explain_mode
+from advisor.solver import solve
+from advisor.topology import Topology
+from advisor.workload.models import Policy
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_scale import synthetic  # noqa: E402  (the benchmark's seeded fleet generator)
+
+
+def plan(run_cli, *extra: str) -> dict:
+    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--format", "json", "-q", *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_explain_none_skips_alternatives_and_constraint_prices(run_cli):
+    data = plan(run_cli, "--explain", "none")
+    assert data["solver"]["explanations"] == "none"
+    assert data["constraints"] == []
+    assert all(e["alternatives"] == [] for e in data["explanations"])
+    assert all(e["summary"] for e in data["explanations"])  # what was chosen is still said
+
+
+def test_explain_summary_keeps_every_proven_answer_of_full(run_cli):
+    """Summary re-solves nothing for alternatives: the ones that cost more alone read the same
+    as in full mode; the others are marked unproven, never stated as facts."""
+    full, summary = plan(run_cli, "--explain", "full"), plan(run_cli, "--explain", "summary")
+    assert summary["solver"]["explanations"] == "summary"
+    assert summary["assignments"] == full["assignments"]
+    for f, s in zip(full["explanations"], summary["explanations"], strict=True):
+        assert [a["instance"] for a in f["alternatives"]] == [a["instance"] for a in s["alternatives"]]
+        for fa, sa in zip(f["alternatives"], s["alternatives"], strict=True):
+            if fa["delta_usd"] > 0:
+                assert sa == fa
+            else:
+                assert sa["proven"] is False and "not re-solved" in sa["why_not"]
+    whole = {c["name"]: c for c in full["constraints"] if c["part_of"] is None}
+    for c in summary["constraints"]:
+        assert c["cost_usd"] == whole[c["name"]]["cost_usd"]
+
+
+def test_auto_is_full_for_small_fleets_and_summary_above_the_documented_size():
+    assert explain_mode("auto", SUMMARY_ABOVE) == "full"
+    assert explain_mode("auto", SUMMARY_ABOVE + 1) == "summary"
+    assert explain_mode("none", 3) == "none"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{SUMMARY_ABOVE} workloads" in readme
+
+
+def test_unknown_explain_mode_is_a_usage_error(run_cli):
+    code, _, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--explain", "some")
+    assert code == 2 and "--explain" in err
+
+
+@pytest.fixture(scope="module")
+def fleet_200():
+    catalog = load_catalog([])
+    fleet = synthetic(200)
+    policy = Policy.model_validate({"kind": "policy", "budget": {"monthly_usd": 10_000_000,
+                                                                 "per_team_monthly_usd": {"a": 5_000_000}},
+                                    "lock_in": {"max_provider_share_pct": 95, "min_providers": 2}})
+    candidates = build_candidates(fleet, policy, catalog, Topology(catalog))
+    return fleet, policy, candidates
+
+
+def test_on_200_workloads_prices_taken_without_a_solve_equal_the_re_solved_ones(fleet_200):
+    """With every workload at its own optimum, lifting a rule that couples workloads is priced
+    without a solve; a real re-solve without that rule must find the same cost."""
+    fleet, policy, candidates = fleet_200
+    result = solve(candidates, policy)
+    assert result.status == "optimal" and result.separable
+    explainer = Explainer(fleet, policy, candidates, result, build=lambda *_: candidates, time_limit_s=10)
+    coupling = [n for n in explainer.families() if n.partition(":")[0] in
+                ("budget_total", "budget_team", "provider_share", "min_providers")]
+    assert {n.partition(":")[0] for n in coupling} == {"budget_total", "budget_team", "provider_share",
+                                                       "min_providers"}
+    for name in coupling:
+        shortcut = explainer.relaxed(frozenset({name}))
+        assert shortcut is result  # no solve was made
+        resolved = solve(candidates, policy, disabled=frozenset({name}), tie_break=False)
+        assert resolved.cost_millicents == shortcut.cost_millicents, name
+
+
+def test_on_200_workloads_alternatives_priced_by_cost_alone_match_forced_re_solves(fleet_200):
+    """An alternative that alone costs more than the workload's plan is answered without a solve
+    ("costs $X more"); forcing it in and re-solving raises the total by exactly that much."""
+    fleet, policy, candidates = fleet_200
+    result = solve(candidates, policy)
+    explainer = Explainer(fleet, policy, candidates, result, build=lambda *_: candidates, time_limit_s=10)
+    checked = 0
+    for w in fleet[:40]:
+        placements = result.placements[w.name]
+        if len(placements) != 1:
+            continue
+        alt = next(o for o in candidates.options[w.name] if o.full_reach and o.key != placements[0].option.key)
+        delta = round(alt.monthly_cost_cents - explainer.plan_cents(w.name))
+        if delta <= 0:
+            continue
+        text, proven = explainer.why_not(w, placements[0].option, alt)
+        assert proven and text.startswith(f"costs ${delta / 100:,.2f} more")
+        forced = solve(candidates, policy, forced={w.name: alt.key}, tie_break=False)
+        assert forced.cost_millicents is not None and result.cost_millicents is not None
+        assert round((forced.cost_millicents - result.cost_millicents) / 1000) == pytest.approx(delta, abs=1)
+        checked += 1
+    assert checked >= 10
+
+
+def test_readme_documents_the_explain_option():
+    readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
+    assert "--explain" in readme
