@@ -20,6 +20,7 @@ from advisor.catalog import load_catalog
 from advisor.catalog_cli import add_catalog_commands
 from advisor.output import write_atomic
 from advisor.problems import InputError
+from advisor.progress import for_stderr
 from advisor.render import FORMATS, plan_schema, render
 from advisor.schema import document_schema
 from advisor.signals import Interrupted, signals_interrupt
@@ -75,12 +76,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog, include_shipped=not args.no_shipped_catalog)
     inputs = load_inputs(args.paths, catalog)
 
-    def progress(message: str) -> None:
+    def outcome(message: str) -> None:
         if not args.quiet:
             print(terminal_safe(f"advisor: {message}"), file=sys.stderr, flush=True)
 
-    plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
-                     explain_constraints=not args.no_constraint_costs, explain=args.explain, progress=progress)
+    progress = for_stderr("none" if args.quiet else args.progress)
+    try:
+        plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
+                         explain_constraints=not args.no_constraint_costs, explain=args.explain, progress=progress)
+    finally:
+        progress.close()
     text = render(plan, fmt)
     if args.output:
         try:
@@ -88,11 +93,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(terminal_safe(f"advisor: cannot write '{args.output}': {exc.strerror or exc}"), file=sys.stderr)
             return EXIT_INPUT
-        progress(f"wrote {args.output} ({plan.status})")
+        outcome(f"wrote {args.output} ({plan.status})")
     else:
         sys.stdout.write(terminal_safe(text) if fmt == "md" else text)
     if plan.status in ("infeasible", "timeout"):
-        progress(plan.infeasibility.message if plan.infeasibility else "no feasible plan")
+        outcome(plan.infeasibility.message if plan.infeasibility else "no feasible plan")
         return EXIT_INFEASIBLE if plan.status == "infeasible" else EXIT_TIMEOUT
     return EXIT_OK
 
@@ -151,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "summary above")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
-    plan.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    plan.add_argument("--progress", choices=("auto", "bars", "lines", "none"), default="auto",
+                      help="progress on stderr: bars (counts, ETA, the solver's best plan and bound), lines (plain "
+                           "lines for logs) or none; auto (default) is bars on a terminal and none otherwise")
+    plan.add_argument("-q", "--quiet", action="store_true",
+                      help="print nothing on stderr but errors: no progress, no closing line")
     catalog_option(plan)
     plan.set_defaults(func=cmd_plan)
 

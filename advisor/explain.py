@@ -16,6 +16,7 @@ from typing import Literal
 
 from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
+from advisor.progress import SILENT, Progress
 from advisor.solver import Placement, SolveResult, solve
 from advisor.solver.families import COUPLING, family_of
 from advisor.solver.model import family_names
@@ -150,7 +151,7 @@ class Explainer:
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
                  result: SolveResult, build: Build, time_limit_s: float,
-                 progress: Callable[[str], None] = lambda _: None, mode: ExplainMode = "full"):
+                 progress: Progress = SILENT, mode: ExplainMode = "full"):
         self.progress = progress
         self.mode = mode
         self.workloads = workloads
@@ -248,7 +249,8 @@ class Explainer:
 
     def explanations(self) -> list[Explanation]:
         out = []
-        for w in self.workloads:
+        for done, w in enumerate(self.workloads):
+            self.progress.step("explaining choices", done, len(self.workloads))
             chosen = self.result.chosen[w.name]
             placements = self.result.placements[w.name]
             options = self.candidates.options[w.name]
@@ -260,6 +262,7 @@ class Explainer:
             out.append(Explanation(workload=w.name, summary=summary, options_considered=len(options) + len(ruled),
                                    options_feasible=len(options), alternatives=alternatives,
                                    ruled_out=ruled_out_groups(ruled)))
+        self.progress.step("explaining choices", len(self.workloads), len(self.workloads))
         return out
 
     def _summary(self, w: Workload, placements: list[Placement], options: list[Option]) -> str:
@@ -293,7 +296,7 @@ class Explainer:
         rules = self.relaxable_rules()
         count = len(groups) + len(rules)
         for step, (setting, members) in enumerate(groups.items(), start=1):
-            self.progress(f"  pricing {setting} ({step}/{count})")
+            self.progress.step("pricing constraints", step - 1, count)
             if len(members) == 1:
                 top.append((self._cost_row(members[0], self.relaxed(frozenset(members)), setting=setting), []))
                 continue
@@ -310,9 +313,10 @@ class Explainer:
             parts = [p.model_copy(update={"part_of": setting}) for p in parts]
             top.append((self._with_sum_note(whole, parts), parts))
         for step, rule in enumerate(rules, start=len(groups) + 1):
-            self.progress(f"  pricing rule {rule} ({step}/{count}): candidates without it, then a re-solve")
+            self.progress.step("pricing constraints", step - 1, count)
             relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
+        self.progress.step("pricing constraints", count, count)
         self.binding = [row.name for row, parts in top for row in (row, *parts)
                         if row.binding and row.name not in rules]
         top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 from advisor.candidates import CandidateSet, build_candidates
@@ -16,6 +15,7 @@ from advisor.plan import (
     Plan,
     SolverInfo,
 )
+from advisor.progress import SILENT, Progress
 from advisor.resources import shipped_catalog_dir
 from advisor.rows import assignment, shares, workload_plan
 from advisor.solver import solve
@@ -72,7 +72,7 @@ TIMEOUT_MESSAGE = (
 
 def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
               explain_time_limit_s: float = 10.0, explain_constraints: bool = True, explain: str = "auto",
-              progress: Callable[[str], None] = lambda _: None) -> Plan:
+              progress: Progress = SILENT) -> Plan:
     """Run every stage and return the explained Plan (feasible, infeasible or timed out).
 
     Time limits are deterministic solver work (docs/ARCHITECTURE.md), so the same inputs and

@@ -98,14 +98,41 @@ def test_bad_catalog_directory_exits_2(run_cli, tmp_path):
 # --- plan: formats ---------------------------------------------------------------------------
 
 def test_plan_writes_markdown_to_stdout_by_default(run_cli):
-    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS)
+    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--progress", "lines")
     assert code == 0
     assert out.startswith("# Placement plan\n\n| | |\n")
     assert "## What goes where" in out
     for name in WORKLOAD_NAMES:
         assert f"\n| {name} | " in out
     assert "advisor: building candidates" in err  # progress goes to stderr, not into the report
+    assert "explaining choices: 4/4" in err  # counted work shows its count
     assert "advisor:" not in out
+
+
+def test_progress_is_off_when_stderr_is_not_a_terminal(run_cli, tmp_path):
+    code, _, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-o", tmp_path / "plan.md")
+    assert code == 0
+    assert err.splitlines() == [f"advisor: wrote {tmp_path / 'plan.md'} (optimal)"]  # the outcome only
+
+
+def test_progress_bars_show_counts_on_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from advisor.progress import Live
+
+    screen = io.StringIO()
+    live = Live(Console(file=screen, force_terminal=True, width=100))
+    live("building candidates")
+    live.step("explaining choices", 3, 8)
+    live.solving(1234.5, 1200.0)
+    live.bars.refresh()
+    live.close()
+    text = screen.getvalue()
+    assert "advisor: building candidates" in text
+    assert "3/8" in text and "explaining choices" in text
+    assert "best $1,234.50/month, bound $1,200.00" in text
 
 
 def test_quiet_plan_prints_no_progress(run_cli):

@@ -148,7 +148,8 @@ def test_a_signal_during_the_solve_exits_128_plus_n_and_writes_nothing(tmp_path,
     report = tmp_path / "plan.json"
     report.write_text("good report", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "advisor", "plan", str(fleet), "-o", str(report)],
+    process = subprocess.Popen([sys.executable, "-m", "advisor", "plan", str(fleet), "-o", str(report),
+                                "--progress", "lines"],
                                stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     assert process.stderr is not None
     lines = []

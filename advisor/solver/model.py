@@ -22,16 +22,16 @@ import math
 import operator
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
+from advisor.progress import SILENT, Progress
 from advisor.solver.alone import solve_alone, within_reach
 from advisor.solver.families import COUPLING, FAMILIES, Context, Placements, family_of
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.variables import CAP_SCALE, Coefficients, PlacementModel, rtt_bucket
+from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 4
@@ -185,7 +185,7 @@ def _kept(key: str | None) -> frozenset[str]:
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
           forced: dict[str, str] | None = None, time_limit_s: float = 60.0,
           want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None,
-          progress: Callable[[str], None] | None = None) -> SolveResult:
+          progress: Progress = SILENT) -> SolveResult:
     """Solve; families in `disabled` are switched off; `forced` makes workloads run on one option alone;
     `hint` (workload -> option key) seeds the search, else each workload's cheapest option does.
 
@@ -201,10 +201,9 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core, progress)
     if split is not None:
         return split
-    if progress:
-        progress(f"  solving all {len(workloads)} workloads together (a policy rule couples them)")
+    progress(f"solving all {len(workloads)} workloads together (a policy rule couples them)")
     return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
-                           want_core, hint or {}, tie_break)
+                           want_core, hint or {}, tie_break, progress)
 
 
 OWN_OPTIMA_KEPT = 4096
@@ -269,13 +268,9 @@ def _own_families(names: list[str]) -> dict[str, list[str]]:
     return out
 
 
-PROGRESS_EVERY = 50
-"""Report progress after this many workloads solved one by one."""
-
-
 def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time_limit_s: float,
                 tie_break: bool, forced: dict[str, str], want_core: bool,
-                progress: Callable[[str], None] | None = None) -> SolveResult | None:
+                progress: Progress = SILENT) -> SolveResult | None:
     """Each workload's own optimum; if together they meet every coupling family, that is the optimum.
 
     A workload that its own families (or a forced option) make infeasible makes the whole plan
@@ -286,8 +281,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     total = len(candidates.options)
     families = _own_families(names)
     for done, w in enumerate(sorted(candidates.options), start=1):
-        if progress and done % PROGRESS_EVERY == 0 and done < total:
-            progress(f"  solved {done}/{total} workloads on their own")
+        progress.step("workloads solved on their own", done - 1, total)
         result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
                               want_core)
         if result.status == "infeasible":
@@ -297,6 +291,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
         per_workload.update(result.placements)
         cost += result.cost_millicents or 0
         bound += result.bound_millicents or 0
+    progress.step("workloads solved on their own", total, total)
     coupling = [n for n in names if n.partition(":")[0] in COUPLING]
     broken = set(policy_breaks(per_workload, policy, candidates))
     if any(n in broken for n in coupling):
@@ -307,7 +302,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
 
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
                     forced: dict[str, str], time_limit_s: float, want_core: bool,
-                    hint: dict[str, str], tie_break: bool = True) -> SolveResult:
+                    hint: dict[str, str], tie_break: bool = True, progress: Progress = SILENT) -> SolveResult:
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = None if want_core or len(workloads) == 1 else \
@@ -339,7 +334,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # Assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on
     # them. One workload alone has no coupling family: the plain search proves it fastest.
     solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
-    code = run_interruptibly(solver, mm.m)
+    code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
         by_index = {mm.enforce[n].index: n for n in active}
@@ -652,7 +647,19 @@ def _solver(time_limit_s: float, interleave: bool = True) -> cp_model.CpSolver:
     return solver
 
 
-def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> cp_model.CpSolverStatus:
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes each better plan the search finds, with the bound, to the progress display."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def on_solution_callback(self) -> None:
+        self.progress.solving(self.objective_value / (100 * MILLI), self.best_objective_bound / (100 * MILLI))
+
+
+def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel,
+                      callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
     """Solve in a helper thread so that a signal handler can run in the main thread meanwhile.
 
     The search runs in C++ with the GIL released; the main thread waits in short joins, so
@@ -660,7 +667,7 @@ def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> cp_
     goes on, and the interrupted solve is never taken for an answer.
     """
     outcome: list[cp_model.CpSolverStatus] = []
-    thread = threading.Thread(target=lambda: outcome.append(solver.solve(model)), name="cp-sat", daemon=True)
+    thread = threading.Thread(target=lambda: outcome.append(solver.solve(model, callback)), name="cp-sat", daemon=True)
     thread.start()
     try:
         while thread.is_alive():
