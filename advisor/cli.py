@@ -83,7 +83,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     progress = for_stderr("none" if args.quiet else args.progress)
     try:
         plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
-                         explain_constraints=not args.no_constraint_costs, explain=args.explain, progress=progress)
+                         explain_constraints=not args.no_constraint_costs, explain=args.explain,
+                         explain_budget_s=args.explain_budget, progress=progress)
     finally:
         progress.close()
     text = render(plan, fmt)
@@ -154,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "compares alternatives by cost alone and marks the rest as not re-solved; none skips "
                            "alternatives and constraint prices; auto (default) is full up to 200 workloads and "
                            "summary above")
+    plan.add_argument("--explain-budget", type=_positive_seconds, default=None, metavar="SECONDS",
+                      help="deterministic seconds of solver work for all counterfactual solves together (default: "
+                           "no budget); past it, the remaining questions are reported as not determined, and "
+                           "solver.explanations_cut_short counts them")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("--progress", choices=("auto", "bars", "lines", "none"), default="auto",

@@ -19,7 +19,7 @@ from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.progress import SILENT, Progress
 from advisor.solver import Placement, SolveResult, solve
 from advisor.solver.families import COUPLING, family_of
-from advisor.solver.model import family_names
+from advisor.solver.model import family_names, solver_work
 from advisor.workload.models import Policy, Workload
 
 SETTING_DESCRIPTIONS = {
@@ -151,9 +151,12 @@ class Explainer:
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
                  result: SolveResult, build: Build, time_limit_s: float,
-                 progress: Progress = SILENT, mode: ExplainMode = "full"):
+                 progress: Progress = SILENT, mode: ExplainMode = "full", budget_s: float | None = None):
         self.progress = progress
         self.mode = mode
+        self.budget_s = budget_s
+        self.started = solver_work()
+        self.cut_short = 0
         self.workloads = workloads
         self.policy = policy
         self.candidates = candidates
@@ -163,13 +166,23 @@ class Explainer:
         self.binding: list[str] = []
 
     @property
+    def spent(self) -> bool:
+        """Whether the explanation budget (deterministic solver work, all counterfactuals together) is used up."""
+        return self.budget_s is not None and solver_work() - self.started >= self.budget_s
+
+    @property
     def limit_text(self) -> str:
+        if self.spent:
+            return f"the explanation budget ({self.budget_s:g} s of solver work for all explanations)"
         return f"{self.time_limit_s:g} s of solver work"
 
     def solve(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
               **kwargs) -> SolveResult:
         """A counterfactual solve: only its cost matters, so tie-breaks are skipped."""
         kwargs.setdefault("tie_break", False)
+        if self.spent:  # not run: reported as not determined, naming the budget
+            self.cut_short += 1
+            return SolveResult(status="unknown")
         if self.result.chosen and "forced" not in kwargs and policy is None:
             # the plan is feasible in every relaxation of the same inputs: start from it
             kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})

@@ -200,6 +200,8 @@ class SolverInfo(Strict):
     time_limit: float | None = None  # deterministic seconds of solver work (see docs/ARCHITECTURE.md)
     stopped_by_limit: bool = False
     explanations: Literal["full", "summary", "none"] = "full"  # --explain: how far alternatives were re-solved
+    explain_budget: float | None = None  # deterministic seconds for all counterfactual solves together
+    explanations_cut_short: int = 0  # counterfactual solves not run because the budget was spent
 
 
 class Share(Strict):

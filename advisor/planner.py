@@ -72,6 +72,7 @@ TIMEOUT_MESSAGE = (
 
 def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
               explain_time_limit_s: float = 10.0, explain_constraints: bool = True, explain: str = "auto",
+              explain_budget_s: float | None = None,
               progress: Progress = SILENT) -> Plan:
     """Run every stage and return the explained Plan (feasible, infeasible or timed out).
 
@@ -91,12 +92,12 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     result = solve(candidates, policy, time_limit_s=time_limit_s, progress=progress)
     mode = explain_mode(explain, len(workloads))
     explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s),
-                          progress, mode)
+                          progress, mode, explain_budget_s)
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
         workloads=len(workloads), options=n_options, time_limit=time_limit_s,
-        stopped_by_limit=result.status in ("feasible", "unknown"), explanations=mode)
+        stopped_by_limit=result.status in ("feasible", "unknown"), explanations=mode, explain_budget=explain_budget_s)
     layers = _layers(catalog)
     if result.status not in ("optimal", "feasible"):
         status: Literal["infeasible", "timeout"]
@@ -112,8 +113,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         return Plan(status=status, total_monthly_cost_usd=None, total_annual_cost_usd=None,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
                     infeasibility=why, objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd,
-                    solver=solver_info, policy=policy.name, input_files=inputs.files, catalog_layers=layers,
-                    notes=NOTES)
+                    solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),
+                    policy=policy.name, input_files=inputs.files, catalog_layers=layers, notes=NOTES)
     constraints = []
     if explain_constraints and mode != "none":
         progress("pricing each constraint")
@@ -135,5 +136,6 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         constraints=constraints, spend_by_provider=shares(assignments, "provider"),
         spend_by_vendor=shares(assignments, "vendor", vendors), objective=policy.objective,
         workloads=[workload_plan(w, rows[w.name]) for w in workloads],
-        budget_monthly_usd=policy.budget.monthly_usd, solver=solver_info, policy=policy.name,
+        budget_monthly_usd=policy.budget.monthly_usd, policy=policy.name,
+        solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),
         input_files=inputs.files, catalog_layers=layers, notes=notes)

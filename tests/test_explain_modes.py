@@ -6,6 +6,7 @@ solve must equal the one a solve proves."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,8 +24,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_scale import synthetic  # noqa: E402  (the benchmark's seeded fleet generator)
 
 
-def plan(run_cli, *extra: str) -> dict:
-    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--format", "json", "-q", *extra)
+def plan(run_cli, *extra: str, workloads: Path = WORKLOADS) -> dict:
+    code, out, err = run_cli("plan", workloads, *CATALOG_ARGS, "--format", "json", "-q", *extra)
     assert code == 0, err
     return json.loads(out)
 
@@ -124,3 +125,23 @@ def test_on_200_workloads_alternatives_priced_by_cost_alone_match_forced_re_solv
 def test_readme_documents_the_explain_option():
     readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
     assert "--explain" in readme
+
+
+def test_an_explanation_budget_cuts_the_remaining_questions_and_says_so(run_cli, tmp_path):
+    """Past the budget no counterfactual runs: each question left says so (never a guess), the
+    JSON counts them, and the same inputs cut the same questions (the memo of earlier solves in
+    this process does not change what is charged)."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(WORKLOADS, fleet)  # a provider cap couples the workloads: counterfactuals need CP-SAT
+    (fleet / "policy.yaml").write_text("kind: policy\nlock_in: {max_provider_share_pct: 60, min_providers: 2}\n",
+                                       encoding="utf-8")
+    first = plan(run_cli, "--explain-budget", "0.000001", workloads=fleet)
+    again = plan(run_cli, "--explain-budget", "0.000001", workloads=fleet)
+    assert first == again
+    assert first["solver"]["explain_budget"] == 0.000001
+    assert first["solver"]["explanations_cut_short"] > 0
+    cut = [c for c in first["constraints"] if "explanation budget" in c["detail"]]
+    assert cut and all(c["proven"] is False and c["binding"] is None for c in cut)
+    unlimited = plan(run_cli, workloads=fleet)
+    assert unlimited["solver"]["explanations_cut_short"] == 0
+    assert not any("explanation budget" in c["detail"] for c in unlimited["constraints"])

@@ -207,7 +207,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
 
 
 OWN_OPTIMA_KEPT = 4096
-_own_optima: OrderedDict[tuple[object, ...], SolveResult] = OrderedDict()
+_own_optima: OrderedDict[tuple[object, ...], tuple[SolveResult, float]] = OrderedDict()
 """Each workload's own optimum (its options, own families, forced option, limit): counterfactual
 solves and rebuilt candidate sets ask for most of them again."""
 
@@ -228,12 +228,13 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     key = (w, _fingerprint(candidates, w), tuple(own), forced, time_limit_s, tie_break, want_core)
     if key in _own_optima:
         _own_optima.move_to_end(key)
-        return _own_optima[key]
-    result = _searched_optimum(candidates, w, own, forced)
-    if result is None:
-        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s,
-                                 want_core, {}, tie_break)
-    _own_optima[key] = result
+        memo, work = _own_optima[key]
+        _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
+        return memo
+    before = solver_work()
+    result = _searched_optimum(candidates, w, own, forced) or _solve_together(
+        candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, want_core, {}, tie_break)
+    _own_optima[key] = (result, solver_work() - before)
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
@@ -676,7 +677,17 @@ def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel,
         solver.stop_search()
         thread.join()
         raise
+    _work[0] += solver.deterministic_time
     return outcome[0]
+
+
+_work = [0.0]
+
+
+def solver_work() -> float:
+    """Deterministic seconds of CP-SAT work charged in this process so far: what budgets count.
+    A memoised result is charged the work it took, so a budget never depends on the memo."""
+    return _work[0]
 
 
 def _status(code: cp_model.CpSolverStatus) -> str:
