@@ -19,6 +19,7 @@ from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.progress import SILENT, Progress
 from advisor.solver import Placement, SolveResult, solve
 from advisor.solver.families import COUPLING, family_of
+from advisor.solver.lp import LpPrices, first_order_prices
 from advisor.solver.model import family_names, solver_work
 from advisor.workload.models import Policy, Workload
 
@@ -157,6 +158,7 @@ class Explainer:
         self.budget_s = budget_s
         self.started = solver_work()
         self.cut_short = 0
+        self._prices: LpPrices | None = None
         self.workloads = workloads
         self.policy = policy
         self.candidates = candidates
@@ -310,6 +312,10 @@ class Explainer:
         count = len(groups) + len(rules)
         for step, (setting, members) in enumerate(groups.items(), start=1):
             self.progress.step("pricing constraints", step - 1, count)
+            if self.mode == "summary" and not self.result.separable and all(
+                    n.partition(":")[0] in COUPLING for n in members):
+                top.append((self._first_order_row(setting, members), []))
+                continue
             if len(members) == 1:
                 top.append((self._cost_row(members[0], self.relaxed(frozenset(members)), setting=setting), []))
                 continue
@@ -337,6 +343,30 @@ class Explainer:
         return [row for whole, parts in top
                 for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
+
+    def _first_order_row(self, setting: str, members: list[str]) -> ConstraintCost:
+        """A rule coupling the fleet, priced by the LP relaxation's dual instead of a re-solve (summary mode)."""
+        if self._prices is None:
+            self._prices = first_order_prices(self.candidates, self.policy, self.families(), self.time_limit_s)
+        lp = self._prices
+        priced = sorted(((lp.prices[n], n) for n in members if n in lp.prices),
+                        key=lambda pair: (-pair[0].usd_per_unit, pair[1]))
+        name = setting if len(members) > 1 else members[0]
+        row = ConstraintCost(name=name, description=describe(name), setting=setting, binding=None, cost_usd=None,
+                             proven=False, detail="not re-solved (--explain summary)")
+        if not priced:
+            return row.model_copy(update={"detail": row.detail + "; the LP relaxation gave no first-order price"})
+        (top, which), unit = priced[0], priced[0][0].unit
+        detail = (f"{row.detail}; first-order price from the LP relaxation's duals: about "
+                  f"${top.usd_per_unit:,.2f} a month saved per {unit}"
+                  + (f" ({which}, the highest of its {len(members)} rules)" if len(members) > 1 else ""))
+        plan = self.result.cost_millicents
+        if lp.objective_millicents is not None and plan and lp.objective_millicents < 0.99 * plan:
+            below = 100 * (1 - lp.objective_millicents / plan)
+            detail += (f"; the relaxation (fractional instances) is {below:.0f}% below the plan's cost, so this "
+                       "figure can understate what the rule costs: --explain full re-solves it")
+        return row.model_copy(update={"detail": detail, "first_order_usd": round(top.usd_per_unit, 4),
+                                      "first_order_unit": unit})
 
     def relaxed(self, disabled: frozenset[str]) -> SolveResult:
         """The plan without the families in `disabled`. Where every workload already runs at its own

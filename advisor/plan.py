@@ -151,6 +151,8 @@ class ConstraintCost(Strict):
     detail: str
     setting: str | None = None
     part_of: str | None = None
+    first_order_usd: float | None = None  # LP dual price per `first_order_unit` (--explain summary): not proven
+    first_order_unit: str | None = None
     proven: bool = True
 
 

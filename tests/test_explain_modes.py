@@ -145,3 +145,21 @@ def test_an_explanation_budget_cuts_the_remaining_questions_and_says_so(run_cli,
     unlimited = plan(run_cli, workloads=fleet)
     assert unlimited["solver"]["explanations_cut_short"] == 0
     assert not any("explanation budget" in c["detail"] for c in unlimited["constraints"])
+
+
+def test_summary_prices_rules_that_couple_a_joint_plan_by_lp_duals_and_says_how_far_to_trust_them(run_cli, tmp_path):
+    """A provider cap that moves workloads is not re-solved in summary mode: its row carries the
+    LP dual price, unproven, with the relaxation's distance from the plan as a caveat."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(WORKLOADS, fleet)
+    (fleet / "policy.yaml").write_text("kind: policy\nlock_in: {max_provider_share_pct: 60, min_providers: 2}\n",
+                                       encoding="utf-8")
+    summary = plan(run_cli, "--explain", "summary", workloads=fleet)
+    full = plan(run_cli, "--explain", "full", workloads=fleet)
+    assert summary["assignments"] == full["assignments"]
+    caps = {c["name"]: c for c in summary["constraints"]}["lock_in.max_provider_share_pct"]
+    assert caps["proven"] is False and caps["binding"] is None and caps["cost_usd"] is None
+    assert caps["first_order_usd"] is not None and caps["first_order_unit"] == "$1 more spend allowed on the provider"
+    assert "LP relaxation" in caps["detail"] and "--explain full re-solves it" in caps["detail"]
+    exact = {c["name"]: c for c in full["constraints"]}["lock_in.max_provider_share_pct"]
+    assert exact["binding"] is True and exact["proven"] is True

@@ -310,14 +310,11 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, tie_break)
     options = None
     if start is not None:
-        families = _own_families(names)
-        lower = {w: _own_bound(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break)
-                 for w in workloads}
+        lower = own_lower_bounds(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
         options = _within_slack(candidates, workloads, names, forced, start, lower)
     mm, _ = _build(policy, candidates, workloads, forced, names, options)
-    if start is not None:  # cuts the LP relaxation lacks (integer units): no workload costs less than alone
-        for w in workloads:
-            mm.m.add(mm.workload_cost(w) >= lower[w])
+    if start is not None:
+        add_own_cuts(mm, lower)
     active = list(mm.enforce)
     if want_core:
         mm.m.add_assumptions([mm.enforce[n] for n in active])
@@ -559,6 +556,20 @@ def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
         candidates.solved[memo] = {o.key: i for i, o in enumerate(candidates.options[w])}
     rank: dict[str, int] = candidates.solved[memo]
     return rank
+
+
+def own_lower_bounds(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+                     forced: dict[str, str], time_limit_s: float, tie_break: bool = True) -> dict[str, int]:
+    """What each workload costs at least in any plan: its own optimum (memoised)."""
+    families = _own_families(names)
+    return {w: _own_bound(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break)
+            for w in workloads}
+
+
+def add_own_cuts(mm: PlacementModel, lower: dict[str, int]) -> None:
+    """Cuts the LP relaxation lacks (integer units): no workload costs less than its own optimum."""
+    for w in mm.workloads:
+        mm.m.add(mm.workload_cost(w) >= lower[w])
 
 
 def _own_bound(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,

@@ -38,6 +38,10 @@ class Family:
     prefix: ClassVar[str]
     setting: ClassVar[str]
     template: ClassVar[str]  # description; {} is the argument after the colon
+    lp_unit: ClassVar[str] = ""
+    """What one unit of slack in this rule is (for its LP dual price), e.g. "$1 more budget"."""
+    lp_scale: ClassVar[float] = 0.0
+    """Model row units in one `lp_unit` (0: no dual price; the rule has no single row)."""
 
     def names(self, ctx: Context) -> list[str]:
         raise NotImplementedError

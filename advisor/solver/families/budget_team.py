@@ -12,6 +12,8 @@ from advisor.solver.variables import MILLI, PlacementModel
 class BudgetTeam(Family):
     prefix = "budget_team"
     setting = "budget.per_team_monthly_usd"
+    lp_unit = "$1 more team budget"
+    lp_scale = 100 * MILLI
     template = "policy: monthly budget of team {}"
 
     def names(self, ctx: Context) -> list[str]:

@@ -12,6 +12,8 @@ from advisor.solver.variables import MILLI, PlacementModel
 class BudgetTotal(Family):
     prefix = "budget_total"
     setting = "budget.monthly_usd"
+    lp_unit = "$1 more budget"
+    lp_scale = 100 * MILLI
     template = "policy: total monthly budget"
 
     def names(self, ctx: Context) -> list[str]:

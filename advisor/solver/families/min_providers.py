@@ -17,6 +17,8 @@ def _of_provider(provider: str) -> Callable[[str, Option], bool]:
 class MinProviders(Family):
     prefix = "min_providers"
     setting = "lock_in.min_providers"
+    lp_unit = "one provider fewer required"
+    lp_scale = 1
     template = "policy: minimum number of providers"
 
     def names(self, ctx: Context) -> list[str]:

@@ -17,6 +17,8 @@ def _in_region(workload: str, region: str) -> Callable[[str, Option], bool]:
 class MinRegions(Family):
     prefix = "min_regions"
     setting = "constraints.min_regions"
+    lp_unit = "one region fewer required"
+    lp_scale = 1
     template = "workload {}: spread over at least min_regions regions"
 
     def names(self, ctx: Context) -> list[str]:

@@ -6,7 +6,7 @@ import math
 
 from advisor.plan import Change
 from advisor.solver.families import Context, Family, Placements, spend_cents
-from advisor.solver.variables import PlacementModel
+from advisor.solver.variables import MILLI, PlacementModel
 
 PCT_SCALE = 100  # caps in hundredths of a percent
 
@@ -19,6 +19,8 @@ def share_pct(spend: float, base: float) -> float:
 class ProviderShare(Family):
     prefix = "provider_share"
     setting = "lock_in.max_provider_share_pct"
+    lp_unit = "$1 more spend allowed on the provider"
+    lp_scale = 100 * PCT_SCALE * 100 * MILLI
     template = "policy: largest share of spend on provider {}"
 
     def names(self, ctx: Context) -> list[str]:

@@ -10,6 +10,8 @@ from advisor.solver.variables import PlacementModel
 class Replicas(Family):
     prefix = "replicas"
     setting = "constraints.min_replicas / max_replicas"
+    lp_unit = "one replica fewer required"
+    lp_scale = 1
     template = "workload {}: min_replicas and max_replicas over all its placements"
 
     def names(self, ctx: Context) -> list[str]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from advisor.plan import Change
 from advisor.solver.families import Context, Family, Placements, spend_cents
 from advisor.solver.families.provider_share import PCT_SCALE, share_pct
-from advisor.solver.variables import PlacementModel
+from advisor.solver.variables import MILLI, PlacementModel
 
 
 class VendorShare(Family):
     prefix = "vendor_share"
     setting = "lock_in.max_vendor_share_pct"
+    lp_unit = "$1 more spend allowed on the vendor"
+    lp_scale = 100 * PCT_SCALE * 100 * MILLI
     template = "policy: largest share of spend on accelerator vendor {}"
 
     def names(self, ctx: Context) -> list[str]:
