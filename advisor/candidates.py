@@ -6,11 +6,14 @@ rule it breaks, and explanations can ask "what if this rule were relaxed?" by di
 
 from __future__ import annotations
 
+import bisect
+import gc
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from advisor.catalog.models import (
     HOURS_PER_MONTH,
@@ -122,8 +125,7 @@ class Option(Strict):
         return self.monthly_cost_cents / 100
 
 
-@dataclass(frozen=True)
-class RuledOut:
+class RuledOut(NamedTuple):
     """An option that breaks at least one rule; cost is known when sizing succeeded."""
 
     workload: str
@@ -137,10 +139,75 @@ class RuledOut:
     latency_ms: float | None = None
 
 
+_Record = tuple[str, str, str, str, tuple[str, ...], tuple[str, ...], "int | None", "float | None"]
+"""A RuledOut without its workload: (provider, region, offering, pricing, rules, reasons, cost, latency)."""
+
+_ruled_out = tuple.__new__  # RuledOut from a full tuple of fields, without the keyword handling (hot path)
+
+
+class RuledOutByWorkload(MutableMapping[str, list[RuledOut]]):
+    """Workload -> its ruled-out options, read like a dict of lists but stored compactly.
+
+    A fleet rules out about as many options as it keeps, one per (offering, slot) a workload cannot
+    use, so a list of RuledOut objects per workload grows with fleet size times catalog size. Here a
+    workload keeps one tuple of records without its name, shared with every workload of the same
+    shape (and each record with every workload that breaks the same rules the same way); reading a
+    workload gives a new list of RuledOut, which the reader may keep or drop. A list stored with
+    `[]=` is kept and given back as it is.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Mapping[str, list[RuledOut]] | None = None) -> None:
+        self._data: dict[str, tuple[_Record, ...] | list[RuledOut]] = {}
+        if items:
+            self.update(items)
+
+    def __getitem__(self, workload: str) -> list[RuledOut]:
+        value = self._data[workload]
+        if isinstance(value, list):
+            return value
+        return [_ruled_out(RuledOut, (workload, *record)) for record in value]
+
+    def __setitem__(self, workload: str, value: list[RuledOut]) -> None:
+        self._data[workload] = value
+
+    def set_records(self, workload: str, records: tuple[_Record, ...]) -> None:
+        """Store records shared with other workloads; each read adds the workload's name."""
+        self._data[workload] = records
+
+    def __delitem__(self, workload: str) -> None:
+        del self._data[workload]
+
+    def __contains__(self, workload: object) -> bool:
+        return workload in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def count(self, workload: str) -> int:
+        """How many options the workload has ruled out, without building them."""
+        return len(self._data[workload])
+
+    def rules_used(self) -> set[str]:
+        """Every rule that rules out some option of some workload, without building the records."""
+        used: set[str] = set()
+        for value in self._data.values():
+            for record in value:
+                used.update(record.rules if isinstance(record, RuledOut) else record[4])
+        return used
+
+    def __repr__(self) -> str:
+        return f"RuledOutByWorkload({dict(self.items())!r})"
+
+
 @dataclass
 class CandidateSet:
     options: dict[str, list[Option]] = field(default_factory=dict)
-    ruled_out: dict[str, list[RuledOut]] = field(default_factory=dict)
+    ruled_out: MutableMapping[str, list[RuledOut]] = field(default_factory=RuledOutByWorkload)
     provider_kinds: dict[str, str] = field(default_factory=dict)  # provider -> cloud, gpu-cloud, onprem, edge
     demands: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> stream -> units
     limits: dict[str, WorkloadLimits] = field(default_factory=dict)
@@ -263,15 +330,138 @@ def _relaxed(w: Workload, rules: frozenset[str]) -> Workload:
     return w
 
 
-class _Sizer:
-    """Sizes one workload, with some sizing rules relaxed; caches per (offering, network RTT)
-    so that regions share the work."""
+_NOT_READ_BY_SIZING: dict[str, Any] = {"name": True, "team": True, "description": True, "constraints": True,
+                                       "traffic": {"users": True}}
 
-    def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, relaxed: frozenset[str]):
-        self.w = _relaxed(with_catalog_measurements(workload, catalog), relaxed & SIZING_RULES)
+
+def sizing_key(w: Workload) -> str:
+    """Everything `advisor.estimate.size` may read of a workload, as a string: workloads equal in it
+    get equal sizings on every offering at every round trip.
+
+    That is the whole workload but its name, team, description, constraints (sizing reads only
+    min_replicas, which is kept) and user locations (sizing reads only the round trip to them, which
+    the caller passes with the offering). Leaving out only what sizing is known not to read keeps the
+    key safe when sizing starts to read a new field."""
+    return f"{w.constraints.min_replicas}|{w.model_dump_json(exclude=_NOT_READ_BY_SIZING)}"
+
+
+_NOT_SHAPE = {"name", "team", "description"}
+
+
+def shape_key(w: Workload) -> str:
+    """The workload but its name, team and description: workloads equal in it get the same options
+    and ruled-out options (with their own names and teams)."""
+    return w.model_dump_json(exclude=_NOT_SHAPE)
+
+
+class _Reuse:
+    """What one build computes once and shares among its workloads.
+
+    - sizings by `sizing_key`, offering and round trip: the costly part, and fleets share models,
+      request sizes and traffic figures far more often than whole workloads;
+    - the static rule checks of every slot, by workload kind and constraints (all they read);
+    - whole results by `shape_key`, for workloads that differ only in name, team or description;
+    - ruled-out records, so that equal records are stored once.
+
+    `build_candidates(reuse=False)` gives each workload a fresh one: every workload is then computed
+    on its own, the reference the tests compare the shared computation with."""
+
+    def __init__(self, shared: bool) -> None:
+        self.shared = shared
+        self.sizings: dict[str, _Sizings] = {}
+        self.static: dict[str, list[_StaticCheck]] = {}
+        self.shapes: dict[str, _Shape] = {}
+        self.records: dict[_Record, _Record] = {}
+
+
+@dataclass(frozen=True)
+class _StaticCheck:
+    """The static rules one slot breaks for workloads of one kind and constraints."""
+
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    kind_mismatch: _Record | None  # the whole ruled-out record when the slot is for the other kind
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One workload's result, for the next workload of the same shape: options (of the first
+    workload, renamed when reused), ruled-out records, streams with no option."""
+
+    options: list[Option]
+    records: tuple[_Record, ...]
+    unserved: list[str]
+
+
+class _Place:
+    """One slot of one offering with what every workload reads of it, found once per build."""
+
+    __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed")
+
+    def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot):
+        self.offering, self.accelerator, self.slot = offering, accelerator, slot
+        self.offering_key = offering.key
+        self.option_key = f"{offering.provider}:{slot.region}:{offering.name}:{slot.pricing}"  # as Option.key
+        self.held = HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)  # as _unit_costs computes it
+        # the first factors of an option's energy, in the order _option multiplies them
+        self.power_kw = None if accelerator.tdp_w is None else accelerator.tdp_w / 1000 * offering.accelerator_count
+        self.fixed = (offering.provider, slot.region, slot.jurisdiction, offering.name, accelerator.name,
+                      accelerator.vendor, slot.pricing)
+
+
+class _Sizings:
+    """Sizings of workloads equal in `sizing_key`, by offering and network RTT."""
+
+    def __init__(self, interpolate: bool) -> None:
+        self.exact: dict[tuple[str, float], Sizing | Unfit] = {}
+        self.interpolate = interpolate
+        self.curves: dict[str, tuple[list[float], list[Sizing | Unfit]]] = {}  # offering -> RTTs sized, in order
+
+    def between(self, offering: str, rtt: float) -> Sizing | None:
+        """The sizing at `rtt` when the nearest round trips sized on each side gave that same sizing.
+
+        Sizing is monotone in the round trip: a longer one leaves less of each latency objective,
+        so it admits only serving points (or measurements) that a shorter one admits too, and the
+        best of a smaller set that still holds the best of the larger one is that same point. So
+        when two round trips give one sizing, every round trip between them gives it too."""
+        curve = self.curves.get(offering)
+        if curve is None:
+            return None
+        rtts, results = curve
+        i = bisect.bisect_left(rtts, rtt)
+        if 0 < i < len(rtts):
+            low, high = results[i - 1], results[i]
+            if low is high and isinstance(low, Sizing):
+                return low
+        return None
+
+    def add(self, offering: str, rtt: float, found: Sizing | Unfit) -> Sizing | Unfit:
+        """Record a sizing computed at `rtt`; an equal neighbour's object stands for it, so that
+        runs of equal sizings share one object (and `between` compares by identity)."""
+        rtts, results = self.curves.setdefault(offering, ([], []))
+        i = bisect.bisect_left(rtts, rtt)
+        if isinstance(found, Sizing):
+            for j in (i - 1, i):
+                if 0 <= j < len(results) and isinstance(results[j], Sizing) and results[j] == found:
+                    found = results[j]
+                    break
+        rtts.insert(i, rtt)
+        results.insert(i, found)
+        return found
+
+
+class _Sizer:
+    """Sizes one workload, with some sizing rules relaxed, through the build's cache of sizings by
+    `sizing_key`, offering and network RTT: regions, and workloads of the same shape, share the work."""
+
+    def __init__(self, workload: Workload, catalog: Catalog, topology: Topology, relaxed: frozenset[str],
+                 reuse: _Reuse):
+        self.w = _relaxed(workload, relaxed & SIZING_RULES)
         self.catalog = catalog
         self.topology = topology
-        self.cache: dict[tuple[str, float], Sizing | Unfit] = {}
+        key = sizing_key(self.w)
+        self.sizings = reuse.sizings.get(key) or reuse.sizings.setdefault(key, _Sizings(reuse.shared))
+        self.cache = self.sizings.exact
 
     def rtt(self, region_key: str | None) -> float | None:
         if isinstance(self.w, RealtimeInference) and region_key is not None:
@@ -279,13 +469,24 @@ class _Sizer:
         return None
 
     def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
-        key = (offering.key, rtt if rtt is not None else -1.0)
-        if key not in self.cache:
+        return self.sized(offering, offering.key, rtt)
+
+    def sized(self, offering: Offering, offering_key: str, rtt: float | None) -> Sizing | Unfit:
+        found = self.cache.get((offering_key, rtt if rtt is not None else -1.0))
+        if found is not None:
+            return found
+        key = (offering_key, rtt if rtt is not None else -1.0)
+        if rtt is not None and self.sizings.interpolate:
+            found = self.sizings.between(offering_key, rtt)
+        if found is None:
             try:
-                self.cache[key] = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt)
+                found = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt)
             except Unfit as unfit:
-                self.cache[key] = unfit
-        return self.cache[key]
+                found = unfit.with_traceback(None)  # kept for the whole build: keep no frames alive
+            if rtt is not None and self.sizings.interpolate:
+                found = self.sizings.add(offering_key, rtt, found)
+        self.cache[key] = found
+        return found
 
     def blame_network(self, offering: Offering, region_key: str, unfit: Unfit) -> str:
         """The latency reason, naming the user locations that break the objective when nearer
@@ -316,102 +517,261 @@ def _objectives(w: RealtimeInference) -> str:
     return ", ".join(parts)
 
 
-def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
-                 disabled: frozenset[str], out: CandidateSet, slots: dict[str, list[_Slot]]) -> None:
-    options: list[Option] = []
-    ruled_out: list[RuledOut] = []
-    sizer = _Sizer(w, catalog, topology, disabled)
-    # the same workload without a latency limit: what an option ruled out by latency would cost
-    unlimited = _Sizer(w, catalog, topology, disabled | {"latency_slo"})
-    demand = demand_units(w)
-    for offering in catalog.offerings.values():
-        acc = catalog.accelerators[offering.accelerator]
-        for slot in slots[offering.key]:
-            broken = [r for r in _static_rules(w, policy, offering, acc, slot) if r[0] not in disabled]
-            kind_mismatch = [reason for rule, reason in broken if rule == "kind_match"]
+def static_key(w: Workload) -> str:
+    """What `_static_rules` reads of a workload: its kind and constraints (policy and relaxed rules
+    are the build's own)."""
+    return f"{w.kind}|{w.constraints.model_dump_json()}"
+
+
+def _static_checks(w: Workload, policy: Policy, disabled: frozenset[str], places: list[_Place],
+                   reuse: _Reuse) -> list[_StaticCheck]:
+    """The static rules each place breaks for this workload, shared by workloads of one `static_key`."""
+    key = static_key(w)
+    found = reuse.static.get(key)
+    if found is None:
+        found = []
+        for place in places:
+            offering, slot = place.offering, place.slot
+            broken = tuple(r for r in _static_rules(w, policy, offering, place.accelerator, slot)
+                           if r[0] not in disabled)
+            kind_mismatch = tuple(reason for rule, reason in broken if rule == "kind_match")
+            record: _Record | None = None
             if kind_mismatch:
-                ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
-                                          ("kind_match",), tuple(kind_mismatch)))
+                record = (offering.provider, slot.region, offering.name, slot.pricing, ("kind_match",),
+                          kind_mismatch, None, None)
+            found.append(_StaticCheck(tuple(r for r, _ in broken), tuple(m for _, m in broken), record))
+        reuse.static[key] = found
+    return found
+
+
+@dataclass
+class _Region:
+    """What a real-time workload reads of one region: round trips to its user locations, the worst
+    one (the full-reach option's), and the reaches of the variants that serve only nearer users."""
+
+    worst: float
+    rtts: dict[str, float]
+    partial: list[tuple[float, tuple[str, ...]]]  # (reach, locations served) of every variant, farthest first
+    serve_rtts: dict[tuple[str, ...], tuple[float, ...]]
+
+
+_Entry = tuple[tuple[bool, int, float, str], dict[str, Any]]
+"""An option before it is built: its sort key and its fields."""
+
+
+class _Workload:
+    """One workload's options and ruled-out records, computed slot by slot."""
+
+    def __init__(self, w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
+                 disabled: frozenset[str], reuse: _Reuse):
+        self.w = w
+        self.policy = policy
+        self.disabled = disabled
+        self.reuse = reuse
+        self.topology = topology
+        enriched = with_catalog_measurements(w, catalog)
+        self.sizer = _Sizer(enriched, catalog, topology, disabled, reuse)
+        # the same workload without a latency limit: what an option ruled out by latency would cost
+        self._unlimited: _Sizer | None = None
+        self._make_unlimited = lambda: _Sizer(enriched, catalog, topology, disabled | {"latency_slo"}, reuse)
+        self.demand = demand_units(w)
+        self.streams = tuple(self.demand)
+        self.total = sum(self.demand.values())
+        self.realtime = isinstance(w, RealtimeInference)
+        self.users = w.traffic.users if isinstance(w, RealtimeInference) else None
+        self.head = {"workload": w.name, "kind": w.kind, "team": w.team}
+        self.regions: dict[str, _Region] = {}
+        self.blamed: dict[tuple[str, str], str] = {}
+        self.by_count = isinstance(w, (RealtimeInference, BatchInference))
+        self.failover = isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None
+
+    @property
+    def unlimited(self) -> _Sizer:
+        if self._unlimited is None:
+            self._unlimited = self._make_unlimited()
+        return self._unlimited
+
+    def region(self, region_key: str) -> _Region:
+        found = self.regions.get(region_key)
+        if found is None:
+            assert self.users is not None
+            rtts = {loc: self.topology.rtt(loc, region_key) for loc in self.demand}
+            partial = []
+            for reach in sorted(set(rtts.values()), reverse=True):
+                serves = tuple(sorted(loc for loc, r in rtts.items() if r <= reach + 1e-9))
+                if len(serves) < len(self.demand):  # the full-reach option is built on its own
+                    partial.append((reach, serves))
+            found = self.regions[region_key] = _Region(self.topology.worst_rtt(self.users, region_key), rtts,
+                                                       partial, {})
+        return found
+
+    def blame_network(self, place: _Place, region_key: str, unfit: Unfit) -> str:
+        """The sizer's latency reason, found once per offering and region (every pricing model has it)."""
+        key = (place.offering_key, region_key)
+        found = self.blamed.get(key)
+        if found is None:
+            found = self.blamed[key] = self.sizer.blame_network(place.offering, region_key, unfit)
+        return found
+
+    def shape(self, places: list[_Place]) -> _Shape:
+        w, sizer, disabled = self.w, self.sizer, self.disabled
+        entries: list[_Entry] = []
+        records: list[_Record] = []
+        interned = self.reuse.records
+        checks = _static_checks(w, self.policy, disabled, places, self.reuse)
+        max_replicas = w.constraints.max_replicas  # real-time and batch: a model family over all placements
+        check_replicas = max_replicas is not None and not splits_by_count(w) and "max_replicas" not in disabled
+        several = self.realtime and len(self.demand) > 1
+        realtime, regions = self.realtime, self.regions
+        for place, check in zip(places, checks, strict=True):
+            if check.kind_mismatch is not None:
+                records.append(check.kind_mismatch)
                 continue
-            rtt = sizer.rtt(slot.region_key)
-            sizing = sizer(offering, rtt)
-            partial: list[Option] = []
-            if isinstance(sizing, Unfit) and sizing.rule == "latency_slo" and not broken:
-                partial = _partial_variants(w, sizer, offering, acc, slot, demand)
+            offering, slot = place.offering, place.slot
+            region_key = slot.region_key
+            region = None
+            if realtime and region_key is not None:
+                region = regions.get(region_key) or self.region(region_key)
+            rtt = region.worst if region is not None else None
+            sizing = sizer.sized(offering, place.offering_key, rtt)
+            rules, reasons = check.rules, check.reasons
             cost_cents = latency = None
             if isinstance(sizing, Unfit):
-                if partial:  # nearer users can be served from here: the option stays, for them
-                    options.extend(partial)
+                if sizing.rule == "latency_slo" and not rules and region is not None:
+                    # nearer users can be served from here: the option stays, for them
+                    self.partial_variants(entries, place, region, None)
                 reason = sizing.reason
-                if sizing.rule == "latency_slo" and slot.region_key is not None:
-                    reason = sizer.blame_network(offering, slot.region_key, sizing)
-                broken.append((sizing.rule, reason))
+                if sizing.rule == "latency_slo" and region_key is not None:
+                    reason = self.blame_network(place, region_key, sizing)
+                rules, reasons = (*rules, sizing.rule), (*reasons, reason)
                 if sizing.rule == "latency_slo":
-                    relaxed = unlimited(offering, rtt)
+                    relaxed = self.unlimited.sized(offering, place.offering_key, rtt)
                     if isinstance(relaxed, Sizing):
                         cost_cents = _cents(relaxed, slot)
                         latency = _latency(relaxed, rtt)
             else:
                 cost_cents = _cents(sizing, slot)
                 latency = _latency(sizing, rtt)
-                mx = w.constraints.max_replicas  # real-time and batch: a model family over all placements
-                if (mx is not None and not splits_by_count(w) and sizing.instances > mx
-                        and "max_replicas" not in disabled):
-                    broken.append(("max_replicas", f"needs {sizing.instances} instances, max_replicas is {mx}"))
-            if broken:
-                ruled_out.append(RuledOut(w.name, offering.provider, slot.region, offering.name, slot.pricing,
-                                          tuple(r for r, _ in broken), tuple(m for _, m in broken),
-                                          cost_cents, latency))
+                if check_replicas and sizing.instances > max_replicas:  # type: ignore[operator]
+                    rules = (*rules, "max_replicas")
+                    reasons = (*reasons, f"needs {sizing.instances} instances, max_replicas is {max_replicas}")
+            if rules:
+                record = (offering.provider, slot.region, offering.name, slot.pricing, rules, reasons,
+                          cost_cents, latency)
+                records.append(interned.setdefault(record, record))
                 continue
-            assert isinstance(sizing, Sizing)
-            option = _option(w, offering, acc, slot, sizing, rtt, cost_cents or 0)
-            options.append(_with_units(w, option, sizing, slot, demand, tuple(demand), sizer, offering))
-            if isinstance(w, RealtimeInference) and len(demand) > 1:
-                options.extend(_partial_variants(w, sizer, offering, acc, slot, demand, below=rtt))
-    options.sort(key=lambda o: (not o.full_reach, o.monthly_cost_cents, o.latency_ms or 0.0, o.key))
-    served = {s for o in options for s in (o.serves or demand)}
-    out.unserved[w.name] = sorted(set(demand) - served)
-    out.options[w.name] = options
-    out.ruled_out[w.name] = ruled_out
-    out.demands[w.name] = demand
-    c = w.constraints
-    out.limits[w.name] = WorkloadLimits(
-        kind=w.kind, team=w.team, min_replicas=c.min_replicas, max_replicas=c.max_replicas,
-        by_count=splits_by_count(w), min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
+            assert isinstance(sizing, Sizing) and cost_cents is not None
+            entries.append(self.entry(place, sizing, rtt, latency, cost_cents, self.streams, region))
+            if several and region is not None:
+                self.partial_variants(entries, place, region, rtt)
+        entries.sort(key=_sort_key)
+        options = [_construct(values) for _, values in entries]
+        served = {s for _, values in entries for s in (values["serves"] or self.demand)}
+        return _Shape(options, tuple(records), sorted(set(self.demand) - served))
+
+    def partial_variants(self, entries: list[_Entry], place: _Place, region: _Region, below: float | None) -> None:
+        """Real-time options sized for the nearer user locations only, one per reach (round trip).
+
+        A replica that serves only nearby users has more of the latency objective left for compute,
+        so it may run a larger batch; a variant is kept only when its serving point differs from the
+        next wider one (else the wider one serves the same users at the same price).
+        """
+        wider: Sizing | None = None
+        for reach, serves in region.partial:
+            if below is not None and not reach < below - 1e-9:
+                continue
+            sizing = self.sizer.sized(place.offering, place.offering_key, reach)
+            if isinstance(sizing, Unfit):
+                continue
+            if wider is not None and sizing.throughput_per_instance <= wider.throughput_per_instance:
+                continue  # no faster than a variant that serves more users
+            entries.append(self.entry(place, sizing, reach, _latency(sizing, reach), _cents(sizing, place.slot),
+                                      serves, region))
+            wider = sizing
+
+    def entry(self, place: _Place, sizing: Sizing, rtt: float | None, latency: float | None, cost_cents: int,
+              serves: tuple[str, ...], region: _Region | None) -> _Entry:
+        """The fields of the option of one place at one sizing, serving the streams `serves`, in field
+        order, with the option's sort key (the arithmetic of each field as the reports have it)."""
+        w, slot = self.w, place.slot
+        instances = sizing.instances
+        carbon = None
+        if slot.carbon is not None and place.power_kw is not None:
+            carbon = round(place.power_kw * instances * sizing.busy_hours_per_month * slot.carbon / 1000, 1)
+        realtime = self.realtime
+        if realtime and slot.pricing != "capex":
+            count_cost, load_cost, unit_instances = place.held, 0.0, 1  # as _unit_costs has it
+            capacity = sizing.throughput_per_instance * RT_UNITS_PER_RPS  # as _capacity has it
+        else:
+            count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot, place.held)
+            capacity = _capacity(w, sizing, self.demand)
+        if self.by_count:
+            need = math.ceil(self.total / capacity) if capacity > 0 else MAX_INSTANCES
+            # more than the load needs only to pad a share-of-spend cap (or to survive a region loss)
+            max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, w.constraints.min_replicas) + PADDING_UNITS)
+        else:
+            max_count = 1
+        full = not realtime or len(serves) == len(self.demand)
+        failover = serves
+        if self.failover:
+            assert isinstance(w, RealtimeInference)
+            failover = _failover_serves(w, sizing, slot, self.topology)
+        rtts: tuple[float, ...] = ()
+        if region is not None:
+            rtts = region.serve_rtts.get(serves) or region.serve_rtts.setdefault(
+                serves, tuple(region.rtts[loc] for loc in serves))
+        # alone, a partial option could not serve everyone: rank it by its unit cost
+        monthly = cost_cents if full else round(max_count * count_cost + load_cost)
+        key = place.option_key if full else f"{place.option_key}|{'+'.join(serves)}"
+        provider, region_name, jurisdiction, offering, accelerator, vendor, pricing = place.fixed
+        values = {
+            **self.head, "provider": provider, "region": region_name, "jurisdiction": jurisdiction,
+            "offering": offering, "accelerator": accelerator, "vendor": vendor, "pricing": pricing,
+            "instances": instances, "accelerator_count": instances * place.offering.accelerator_count,
+            "unit_monthly_usd": slot.unit_monthly, "hourly_usd": slot.hourly, "monthly_cost_cents": monthly,
+            "latency_ms": latency, "network_rtt_ms": None if rtt is None else round(rtt, 1),
+            "carbon_kg_per_month": carbon, "sizing": sizing, "price_source": slot.source,
+            "price_as_of": slot.as_of, "price_estimate": slot.estimate, "capacity": capacity,
+            "count_cost_cents": count_cost, "load_cost_cents": load_cost, "unit_instances": unit_instances,
+            "max_count": max_count, "serves": serves if realtime else (), "failover_serves": failover,
+            "serve_rtt_ms": rtts, "full_reach": full,
+            "key": key,  # Option.key, cached as the property would cache it
+        }
+        return (not full, monthly, latency or 0.0, key), values
 
 
-def _partial_variants(w: Workload, sizer: _Sizer, offering: Offering, acc: Accelerator, slot: _Slot,
-                      demand: dict[str, int], below: float | None = None) -> list[Option]:
-    """Real-time options sized for the nearer user locations only, one per reach (round trip).
-
-    A replica that serves only nearby users has more of the latency objective left for compute,
-    so it may run a larger batch; a variant is kept only when its serving point differs from the
-    next wider one (else the wider one serves the same users at the same price).
-    """
-    if not isinstance(w, RealtimeInference) or slot.region_key is None:
-        return []
-    rtts = {loc: sizer.topology.rtt(loc, slot.region_key) for loc in demand}
-    reaches = sorted({r for r in rtts.values() if below is None or r < below - 1e-9}, reverse=True)
-    variants: list[Option] = []
-    wider: Sizing | None = None
-    for reach in reaches:
-        serves = tuple(sorted(loc for loc, r in rtts.items() if r <= reach + 1e-9))
-        if len(serves) == len(demand):
-            continue  # the full-reach option is built by the caller
-        sizing = sizer(offering, reach)
-        if isinstance(sizing, Unfit):
-            continue
-        if wider is not None and sizing.throughput_per_instance <= wider.throughput_per_instance:
-            continue  # no faster than a variant that serves more users
-        option = _option(w, offering, acc, slot, sizing, reach, _cents(sizing, slot))
-        variants.append(_with_units(w, option, sizing, slot, demand, serves, sizer, offering))
-        wider = sizing
-    return variants
+def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:
+    """Options that carry the workload alone first, then by cost, latency and key."""
+    return entry[0]
 
 
-def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot) -> tuple[float, float, int]:
-    """(cost of one unit in cents a month, cost of the whole demand's work in cents, instances per unit)."""
-    held = HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)
+_OPTION_FIELDS = tuple(Option.model_fields)
+_ALL_OPTION_FIELDS = set(_OPTION_FIELDS)
+"""The fields set of every option (all of them), one set shared by all: options are frozen, and
+pydantic copies the set before changing it (model_copy)."""
+_new_object, _set_attribute = object.__new__, object.__setattr__
+
+
+def _construct(values: dict[str, Any]) -> Option:
+    """`Option.model_construct(**values)` for `values` holding every field in field order, without
+    its per-field loop and with the shared fields set (the hot path: one call per option of every
+    workload). Every value comes from validated catalog and workload records."""
+    option = _new_object(Option)
+    _set_attribute(option, "__dict__", values)
+    _set_attribute(option, "__pydantic_fields_set__", _ALL_OPTION_FIELDS)
+    _set_attribute(option, "__pydantic_extra__", None)
+    _set_attribute(option, "__pydantic_private__", None)
+    return option
+
+
+def _renamed(option: Option, head: dict[str, str]) -> Option:
+    """The option of another workload of the same shape: only the workload's name and team differ."""
+    return _construct({**option.__dict__, **head})
+
+
+def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float) -> tuple[float, float, int]:
+    """(cost of one unit in cents a month, cost of the whole demand's work in cents, instances per unit);
+    `held` is the month of one instance, HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)."""
     if isinstance(w, EdgeInference):
         return sizing.instances * 100 * (slot.unit_monthly or 0.0), 0.0, sizing.instances
     unit_instances = sizing.instances if isinstance(w, Training) else 1
@@ -438,39 +798,14 @@ PADDING_FACTOR, PADDING_UNITS = 2, 2
 units only help to meet a share-of-spend cap by spending elsewhere, or to survive a region loss."""
 
 
-def _with_units(w: Workload, option: Option, sizing: Sizing, slot: _Slot, demand: dict[str, int],
-                serves: tuple[str, ...], sizer: _Sizer, offering: Offering) -> Option:
-    count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot)
-    capacity = _capacity(w, sizing, demand)
-    if isinstance(w, (RealtimeInference, BatchInference)):
-        need = math.ceil(sum(demand.values()) / capacity) if capacity > 0 else MAX_INSTANCES
-        # more than the load needs only to pad a share-of-spend cap (or to survive a region loss)
-        max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, w.constraints.min_replicas) + PADDING_UNITS)
-    else:
-        max_count = 1
-    full = len(serves) == len(demand) or not isinstance(w, RealtimeInference)
-    failover = serves
-    if isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None:
-        failover = _failover_serves(w, sizing, slot, sizer)
-    rtts = tuple(sizer.topology.rtt(loc, slot.region_key) for loc in serves) \
-        if isinstance(w, RealtimeInference) and slot.region_key is not None else ()
-    updates = dict(capacity=capacity, count_cost_cents=count_cost, load_cost_cents=load_cost, serve_rtt_ms=rtts,
-                   unit_instances=unit_instances, max_count=max_count,
-                   serves=serves if isinstance(w, RealtimeInference) else (), failover_serves=failover,
-                   full_reach=full)
-    if not full:  # alone, a partial option could not serve everyone: rank it by its unit cost
-        updates["monthly_cost_cents"] = round(max_count * count_cost + load_cost)
-    return option.model_copy(update=updates)
-
-
-def _failover_serves(w: RealtimeInference, sizing: Sizing, slot: _Slot, sizer: _Sizer) -> tuple[str, ...]:
+def _failover_serves(w: RealtimeInference, sizing: Sizing, slot: _Slot, topology: Topology) -> tuple[str, ...]:
     """User locations this serving point can still serve within failover_latency_ms after a region loss."""
     limit = w.constraints.failover_latency_ms or 0.0
     if slot.region_key is None:
         return ()
     served = []
     for loc in sorted(w.traffic.users):
-        rtt = sizer.topology.rtt(loc, slot.region_key)
+        rtt = topology.rtt(loc, slot.region_key)
         first = sizing.ttft_ms if w.slo.ttft_ms is not None and sizing.ttft_ms is not None else None
         whole = sizing.compute_latency_ms if w.slo.p95_latency_ms is not None else None
         if all(v is None or v + rtt <= limit for v in (first, whole)):
@@ -488,23 +823,27 @@ def _latency(sizing: Sizing, rtt: float | None) -> float | None:
     return round(sizing.compute_latency_ms + (rtt or 0.0), 1)
 
 
-def _option(w: Workload, offering: Offering, acc: Accelerator, slot: _Slot, sizing: Sizing,
-            rtt: float | None, cost_cents: int) -> Option:
-    carbon = None
-    if slot.carbon is not None and acc.tdp_w is not None:
-        kwh = acc.tdp_w / 1000 * offering.accelerator_count * sizing.instances * sizing.busy_hours_per_month
-        carbon = round(kwh * slot.carbon / 1000, 1)
-    # model_construct: every field comes from validated catalog and workload records (hot path)
-    return Option.model_construct(
-        workload=w.name, kind=w.kind, team=w.team, provider=offering.provider, region=slot.region,
-        jurisdiction=slot.jurisdiction, offering=offering.name, accelerator=acc.name, vendor=acc.vendor,
-        pricing=slot.pricing, instances=sizing.instances,
-        accelerator_count=sizing.instances * offering.accelerator_count,
-        unit_monthly_usd=slot.unit_monthly, hourly_usd=slot.hourly, monthly_cost_cents=cost_cents,
-        latency_ms=_latency(sizing, rtt), network_rtt_ms=None if rtt is None else round(rtt, 1),
-        carbon_kg_per_month=carbon, sizing=sizing,
-        price_source=slot.source, price_as_of=slot.as_of, price_estimate=slot.estimate,
-    )
+def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
+                 disabled: frozenset[str], out: CandidateSet, places: list[_Place], reuse: _Reuse) -> None:
+    key = shape_key(w)
+    shape = reuse.shapes.get(key)
+    if shape is None:
+        shape = reuse.shapes[key] = _Workload(w, policy, catalog, topology, disabled, reuse).shape(places)
+        options = shape.options
+    else:
+        head = {"workload": w.name, "team": w.team}
+        options = [_renamed(o, head) for o in shape.options]
+    out.options[w.name] = options
+    if isinstance(out.ruled_out, RuledOutByWorkload):
+        out.ruled_out.set_records(w.name, shape.records)
+    else:
+        out.ruled_out[w.name] = [_ruled_out(RuledOut, (w.name, *r)) for r in shape.records]
+    out.unserved[w.name] = list(shape.unserved)
+    out.demands[w.name] = demand_units(w)
+    c = w.constraints
+    out.limits[w.name] = WorkloadLimits(
+        kind=w.kind, team=w.team, min_replicas=c.min_replicas, max_replicas=c.max_replicas,
+        by_count=splits_by_count(w), min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
 
 
 PROGRESS_EVERY = 250
@@ -513,12 +852,36 @@ PROGRESS_EVERY = 250
 
 def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog, topology: Topology,
                      disabled: frozenset[str] = frozenset(),
-                     progress: Callable[[str], None] | None = None) -> CandidateSet:
-    """Options and ruled-out options for every workload, with `disabled` rules not applied."""
+                     progress: Callable[[str], None] | None = None, *, reuse: bool = True) -> CandidateSet:
+    """Options and ruled-out options for every workload, with `disabled` rules not applied.
+
+    Workloads share what they have in common (sizings, rule checks, whole results: see `_Reuse`);
+    `reuse=False` computes every workload on its own, with the same result, only slower."""
     out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()})
-    slots = {key: list(_slots(offering, catalog)) for key, offering in catalog.offerings.items()}
-    for done, w in enumerate(workloads, start=1):
-        _options_for(w, policy, catalog, topology, disabled, out, slots)
-        if progress and done % PROGRESS_EVERY == 0 and done < len(workloads):
-            progress(f"  candidates: {done}/{len(workloads)} workloads")
+    places = [_Place(offering, catalog.accelerators[offering.accelerator], slot)
+              for offering in catalog.offerings.values() for slot in _slots(offering, catalog)]
+    shared = _Reuse(shared=True)
+    with _cyclic_gc_paused():
+        for done, w in enumerate(workloads, start=1):
+            _options_for(w, policy, catalog, topology, disabled, out, places,
+                         shared if reuse else _Reuse(shared=False))
+            if progress and done % PROGRESS_EVERY == 0 and done < len(workloads):
+                progress(f"  candidates: {done}/{len(workloads)} workloads")
     return out
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the candidates are built.
+
+    A fleet's candidates are about a million small objects that all stay alive (options, their
+    field dicts, records) and form no cycles; the collector would walk the growing heap again and
+    again, which took more than half of the stage's time. Memory is still freed by reference
+    counting; the collector runs as usual again afterwards (unless it was off already)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -7,6 +7,7 @@ on that accelerator replaces the roofline estimate (basis "measured").
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -130,6 +131,18 @@ def _check_fixed_memory(model: ModelSpec, accelerator: Accelerator) -> float:
     return needed_gb
 
 
+@functools.lru_cache(maxsize=4096)
+def _ranked_points(model: ModelSpec, accelerator: Accelerator, max_tp: int, input_tokens: int, output_tokens: int,
+                   nvlink_domain: int | None) -> tuple[tuple[ServingPoint, ...], ServingPoint | None]:
+    """The serving points from most to fewest requests/s per instance (ties in their own order, as
+    `max` would pick them), and the fastest point (the first, as `min` would pick it).
+
+    Cached: every round trip to every region asks for the best point within its own budget."""
+    points = serving_points(model, accelerator, max_tp, input_tokens, output_tokens, nvlink_domain)
+    ranked = sorted(points, key=lambda p: ((max_tp // p.tp) * p.rps, -p.tp, p.batch), reverse=True)  # stable
+    return tuple(ranked), min(points, key=lambda p: p.latency_ms, default=None)
+
+
 def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerator,
                     input_tokens: int, output_tokens: int, budget: Budget) -> ServingPoint:
     """The (tp, batch) point with most requests/s per instance within the latency budget."""
@@ -139,18 +152,16 @@ def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerat
         raise Unfit("memory_fit", f"weights need {weight_bytes(model) / 1e9:.0f} GB: "
                                   f"{tp_needed} x {accelerator.name} ({accelerator.memory_gb:g} GB each), "
                                   f"but one {offering.name} joins only {max_tp}")
-    points = serving_points(model, accelerator, max_tp, input_tokens, output_tokens,
-                            offering.interconnect.nvlink_domain)
-    if not points:
+    ranked, fastest = _ranked_points(model, accelerator, max_tp, input_tokens, output_tokens,
+                                     offering.interconnect.nvlink_domain)
+    if fastest is None:
         raise Unfit("memory_fit", f"{model.name} with a {input_tokens + output_tokens}-token context "
                                   f"does not fit {offering.name}")
-    fast_enough = [p for p in points if budget.admits(p)]
-    if not fast_enough:
-        best = min(points, key=lambda p: p.latency_ms)
-        raise Unfit("latency_slo", f"fastest estimate is {best.latency_ms:.0f} ms (TTFT {best.ttft_ms:.0f} ms, "
-                                   f"TPOT {best.tpot_ms:.1f} ms); budget after network: {budget.describe()}")
-    per_instance = offering.accelerator_count
-    return max(fast_enough, key=lambda p: ((per_instance // p.tp) * p.rps, -p.tp, p.batch))
+    best = next((p for p in ranked if budget.admits(p)), None)
+    if best is None:
+        raise Unfit("latency_slo", f"fastest estimate is {fastest.latency_ms:.0f} ms (TTFT {fastest.ttft_ms:.0f} ms, "
+                                   f"TPOT {fastest.tpot_ms:.1f} ms); budget after network: {budget.describe()}")
+    return best
 
 
 def _training_state_bytes(w: Training, devices: int) -> float:
