@@ -204,6 +204,18 @@ class RuledOutByWorkload(MutableMapping[str, list[RuledOut]]):
         return f"RuledOutByWorkload({dict(self.items())!r})"
 
 
+def merge_ruled_out(*parts: Mapping[str, list[RuledOut]]) -> RuledOutByWorkload:
+    """The ruled-out options of several candidate sets in one, later parts winning (as `{**a, **b}`),
+    without building the records of a compact part."""
+    merged = RuledOutByWorkload()
+    for part in parts:
+        if isinstance(part, RuledOutByWorkload):
+            merged._data.update(part._data)
+        else:
+            merged.update(part)
+    return merged
+
+
 @dataclass
 class CandidateSet:
     options: dict[str, list[Option]] = field(default_factory=dict)
@@ -358,13 +370,15 @@ class _Reuse:
     """What one build computes once and shares among its workloads.
 
     - sizings by `sizing_key`, offering and round trip: the costly part, and fleets share models,
-      request sizes and traffic figures far more often than whole workloads;
+      request sizes and traffic figures far more often than whole workloads; a round trip between
+      two that gave one sizing gets it without sizing (`_Sizings.between`);
     - the static rule checks of every slot, by workload kind and constraints (all they read);
     - whole results by `shape_key`, for workloads that differ only in name, team or description;
     - ruled-out records, so that equal records are stored once.
 
-    `build_candidates(reuse=False)` gives each workload a fresh one: every workload is then computed
-    on its own, the reference the tests compare the shared computation with."""
+    `build_candidates(reuse=False)` gives each workload a fresh one that shares nothing and sizes
+    every round trip: every workload is then computed on its own, the reference the tests compare
+    the shared computation with."""
 
     def __init__(self, shared: bool) -> None:
         self.shared = shared
@@ -396,7 +410,8 @@ class _Shape:
 class _Place:
     """One slot of one offering with what every workload reads of it, found once per build."""
 
-    __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed")
+    __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed",
+                 "capex", "reserved", "hourly", "unit_monthly")
 
     def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot):
         self.offering, self.accelerator, self.slot = offering, accelerator, slot
@@ -407,6 +422,15 @@ class _Place:
         self.power_kw = None if accelerator.tdp_w is None else accelerator.tdp_w / 1000 * offering.accelerator_count
         self.fixed = (offering.provider, slot.region, slot.jurisdiction, offering.name, accelerator.name,
                       accelerator.vendor, slot.pricing)
+        self.capex, self.reserved = slot.pricing == "capex", slot.pricing in ("reserved_1y", "reserved_3y")
+        self.hourly, self.unit_monthly = slot.hourly or 0.0, slot.unit_monthly or 0.0
+
+    def cents(self, sizing: Sizing) -> int:
+        """The month's cost in cents, as `monthly_cost_usd` computes it, with the slot's pricing read once."""
+        if self.capex:
+            return round(100 * (sizing.instances * self.unit_monthly))
+        hours = HOURS_PER_MONTH if self.reserved else sizing.busy_hours_per_month
+        return round(100 * (sizing.instances * hours * self.hourly))
 
 
 class _Sizings:
@@ -472,10 +496,10 @@ class _Sizer:
         return self.sized(offering, offering.key, rtt)
 
     def sized(self, offering: Offering, offering_key: str, rtt: float | None) -> Sizing | Unfit:
-        found = self.cache.get((offering_key, rtt if rtt is not None else -1.0))
+        key = (offering_key, rtt if rtt is not None else -1.0)
+        found = self.cache.get(key)
         if found is not None:
             return found
-        key = (offering_key, rtt if rtt is not None else -1.0)
         if rtt is not None and self.sizings.interpolate:
             found = self.sizings.between(offering_key, rtt)
         if found is None:
@@ -647,10 +671,10 @@ class _Workload:
                 if sizing.rule == "latency_slo":
                     relaxed = self.unlimited.sized(offering, place.offering_key, rtt)
                     if isinstance(relaxed, Sizing):
-                        cost_cents = _cents(relaxed, slot)
+                        cost_cents = place.cents(relaxed)
                         latency = _latency(relaxed, rtt)
             else:
-                cost_cents = _cents(sizing, slot)
+                cost_cents = place.cents(sizing)
                 latency = _latency(sizing, rtt)
                 if check_replicas and sizing.instances > max_replicas:  # type: ignore[operator]
                     rules = (*rules, "max_replicas")
@@ -685,7 +709,7 @@ class _Workload:
                 continue
             if wider is not None and sizing.throughput_per_instance <= wider.throughput_per_instance:
                 continue  # no faster than a variant that serves more users
-            entries.append(self.entry(place, sizing, reach, _latency(sizing, reach), _cents(sizing, place.slot),
+            entries.append(self.entry(place, sizing, reach, _latency(sizing, reach), place.cents(sizing),
                                       serves, region))
             wider = sizing
 
@@ -811,10 +835,6 @@ def _failover_serves(w: RealtimeInference, sizing: Sizing, slot: _Slot, topology
         if all(v is None or v + rtt <= limit for v in (first, whole)):
             served.append(loc)
     return tuple(served)
-
-
-def _cents(sizing: Sizing, slot: _Slot) -> int:
-    return round(100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly))
 
 
 def _latency(sizing: Sizing, rtt: float | None) -> float | None:

@@ -18,7 +18,14 @@ import pytest
 from conftest import ROOT
 
 import advisor.candidates as C
-from advisor.candidates import CandidateSet, Option, RuledOut, RuledOutByWorkload, build_candidates
+from advisor.candidates import (
+    CandidateSet,
+    Option,
+    RuledOut,
+    RuledOutByWorkload,
+    build_candidates,
+    merge_ruled_out,
+)
 from advisor.catalog import load_catalog
 from advisor.estimate import Sizing, Unfit, size
 from advisor.topology import Topology
@@ -235,6 +242,8 @@ def test_ruled_out_reads_like_a_dict_of_lists():
     kept = [RuledOut("extra", "p", "r", "o", "on_demand", ("providers",), ("not allowed",))]
     ruled["extra"] = kept
     assert ruled["extra"] is kept and ruled.rules_used() >= {"providers"}
+    merged = merge_ruled_out(separate.ruled_out, ruled)
+    assert merged == {**separate.ruled_out, **ruled} and merged._data["extra"] is kept
     del ruled["extra"]
     assert "extra" not in ruled
     assert CandidateSet().ruled_out == {}
