@@ -32,21 +32,22 @@ def option(i: int, *, unit: float = 0.0, work: float = 0.0, capacity: float = 1.
         failover_serves=serves, serve_rtt_ms=rtt, full_reach=full)
 
 
-def candidates(options: list[Option], demand: dict[str, int]) -> CandidateSet:
-    return CandidateSet(options={"w": options}, demands={"w": demand},
-                        limits={"w": WorkloadLimits(kind="realtime-inference", team="t")})
+def candidates(options: list[Option], demand: dict[str, int], min_replicas: int = 1) -> CandidateSet:
+    limits = WorkloadLimits(kind="realtime-inference", team="t", min_replicas=min_replicas, by_count=True)
+    return CandidateSet(options={"w": options}, demands={"w": demand}, limits={"w": limits})
 
 
-def by_search(options: list[Option], demand: dict[str, int]) -> SolveResult:
+def by_search(options: list[Option], demand: dict[str, int], min_replicas: int = 1) -> SolveResult:
     model._own_optima.clear()
-    return solve_plan(candidates(options, demand), POLICY)
+    return solve_plan(candidates(options, demand, min_replicas), POLICY)
 
 
-def by_cp_sat(options: list[Option], demand: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> SolveResult:
+def by_cp_sat(options: list[Option], demand: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+              min_replicas: int = 1) -> SolveResult:
     model._own_optima.clear()
     with monkeypatch.context() as patch:
         patch.setattr(alone, "NODE_LIMIT", 0)  # the search gives up at once: CP-SAT solves it
-        return solve_plan(candidates(options, demand), POLICY, time_limit_s=30)
+        return solve_plan(candidates(options, demand, min_replicas), POLICY, time_limit_s=30)
 
 
 def carries_everything(result: SolveResult, demand: dict[str, int]) -> bool:
@@ -100,6 +101,21 @@ def test_one_stream_search_finds_the_models_optimum(case, monkeypatch):
     if reference.status == "optimal":
         assert searched.cost_millicents == reference.cost_millicents
         assert carries_everything(searched, demand)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=one_stream(), min_replicas=st.integers(2, 5))
+def test_with_min_replicas_the_search_finds_the_models_optimum(case, min_replicas, monkeypatch):
+    options, demand = case
+    searched = by_search(options, demand, min_replicas)
+    reference = by_cp_sat(options, demand, monkeypatch, min_replicas)
+    assert searched.status == reference.status
+    if reference.status == "optimal":
+        assert searched.cost_millicents == reference.cost_millicents
+        assert carries_everything(searched, demand)
+        bought = sum(p.count for p in searched.placements["w"] if p.option.count_cost_cents)
+        free = sum(o.max_count for o in options if not o.count_cost_cents)  # work-billed units cost nothing
+        assert bought + free >= min_replicas
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

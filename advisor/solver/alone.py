@@ -67,23 +67,25 @@ class _Item:
         return (self.per_unit * CAP_SCALE / self.carry if self.carry else math.inf) + self.per_load
 
 
-def solve_alone(options: list[Option], demand: dict[str, int]) -> Chosen | None:
-    """The optimum of one workload with no families of its own; None when the search is too long
-    or the case is not one this search covers (several streams with work-billed options)."""
+def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 0) -> Chosen | None:
+    """The optimum of one workload with no families of its own but a least number of units in all
+    (`min_units`, its min_replicas); None when the search is too long or the case is not one this
+    search covers (several streams with work-billed options)."""
     streams = sorted(demand)
     total = sum(demand.values())
     items = [_item(i, o, streams, total) for i, o in enumerate(options)]
     if len(streams) > 1 and any(it.per_load for it in items):
         return None
-    search = _Search(items, [demand[s] for s in streams], streams)
+    search = _Search(items, [demand[s] for s in streams], streams, min_units)
     return search.run()
 
 
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
-                 keep: frozenset[str] = frozenset()) -> list[Option]:
+                 keep: frozenset[str] = frozenset(), min_units: int = 0) -> list[Option]:
     """The options a plan of the workload costing at most `budget` might use (an exact filter,
     linear in the options); `budget` defaults to the cost of its best option alone, so the
-    filter keeps every option of every optimal plan, ties included. Keys in `keep` stay.
+    filter keeps every option of every optimal plan, ties included (with at least `min_units`
+    units in all, the workload's min_replicas). Keys in `keep` stay.
 
     Any plan that buys a unit of option o costs at least cc[o] plus the cheapest rate per load
     unit (of any option) times the demand that unit cannot carry.
@@ -99,14 +101,15 @@ def within_reach(options: list[Option], demand: dict[str, int], budget: float | 
     best_alone = math.inf if budget is None else budget
     for unit, load, capacity, max_count, full in terms if budget is None else ():
         carry = math.floor(capacity * CAP_SCALE)
-        if full and carry > 0 and math.ceil(CAP_SCALE * total / carry) <= max_count:  # work-billed units
-            best_alone = min(best_alone, unit * math.ceil(CAP_SCALE * total / carry) + load * total)  # are finite too
+        units = max(math.ceil(CAP_SCALE * total / carry), min_units if unit else 0) if carry > 0 else 0
+        if full and carry > 0 and units <= max_count:  # work-billed units are free, but finite too
+            best_alone = min(best_alone, unit * units + load * total)
     if best_alone == math.inf:
         return options
     limit = best_alone + 1e-9 * best_alone + 1e-6
     return [o for o, (unit, load, capacity, _, _) in zip(options, terms, strict=True)
             if (unit or load) + cheapest_rate * max(0.0, total - (capacity if unit else 1.0)) <= limit
-            or o.key in keep]
+            or o.key in keep or (min_units and not unit)]  # free units may stand by for min_replicas
 
 
 _TERMS = operator.attrgetter("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")
@@ -126,7 +129,7 @@ _Routed = tuple[dict[tuple[int, str], int], int, int]
 
 
 class _Search:
-    def __init__(self, items: list[_Item], demands: list[int], streams: list[str]):
+    def __init__(self, items: list[_Item], demands: list[int], streams: list[str], min_units: int = 0):
         self.streams = streams
         self.demands = demands
         self.k = len(demands)
@@ -139,11 +142,13 @@ class _Search:
         self.best_units: dict[int, int] = {}
         self.best_load: dict[tuple[int, str], int] = {}
         self.nodes = 0
+        # units still to buy for min_replicas: free units (work-billed, no unit cost) count, all of them
+        self.min_units = max(0, min_units - sum(it.max_count for it in self.free))
 
     def run(self) -> Chosen | None:
         counts = [0] * len(self.bought)
         try:
-            self._branch(0, counts, self._initial_deficits(), 0, 0)
+            self._branch(0, counts, self._initial_deficits(), 0, 0, 0)
         except _TooLong:
             return None
         if self.best is None:
@@ -164,23 +169,27 @@ class _Search:
                         deficits[t] -= it.carried(it.max_count)
         return deficits
 
-    def _branch(self, depth: int, counts: list[int], deficits: dict[int, int], spent: int, score: int) -> None:
+    def _branch(self, depth: int, counts: list[int], deficits: dict[int, int], spent: int, score: int,
+                units: int) -> None:
         self.nodes += 1
         if self.nodes > NODE_LIMIT:
             raise _TooLong
         bound = self._bound_one(depth, counts, spent) if self.k == 1 else self._bound_many(depth, deficits, spent)
-        if bound is None:
+        short = max(0, self.min_units - units)  # units min_replicas still asks for
+        if bound is None or (short and not self.bought[depth:]):
             return
+        if short:  # each costs at least the cheapest unit still open
+            bound = max(bound, spent + short * min(it.per_unit for it in self.bought[depth:]))
         if self.best is not None:
             least = math.ceil(bound - 1e-9 * max(1.0, bound) - 1e-6)  # costs are integers
             if least > self.best[0] or (least == self.best[0] and score >= self.best[1]):
                 return
-        if depth == len(self.bought) or all(d <= 0 for d in deficits.values()):
+        if depth == len(self.bought) or (not short and all(d <= 0 for d in deficits.values())):
             self._leaf(depth, counts, spent, score)
             return
         it = self.bought[depth]
         touched = [t for t in deficits if t & it.mask]
-        top = min(it.max_count, math.ceil(CAP_SCALE * max(0, *(deficits[t] for t in touched)) / it.carry))
+        top = min(it.max_count, max(short, math.ceil(CAP_SCALE * max(0, *(deficits[t] for t in touched)) / it.carry)))
         for count in range(top, -1, -1):
             counts[depth] = count
             carried = it.carried(count)
@@ -188,7 +197,7 @@ class _Search:
             for t in touched:
                 below[t] -= carried
             self._branch(depth + 1, counts, below, spent + it.per_unit * count,
-                         score + (it.index + 1) * count if self.k == 1 else score)
+                         score + (it.index + 1) * count if self.k == 1 else score, units + count)
         counts[depth] = 0
 
     def _bound_one(self, depth: int, counts: list[int], spent: int) -> float | None:

@@ -242,18 +242,21 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
 
 def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
     """A workload's own optimum by the exact search of advisor.solver.alone, when it has no family of
-    its own; None when that search does not cover the case (CP-SAT then solves it)."""
-    if own:
+    its own but perhaps a min_replicas; None when that search does not cover the case (CP-SAT
+    then solves it)."""
+    limits = candidates.limits[w]
+    min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
+    if own and not min_units:
         return None
     options = candidates.options[w]
     options = [o for o in options if o.key == forced] if forced is not None else \
-        reduce_options(within_reach(options, candidates.demands[w]), frozenset())
+        reduce_options(within_reach(options, candidates.demands[w], min_units=min_units), frozenset())
     demand = candidates.demands[w]
-    chosen = solve_alone(options, demand)
+    chosen = solve_alone(options, demand, min_units)
     if chosen is None:
         return None
-    if not chosen.feasible:
-        return SolveResult(status="infeasible")
+    if not chosen.feasible:  # with a min_replicas, CP-SAT says which rule is to blame (the core)
+        return SolveResult(status="infeasible") if not min_units else None
     placed = _placements_of(candidates, w, options, chosen.units, chosen.load)
     return SolveResult(status="optimal", placements={w: placed}, cost_millicents=chosen.cost,
                        bound_millicents=chosen.cost)
