@@ -7,7 +7,7 @@ Usage:
     python bench/bench_fleet.py --sizes 100 1000 10000 --stage-timeout 600 --peer-time-limit 60
     python bench/bench_fleet.py --sizes 100 --no-peers --no-constraint-costs
 
-Options: --seed (default 7), --sizes, --stage-timeout (wall seconds per stage, default 180), --time-limit
+Options: --seed (default 7), --sizes, --stage-timeout (wall seconds per stage, default 300), --time-limit
 (the planner's main solve, deterministic seconds as in `advisor plan`, default 60), --explain-time-limit
 (each counterfactual solve, default 10), --no-constraint-costs, --explain MODE and --explain-budget S (as
 in `advisor plan`, passed on where make_plan takes them; default: the planner's defaults), --peer-time-limit
@@ -29,13 +29,13 @@ process so that the memos it fills do not speed up the timed solve (the cheapest
 workload on its cheapest option alone, if that fails). The share cap is 85% of the reference's
 largest counted-provider share, but at least 100/k + 3 where the reference uses k counted providers
 (just above 100/k the model is needlessly hard) and below that largest share, so the reference
-breaks it; up to two teams (the
-largest spenders on that provider among those whose tight budget leaves the rest of the fleet able
-to pay for the cap) get budgets 2% above their reference spend, so the extra spend the cap forces
-cannot all go to them; the others get enough headroom (at least 50%) to pay for the cap, so
-the fleet stays feasible. min_providers: 2 is implied by any share cap below 100% (it is in the
-model all the same). The printout says which caps the cheapest-alone plan and the reference break,
-and, after the solve, where CP-SAT's plan stands against each cap (a share at the cap, a team at
+breaks it. Up to two teams, the largest spenders on that provider after the largest (which stays
+free to move) among those whose tight budget leaves the rest of the fleet able to pay for the cap,
+get budgets 2% above their reference spend, so the extra spend the cap forces cannot go to them;
+the others get enough headroom (at least 50%) to pay for the cap, so the fleet stays feasible.
+min_providers: 2 is implied by any share cap below 100% (it is in the model all the same). The
+printout says which caps the cheapest-alone plan and the reference break, and, after the solve,
+where CP-SAT's plan stands against each cap (a share at the cap, a team at
 100% of its budget: binding).
 
 Stages, each in the size's own subprocess (so the peak RSS, `ru_maxrss`, is that size's own), each
@@ -85,10 +85,11 @@ and one thread. It mirrors advisor/solver/variables.py and families/*.py:
 
 Both peers prove optimality to a zero relative gap, as CP-SAT does. Their figures: model build time,
 solve time, status, their own gap, and the cost of their plan (rounded to integers and checked
-against every row) over CP-SAT's cost in the same run. HiGHS runs inside the size's process: its
-RSS column is that process's peak so far (CP-SAT's stages ran before it). CBC runs as PuLP's
-subprocess: its column is that subprocess's own peak (VmHWM, polled). A peer whose package is
-missing is skipped with a message; install both with `pip install -e '.[bench]'`.
+against every row) over CP-SAT's cost in the same run. Each peer runs in a forked process of its
+own, killed if it has not answered within max(--stage-timeout, its limit + 60 s) (a solver stuck in C++
+past its own limit cannot hold the run up). Its RSS column is what it added: HiGHS, the fork's peak
+RSS minus what it shared with the size's process; CBC, PuLP's CBC subprocess's own peak (VmHWM,
+polled). A peer whose package is missing is skipped with a message; install both with `pip install -e '.[bench]'`.
 
 Growth exponents: log(t2/t1) / log(n2/n1) of total stage time between successive sizes (a total
 that includes a timeout is a lower bound, marked ">=").
@@ -105,6 +106,7 @@ import queue
 import random
 import re
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -791,10 +793,10 @@ def calibrate(alone: Spend, optimum: Spend | None, counted: frozenset[str],
     """The share cap, the team budgets, and printable lines on whether the reference plans break them.
 
     The reference is the optimum without any policy (else, if it was not found, the cheapest-alone
-    plan). The share cap: see default_cap. Team
-    budgets: each team's reference spend, times TIGHT_HEADROOM for up to TIGHT_TEAMS teams (the
-    largest spenders on the capped provider) and, for the others, a headroom large enough to pay for
-    the cap: twice E, the spend on other counted providers that would bring the top provider down
+    plan). The share cap: see default_cap. Team budgets: each team's reference spend, times
+    TIGHT_HEADROOM for up to TIGHT_TEAMS teams (the largest spenders on the capped provider after the
+    largest, which stays free to move) and, for the others, a headroom large enough to pay for the
+    cap: twice E, the spend on other counted providers that would bring the top provider down
     to the cap by buying spare units alone. A team is made tight only if the other teams' real-time
     and batch workloads (the ones that can buy spare units) spend at least 2E on other counted
     providers, so that the fleet stays feasible.
@@ -816,7 +818,7 @@ def calibrate(alone: Spend, optimum: Spend | None, counted: frozenset[str],
         paddable[team] += c if by_count and provider in counted and provider != top else 0
     excess = max(0.0, top_total * 100 / share_cap - counted_total)
     tight: list[str] = []
-    for team in sorted(by_team, key=lambda t: (-on_top[t], t)):
+    for team in sorted(by_team, key=lambda t: (-on_top[t], t))[1:]:  # the largest spender stays free to move
         if len(tight) == TIGHT_TEAMS or on_top[team] == 0:
             break
         if sum(v for u, v in paddable.items() if u not in tight and u != team) >= 2 * excess:
@@ -1070,21 +1072,72 @@ def run_peers(args: argparse.Namespace, candidates: Any, policy: Any, state: dic
             emit({"peer": name, "status": "skipped", "note": f"package {package} is not installed "
                   "(pip install -e '.[bench]')"})
             continue
+        record = run_forked(fn, milp, args.peer_time_limit, max(timeout, args.peer_time_limit + 60))
+        emit({"peer": name, "build_s_common": common, "cpsat_millicents": cpsat, **record})
+
+
+def _vm_rss_mb() -> float:
+    """The process's resident size now (VmRSS), in MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run_forked(fn: Callable[[Milp, float], PeerResult], milp: Milp, limit_s: float, deadline_s: float
+               ) -> dict[str, Any]:
+    """Run one peer in a forked process of its own (and process group, so that CBC goes with it): a solver
+    that does not return in time is killed without taking the other peer down, and its memory is its own
+    (peak RSS of the fork minus what it shared with this process when it started)."""
+    read, write = os.pipe()
+    base = _vm_rss_mb()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
         try:
-            signal.setitimer(signal.ITIMER_REAL, max(timeout, args.peer_time_limit + 60))
-            r = fn(milp, args.peer_time_limit)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        except StageTimeout:
-            emit({"peer": name, "status": "timeout"})
-            continue
-        except Exception as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"peer": name, "status": "error", "note": f"{type(exc).__name__}: {exc}"[:300]})
-            continue
-        emit({"peer": name, "status": r.status, "build_s": r.build_s + common, "solve_s": r.solve_s,
-              "cost_millicents": r.cost_millicents, "cpsat_millicents": cpsat,
-              "bound_dollars": r.bound_dollars, "own_gap_pct": r.own_gap_pct, "violation": r.violation,
-              "rss_mb": r.rss_mb if r.rss_mb is not None else _rss_mb()})
+            os.setpgid(0, 0)
+            os.close(read)
+            try:
+                r = fn(milp, limit_s)
+                record: dict[str, Any] = {
+                    "status": r.status, "build_s": r.build_s, "solve_s": r.solve_s,
+                    "cost_millicents": r.cost_millicents, "bound_dollars": r.bound_dollars,
+                    "own_gap_pct": r.own_gap_pct, "violation": r.violation,
+                    "rss_mb": r.rss_mb if r.rss_mb is not None else max(0.0, _rss_mb() - base)}
+            except MemoryError:
+                record = {"status": "out of memory", "note": "--memory-limit-gb"}
+            except Exception as exc:
+                record = {"status": "error", "note": f"{type(exc).__name__}: {exc}"[:300]}
+            with os.fdopen(write, "w") as f:
+                json.dump(record, f)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    t0 = time.perf_counter()
+    chunks = []
+    with os.fdopen(read) as f:
+        while True:
+            left = deadline_s - (time.perf_counter() - t0)
+            ready, _, _ = select.select([f], [], [], max(0.0, left))
+            if not ready:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"status": "timeout", "note": f"killed after {deadline_s:.0f} s (its time limit is "
+                        f"{limit_s:g} s)"}
+            chunk = f.read()
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.waitpid(pid, 0)
+    try:
+        return json.loads("".join(chunks))
+    except json.JSONDecodeError:
+        return {"status": "crashed", "note": "the peer's process ended without a result"}
 
 
 # --- the parent: one process per size, tables ------------------------------------------------------------
@@ -1165,7 +1218,7 @@ COMPLETE = ("ok", "optimal", "feasible", "infeasible", "unknown")
 
 def _total(run: dict[str, Any]) -> tuple[float, bool]:
     """Total stage time, and whether it is only a lower bound (a stage timed out, failed or was skipped)."""
-    total, partial = 0.0, bool(run.get("killed"))
+    total, partial = 0.0, False
     for name in STAGES:
         r = run["stages"].get(name)
         total += r.get("time_s", 0.0) if r else 0.0
@@ -1188,14 +1241,15 @@ def _stage_row(n: int, name: str, r: dict[str, Any] | None, killed: bool) -> str
 
 
 def _peer_row(n: int, p: dict[str, Any]) -> str:
-    if p["status"] in ("skipped", "timeout", "error"):
+    if p["status"] in ("skipped", "timeout", "error", "crashed", "out of memory"):
         return f"{n:>6}  {p['peer']:<9} {'':>8} {'':>8}  {p['status']:<24} {p.get('note', '')}"
     base = p.get("cpsat_millicents")
     cost = p.get("cost_millicents")
     ratio = cost / base if base and cost is not None else None
     bound = p["bound_dollars"] * DOLLARS / base if base and p.get("bound_dollars") is not None else None
     dollars = f"{cost / DOLLARS:,.0f}" if cost is not None else "-"
-    return (f"{n:>6}  {p['peer']:<9} {_fmt(p.get('build_s')):>8} {_fmt(p.get('solve_s')):>8}  "
+    build = p["build_s"] + p.get("build_s_common", 0.0) if p.get("build_s") is not None else None
+    return (f"{n:>6}  {p['peer']:<9} {_fmt(build):>8} {_fmt(p.get('solve_s')):>8}  "
             f"{p['status'][:24]:<24} {_fmt(p.get('own_gap_pct'), '.4f'):>9} {dollars:>12} {_fmt(ratio, '.5f'):>11} "
             f"{_fmt(bound, '.5f'):>12} {_fmt(p.get('violation'), '.0e'):>8} {_fmt(p.get('rss_mb'), ',.0f'):>7}")
 
@@ -1285,7 +1339,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--quick", action="store_true",
                    help="smoke check: one fleet of 20 and short limits (stage 25 s, planner 5, explain 1, peers 5 s)")
-    p.add_argument("--stage-timeout", type=float, default=180.0, metavar="S", help="wall seconds per stage")
+    p.add_argument("--stage-timeout", type=float, default=300.0, metavar="S", help="wall seconds per stage")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                    help="the planner's main solve (deterministic seconds, as `advisor plan --time-limit`)")
     p.add_argument("--explain-time-limit", type=float, default=10.0, metavar="S",
