@@ -487,11 +487,6 @@ class _Sizer:
         self.sizings = reuse.sizings.get(key) or reuse.sizings.setdefault(key, _Sizings(reuse.shared))
         self.cache = self.sizings.exact
 
-    def rtt(self, region_key: str | None) -> float | None:
-        if isinstance(self.w, RealtimeInference) and region_key is not None:
-            return self.topology.worst_rtt(self.w.traffic.users, region_key)
-        return None
-
     def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
         return self.sized(offering, offering.key, rtt)
 
@@ -607,15 +602,18 @@ class _Workload:
         self.regions: dict[str, _Region] = {}
         self.blamed: dict[tuple[str, str], str] = {}
         self.by_count = isinstance(w, (RealtimeInference, BatchInference))
+        self.min_replicas = w.constraints.min_replicas
         self.failover = isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None
 
     @property
     def unlimited(self) -> _Sizer:
+        """Made when first needed: only options ruled out by latency ask what they would cost."""
         if self._unlimited is None:
             self._unlimited = self._make_unlimited()
         return self._unlimited
 
     def region(self, region_key: str) -> _Region:
+        """A real-time workload's round trips to one region, found once for all its offerings."""
         found = self.regions.get(region_key)
         if found is None:
             assert self.users is not None
@@ -638,6 +636,8 @@ class _Workload:
         return found
 
     def shape(self, places: list[_Place]) -> _Shape:
+        """Every place checked in catalog order: its option (and the variants for nearer users), or
+        its ruled-out record with every rule it breaks; options sorted as reports list them."""
         w, sizer, disabled = self.w, self.sizer, self.disabled
         entries: list[_Entry] = []
         records: list[_Record] = []
@@ -732,7 +732,7 @@ class _Workload:
         if self.by_count:
             need = math.ceil(self.total / capacity) if capacity > 0 else MAX_INSTANCES
             # more than the load needs only to pad a share-of-spend cap (or to survive a region loss)
-            max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, w.constraints.min_replicas) + PADDING_UNITS)
+            max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, self.min_replicas) + PADDING_UNITS)
         else:
             max_count = 1
         full = not realtime or len(serves) == len(self.demand)
@@ -748,8 +748,10 @@ class _Workload:
         monthly = cost_cents if full else round(max_count * count_cost + load_cost)
         key = place.option_key if full else f"{place.option_key}|{'+'.join(serves)}"
         provider, region_name, jurisdiction, offering, accelerator, vendor, pricing = place.fixed
-        values = {
-            **self.head, "provider": provider, "region": region_name, "jurisdiction": jurisdiction,
+        head = self.head
+        values = {  # one literal, in field order: no dict to merge
+            "workload": head["workload"], "kind": head["kind"], "team": head["team"], "provider": provider,
+            "region": region_name, "jurisdiction": jurisdiction,
             "offering": offering, "accelerator": accelerator, "vendor": vendor, "pricing": pricing,
             "instances": instances, "accelerator_count": instances * place.offering.accelerator_count,
             "unit_monthly_usd": slot.unit_monthly, "hourly_usd": slot.hourly, "monthly_cost_cents": monthly,
@@ -769,8 +771,7 @@ def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:
     return entry[0]
 
 
-_OPTION_FIELDS = tuple(Option.model_fields)
-_ALL_OPTION_FIELDS = set(_OPTION_FIELDS)
+_ALL_OPTION_FIELDS = set(Option.model_fields)
 """The fields set of every option (all of them), one set shared by all: options are frozen, and
 pydantic copies the set before changing it (model_copy)."""
 _new_object, _set_attribute = object.__new__, object.__setattr__

@@ -53,7 +53,8 @@ def differences(shared: CandidateSet, separate: CandidateSet) -> list[str]:
         mine = shared.options.get(w, [])
         if [type(o) for o in mine] != [Option] * len(options):
             found.append(f"{w}: not Option objects")
-        if [(o.__dict__, o.model_fields_set) for o in mine] != [(o.__dict__, o.model_fields_set) for o in options]:
+        if [(list(o.__dict__.items()), o.model_fields_set) for o in mine] != \
+                [(list(o.__dict__.items()), o.model_fields_set) for o in options]:  # fields in field order
             found.append(f"{w}: options differ")
         if shared.ruled_out[w] != separate.ruled_out[w]:
             found.append(f"{w}: ruled-out options differ")
