@@ -101,7 +101,7 @@ def within_reach(options: list[Option], demand: dict[str, int], budget: float | 
     best_alone = math.inf if budget is None else budget
     for unit, load, capacity, max_count, full in terms if budget is None else ():
         carry = math.floor(capacity * CAP_SCALE)
-        units = max(math.ceil(CAP_SCALE * total / carry), min_units if unit else 0) if carry > 0 else 0
+        units = max(math.ceil(CAP_SCALE * total / carry), min_units) if carry > 0 else 0
         if full and carry > 0 and units <= max_count:  # work-billed units are free, but finite too
             best_alone = min(best_alone, unit * units + load * total)
     if best_alone == math.inf:
