@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +26,7 @@ from advisor.catalog.models import (
 from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, splits_by_count
 from advisor.estimate import Sizing, Unfit, size
 from advisor.estimate.sizing import MAX_INSTANCES
+from advisor.progress import Progress
 from advisor.strict import Strict
 from advisor.topology import Topology
 from advisor.workload.models import (
@@ -219,13 +220,17 @@ def merge_ruled_out(*parts: Mapping[str, list[RuledOut]]) -> RuledOutByWorkload:
 @dataclass
 class CandidateSet:
     options: dict[str, list[Option]] = field(default_factory=dict)
-    ruled_out: MutableMapping[str, list[RuledOut]] = field(default_factory=RuledOutByWorkload)
+    ruled_out: RuledOutByWorkload = field(default_factory=RuledOutByWorkload)
     provider_kinds: dict[str, str] = field(default_factory=dict)  # provider -> cloud, gpu-cloud, onprem, edge
     demands: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> stream -> units
     limits: dict[str, WorkloadLimits] = field(default_factory=dict)
     unserved: dict[str, list[str]] = field(default_factory=dict)  # real-time user locations no option can serve
     solved: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
     """The solver's memo of what it computed from these candidates (fingerprints of each workload's options)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ruled_out, RuledOutByWorkload):  # a plain dict of lists, as tests write them
+            self.ruled_out = RuledOutByWorkload(self.ruled_out)
 
 
 @dataclass(frozen=True)
@@ -867,13 +872,9 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
         by_count=splits_by_count(w), min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
 
 
-PROGRESS_EVERY = 250
-"""Report progress after this many workloads (a large fleet takes tens of seconds)."""
-
-
 def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog, topology: Topology,
                      disabled: frozenset[str] = frozenset(),
-                     progress: Callable[[str], None] | None = None, *, reuse: bool = True) -> CandidateSet:
+                     progress: Progress | None = None, *, reuse: bool = True) -> CandidateSet:
     """Options and ruled-out options for every workload, with `disabled` rules not applied.
 
     Workloads share what they have in common (sizings, rule checks, whole results: see `_Reuse`);
@@ -886,8 +887,8 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
         for done, w in enumerate(workloads, start=1):
             _options_for(w, policy, catalog, topology, disabled, out, places,
                          shared if reuse else _Reuse(shared=False))
-            if progress and done % PROGRESS_EVERY == 0 and done < len(workloads):
-                progress(f"  candidates: {done}/{len(workloads)} workloads")
+            if progress is not None:
+                progress.step("candidates", done, len(workloads))
     return out
 
 

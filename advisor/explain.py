@@ -294,7 +294,7 @@ class Explainer:
 
     # --- what each constraint costs ----------------------------------------------------
     def relaxable_rules(self) -> list[str]:
-        used = {rule for ruled in self.candidates.ruled_out.values() for r in ruled for rule in r.rules}
+        used = self.candidates.ruled_out.rules_used()
         return sorted(r for r in used if r not in PHYSICAL_RULES and r != "kind_match")
 
     def families(self) -> list[str]:

@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut
+from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut, merge_ruled_out
 from advisor.changes import apply_changes, describe_change, rule_changes
 from advisor.explain import Explainer, describe, label, ruled_out_groups, usd
 from advisor.plan import Change, EmptyWorkload, Infeasibility, Relaxation
@@ -53,7 +53,8 @@ class _Fix:
 
 
 def _merged(base: CandidateSet, extra: CandidateSet) -> CandidateSet:
-    return CandidateSet(options={**base.options, **extra.options}, ruled_out={**base.ruled_out, **extra.ruled_out},
+    return CandidateSet(options={**base.options, **extra.options}, ruled_out=merge_ruled_out(base.ruled_out,
+                                                                                          extra.ruled_out),
                         provider_kinds=base.provider_kinds, demands={**base.demands, **extra.demands},
                         limits={**base.limits, **extra.limits}, unserved={**base.unserved, **extra.unserved})
 
