@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Literal
 
 from advisor.candidates import CandidateSet, build_candidates
