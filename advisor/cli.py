@@ -84,7 +84,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
                          explain_constraints=not args.no_constraint_costs, explain=args.explain,
-                         explain_budget_s=args.explain_budget, progress=progress)
+                         explain_budget_s=args.explain_budget if args.explain_budget is not None else args.time_limit,
+                         progress=progress)
     finally:
         progress.close()
     text = render(plan, fmt)
@@ -157,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "summary above")
     plan.add_argument("--explain-budget", type=_positive_seconds, default=None, metavar="SECONDS",
                       help="deterministic seconds of solver work for all counterfactual solves together (default: "
-                           "no budget); past it, the remaining questions are reported as not determined, and "
-                           "solver.explanations_cut_short counts them")
+                           "the --time-limit); past it, the remaining questions are reported as not determined, "
+                           "and solver.explanations_cut_short counts them")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("--progress", choices=("auto", "bars", "lines", "none"), default="auto",

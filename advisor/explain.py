@@ -333,6 +333,12 @@ class Explainer:
             top.append((self._with_sum_note(whole, parts), parts))
         for step, rule in enumerate(rules, start=len(groups) + 1):
             self.progress.step("pricing constraints", step - 1, count)
+            if self.mode == "summary" and not self.result.separable:  # a joint re-solve per rule: not in summary
+                top.append((ConstraintCost(name=rule, description=describe(rule), setting=f"workload rule {rule}",
+                                           binding=None, cost_usd=None, proven=False,
+                                           detail="not re-solved (--explain summary; --explain full re-solves it)"),
+                            []))
+                continue
             relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
         self.progress.step("pricing constraints", count, count)
