@@ -84,8 +84,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
                          explain_constraints=not args.no_constraint_costs, explain=args.explain,
-                         explain_budget_s=args.explain_budget if args.explain_budget is not None else args.time_limit,
-                         progress=progress)
+                         explain_budget_s=args.explain_budget, progress=progress)
     finally:
         progress.close()
     text = render(plan, fmt)

@@ -95,6 +95,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     progress(f"solving: {n_options} feasible options")
     result = solve(candidates, policy, time_limit_s=time_limit_s, progress=progress)
     mode = explain_mode(explain, len(workloads))
+    if explain_budget_s is None:  # explanations are bounded by default: as much solver work as the plan
+        explain_budget_s = time_limit_s
     explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s),
                           progress, mode, explain_budget_s)
     solver_info = SolverInfo(
