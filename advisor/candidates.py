@@ -232,6 +232,13 @@ class CandidateSet:
         if not isinstance(self.ruled_out, RuledOutByWorkload):  # a plain dict of lists, as tests write them
             self.ruled_out = RuledOutByWorkload(self.ruled_out)
 
+    def with_rebuilt(self, extra: CandidateSet) -> CandidateSet:
+        """These candidates with the workloads `extra` holds replaced by its versions (a fresh memo)."""
+        return CandidateSet(options={**self.options, **extra.options},
+                            ruled_out=merge_ruled_out(self.ruled_out, extra.ruled_out),
+                            provider_kinds=self.provider_kinds, demands={**self.demands, **extra.demands},
+                            limits={**self.limits, **extra.limits}, unserved={**self.unserved, **extra.unserved})
+
 
 @dataclass(frozen=True)
 class WorkloadLimits:

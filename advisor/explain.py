@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from advisor.candidates import PHYSICAL_RULES, RULES, CandidateSet, Option, RuledOut
+from advisor.candidates import PHYSICAL_RULES, RULES, SIZING_RULES, CandidateSet, Option, RuledOut
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.progress import SILENT, Progress
 from advisor.solver import Placement, SolveResult, solve
@@ -339,7 +339,7 @@ class Explainer:
                                            detail="not re-solved (--explain summary; --explain full re-solves it)"),
                             []))
                 continue
-            relaxed = self.solve(self.build(self.workloads, self.policy, frozenset({rule})))
+            relaxed = self.solve(self.without_rule(rule))
             top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
         self.progress.step("pricing constraints", count, count)
         self.binding = [row.name for row, parts in top for row in (row, *parts)
@@ -349,6 +349,16 @@ class Explainer:
         return [row for whole, parts in top
                 for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
+
+    def without_rule(self, rule: str) -> CandidateSet:
+        """The candidates with a candidate rule lifted. A rule that sizing does not read changes only
+        the workloads it ruled something out for, so only those are rebuilt; one it reads (latency,
+        power) can change every workload's sizings, so all are."""
+        if rule in SIZING_RULES:
+            return self.build(self.workloads, self.policy, frozenset({rule}))
+        ruled_out = self.candidates.ruled_out
+        affected = [w for w in self.workloads if any(rule in r.rules for r in ruled_out[w.name])]
+        return self.candidates.with_rebuilt(self.build(affected, self.policy, frozenset({rule})))
 
     def _first_order_row(self, setting: str, members: list[str]) -> ConstraintCost:
         """A rule coupling the fleet, priced by the LP relaxation's dual instead of a re-solve (summary mode)."""

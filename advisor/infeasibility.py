@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut, merge_ruled_out
+from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut
 from advisor.changes import apply_changes, describe_change, rule_changes
 from advisor.explain import Explainer, describe, label, ruled_out_groups, usd
 from advisor.plan import Change, EmptyWorkload, Infeasibility, Relaxation
@@ -52,13 +52,6 @@ class _Fix:
     option: Option
 
 
-def _merged(base: CandidateSet, extra: CandidateSet) -> CandidateSet:
-    return CandidateSet(options={**base.options, **extra.options}, ruled_out=merge_ruled_out(base.ruled_out,
-                                                                                          extra.ruled_out),
-                        provider_kinds=base.provider_kinds, demands={**base.demands, **extra.demands},
-                        limits={**base.limits, **extra.limits}, unserved={**base.unserved, **extra.unserved})
-
-
 class _Search:
     def __init__(self, ex: Explainer):
         self.ex = ex
@@ -68,7 +61,7 @@ class _Search:
         if "policy" in changed:  # allowed_providers changes every workload's options
             return self.ex.build(workloads, policy, frozenset())
         rebuilt = self.ex.build([w for w in workloads if w.name in changed], policy, frozenset())
-        return _merged(self.ex.candidates, rebuilt)
+        return self.ex.candidates.with_rebuilt(rebuilt)
 
     def fixes(self, name: str) -> list[_Fix]:
         """Up to three checked ways to give workload `name` options again, cheapest first."""
@@ -170,7 +163,7 @@ class _Search:
             if change.document == "policy":
                 replanned = self.ex.solve(candidates, fixed_policy)
             else:  # a workload's own rule (replicas, regions, region loss): rebuild its options
-                rebuilt = _merged(candidates, self.ex.build(
+                rebuilt = candidates.with_rebuilt(self.ex.build(
                     [w for w in fixed_workloads if w.name == change.document], fixed_policy, frozenset()))
                 replanned = self.ex.solve(rebuilt, fixed_policy)
             if replanned.placements:
