@@ -205,6 +205,21 @@ class SolverInfo(Strict):
     explain_budget: float | None = None  # deterministic seconds for all counterfactual solves together
     explanations_cut_short: int = 0  # counterfactual solves not run because the budget was spent
 
+    @property
+    def explanation_note(self) -> str:
+        """How far the report's explanations go, for its header (empty when fully re-solved)."""
+        parts = []
+        if self.explanations == "summary":
+            parts.append("summary (alternatives compared by cost alone, rules that couple "
+                         "workloads priced by LP duals; --explain full re-solves them)")
+        elif self.explanations == "none":
+            parts.append("none (no alternatives or constraint prices)")
+        if self.explanations_cut_short:
+            budget = f" of {self.explain_budget:g} s" if self.explain_budget is not None else ""
+            parts.append(f"{self.explanations_cut_short} counterfactual solves not run: the explanation "
+                         f"budget{budget} was spent")
+        return "; ".join(parts)
+
 
 class Share(Strict):
     name: str

@@ -189,3 +189,11 @@ def test_lifting_a_rule_rebuilds_only_what_it_touched_and_prices_it_the_same(tmp
             {w: [o.key for o in opts] for w, opts in full.options.items()}, rule
         assert solve(quick, inputs.policy, tie_break=False).cost_millicents == \
             solve(full, inputs.policy, tie_break=False).cost_millicents, rule
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_reports_say_when_explanations_were_not_fully_re_solved(run_cli, fmt):
+    code, out, _ = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--format", fmt, "-q", "--explain", "summary")
+    assert code == 0 and "summary (alternatives compared by cost alone" in out
+    code, out, _ = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--format", fmt, "-q")
+    assert code == 0 and "alternatives compared by cost alone" not in out
