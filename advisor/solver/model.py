@@ -626,7 +626,7 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
         cost = c.per_unit * count + c.per_load * sum(load.values())
         found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand))
     found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
-    return _with_min_replicas(found, candidates.limits[w])
+    return _with_min_replicas(found, candidates.limits[w], options)
 
 
 def _units_for(o: Option, load: int) -> int:
@@ -634,8 +634,10 @@ def _units_for(o: Option, load: int) -> int:
     return min(o.max_count, math.ceil(CAP_SCALE * load / capacity)) if load and capacity else 0
 
 
-def _with_min_replicas(found: list[Placement], limits: WorkloadLimits) -> list[Placement]:
-    """Work-billed placements hold at least min_replicas instances in all (free: billing follows the work)."""
+def _with_min_replicas(found: list[Placement], limits: WorkloadLimits, options: list[Option]) -> list[Placement]:
+    """Work-billed units hold at least min_replicas instances in all (free: billing follows the
+    work): first on the placements that carry work, then as standby placements of the free options
+    in the candidates' order."""
     short = limits.min_replicas - sum(p.count for p in found) if limits.by_count else 0
     for k, p in enumerate(found):
         if short <= 0:
@@ -644,6 +646,15 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits) -> list[P
             extra = min(short, p.option.max_count - p.count)
             found[k] = Placement(option=p.option, count=p.count + extra, load=p.load,
                                  cost_millicents=p.cost_millicents, demand=p.demand)
+            short -= extra
+    placed = {p.option.key for p in found}
+    demand = found[0].demand if found else {}
+    for o in options:
+        if short <= 0:
+            break
+        if o.count_cost_cents == 0 and o.load_cost_cents >= 0 and o.key not in placed and o.max_count > 0:
+            extra = min(short, o.max_count)
+            found.append(Placement(option=o, count=extra, load={}, cost_millicents=0, demand=demand))
             short -= extra
     return found
 
