@@ -34,7 +34,7 @@ from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
 
-SUBSOLVERS = 4
+SUBSOLVERS = 2
 """Interleaved subsolvers per solve (deterministic: `interleave_search`)."""
 LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
