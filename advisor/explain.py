@@ -18,7 +18,7 @@ from advisor.candidates import PHYSICAL_RULES, RULES, SIZING_RULES, CandidateSet
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.progress import SILENT, Progress
 from advisor.solver import Placement, SolveResult, solve
-from advisor.solver.families import COUPLING, family_of
+from advisor.solver.families import COUPLING, couples, family_of
 from advisor.solver.lp import LpPrices, first_order_prices
 from advisor.solver.model import family_names, solver_work
 from advisor.workload.models import Policy, Workload
@@ -312,8 +312,7 @@ class Explainer:
         count = len(groups) + len(rules)
         for step, (setting, members) in enumerate(groups.items(), start=1):
             self.progress.step("pricing constraints", step - 1, count)
-            if self.mode == "summary" and not self.result.separable and all(
-                    n.partition(":")[0] in COUPLING for n in members):
+            if self.mode == "summary" and not self.result.separable and all(map(couples, members)):
                 top.append((self._first_order_row(setting, members), []))
                 continue
             if len(members) == 1:
@@ -387,7 +386,7 @@ class Explainer:
     def relaxed(self, disabled: frozenset[str]) -> SolveResult:
         """The plan without the families in `disabled`. Where every workload already runs at its own
         optimum, lifting rules that couple workloads cannot make it cheaper: no solve is needed."""
-        if self.result.separable and all(name.partition(":")[0] in COUPLING for name in disabled):
+        if self.result.separable and all(map(couples, disabled)):
             return self.result
         return self.solve(disabled=disabled)
 

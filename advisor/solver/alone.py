@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -207,14 +208,8 @@ class _Search:
         rates = [(float(it.per_load), float(it.carried(counts[j]))) for j, it in enumerate(self.bought[:depth])]
         rates += [(it.rate, it.carry * it.max_count / CAP_SCALE) for it in self.bought[depth:]]
         rates += [(float(it.per_load), float(it.carried(it.max_count))) for it in self.free]
-        left, cost = float(self.demands[0]), 0.0
-        for rate, capacity in sorted(rates):
-            take = min(left, capacity)
-            cost += take * rate
-            left -= take
-            if left <= 1e-9:
-                return spent + cost
-        return None
+        cost = _cheapest_fill(float(self.demands[0]), sorted(rates))
+        return None if cost is None else spent + cost
 
     def _bound_many(self, depth: int, deficits: dict[int, int], spent: int) -> float | None:
         """Several streams' LP bound: the spend so far plus, for the worst set of streams, the
@@ -223,15 +218,9 @@ class _Search:
         for t, deficit in deficits.items():
             if deficit <= 0:
                 continue
-            left, cost = float(deficit), 0.0
-            for it in self.bought[depth:]:  # cheapest rate first
-                if it.mask & t:
-                    take = min(left, it.carry * it.max_count / CAP_SCALE)
-                    cost += take * it.rate
-                    left -= take
-                    if left <= 1e-9:
-                        break
-            if left > 1e-9:
+            cost = _cheapest_fill(float(deficit), ((it.rate, it.carry * it.max_count / CAP_SCALE)
+                                                   for it in self.bought[depth:] if it.mask & t))  # by rate
+            if cost is None:
                 return None
             worst = max(worst, cost)
         return spent + worst
@@ -296,6 +285,19 @@ class _Search:
                 if v:
                     load[target[1], s] = v
         return load, 0, int(score)
+
+
+def _cheapest_fill(demand: float, offers: Iterable[tuple[float, float]]) -> float | None:
+    """The LP cost of carrying `demand` with (rate, capacity) offers taken in the order given
+    (cheapest rate first); None when they cannot carry it all."""
+    cost = 0.0
+    for rate, capacity in offers:
+        take = min(demand, capacity)
+        cost += take * rate
+        demand -= take
+        if demand <= 1e-9:
+            return cost
+    return None
 
 
 class _TooLong(Exception):

@@ -29,7 +29,7 @@ from ortools.sat.python import cp_model
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import solve_alone, within_reach
-from advisor.solver.families import COUPLING, FAMILIES, Context, Placements, family_of
+from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
@@ -49,12 +49,12 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
 
     o1 dominates o2 when it serves the same user locations (normally and after a region loss),
     sells at least as many units, each carrying at least as much for no more money, and agrees
-    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for provider caps and
-    min_providers, the vendor for vendor caps, the team for team budgets, the region for
-    min_regions and region losses; at the same price it must also be no farther from any user
-    location (so the tie-break can still route users to the nearest region). Under a share-of-spend cap only equal
-    costs dominate (a cap can make spending more on one provider the only way to keep another's
-    share down).
+    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for
+    provider caps and min_providers, the vendor for vendor caps, the team for team budgets, the
+    region for min_regions and region losses. At the same price it must also be no farther from
+    any user location (so the tie-break can still route users to the nearest region). Under a
+    share-of-spend cap only equal costs dominate (a cap can make spending more on one provider
+    the only way to keep another's share down).
     """
     share_caps = bool(prefixes & {"provider_share", "vendor_share"})
 
@@ -137,6 +137,13 @@ def _hint(mm: PlacementModel, w: str, wanted: str | None) -> None:
         mm.m.add_hint(mm.n[w, i], units)
         for s in mm.streams(w, o):
             mm.m.add_hint(mm.f[w, i, s], mm.candidates.demands[w][s] if chosen else 0)
+
+
+def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
+    """Milli-cents of `o` carrying workload `w` alone."""
+    total = sum(candidates.demands[w].values())
+    c = Coefficients.of(o, total)
+    return c.per_unit * _units_alone(candidates, w, o) + c.per_load * total
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
@@ -266,8 +273,8 @@ def _own_families(names: list[str]) -> dict[str, list[str]]:
     """Each workload's families of its own (replicas, regions, region loss), in one pass over the names."""
     out: dict[str, list[str]] = {}
     for n in names:
-        prefix, _, w = n.partition(":")
-        if prefix not in COUPLING and w:
+        w = n.partition(":")[2]
+        if not couples(n) and w:
             out.setdefault(w, []).append(n)
     return out
 
@@ -296,7 +303,7 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
         cost += result.cost_millicents or 0
         bound += result.bound_millicents or 0
     progress.step("workloads solved on their own", total, total)
-    coupling = [n for n in names if n.partition(":")[0] in COUPLING]
+    coupling = [n for n in names if couples(n)]
     broken = set(policy_breaks(per_workload, policy, candidates))
     if any(n in broken for n in coupling):
         return None
@@ -412,18 +419,17 @@ def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
     used = [i for i in range(len(mm.options[w])) if solver.value(mm.n[w, i]) or solver.value(mm.load(w, i))]
     if len(used) != 1:
         return False
-    total = sum(demand.values())
     cost = round(solver.objective_value)
     for i, o in enumerate(mm.options[w]):
-        c = mm.coefficients[w, i]
-        if o.full_reach and c.per_unit * _units_alone(mm.candidates, w, o) + c.per_load * total == cost:
+        if o.full_reach and _alone_cost(mm.candidates, w, o) == cost:
             return i == used[0]
     return False
 
 
 TIE_BREAK_SHARE = 0.1
+"""Share of the time limit a tie-break solve may use (deterministic time, like every limit)..."""
 TIE_BREAK_LIMIT_S = 1.0
-"""Share of the time limit the tie-break may use (deterministic time, like every limit)."""
+"""...and at most this much."""
 
 
 def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_limit_s: float) -> cp_model.CpSolver:
@@ -478,13 +484,11 @@ def _regional(names: list[str]) -> bool:
 def _alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None) -> list[Option]:
     """For the warm start: per provider, vendor (and region, where a family reads regions), the
     cheapest option that carries the workload alone."""
-    total = sum(candidates.demands[w].values())
     best: dict[tuple[str, str, str | None], tuple[int, Option]] = {}
     for o in candidates.options[w]:
         if not o.full_reach or o.max_count < 1 or (forced is not None and o.key != forced):
             continue
-        c = Coefficients.of(o, total)
-        cost = c.per_unit * _units_alone(candidates, w, o) + c.per_load * total
+        cost = _alone_cost(candidates, w, o)
         group = (o.provider, o.vendor, o.region_key if regional else None)
         if group not in best or cost < best[group][0]:
             best[group] = (cost, o)
@@ -565,21 +569,18 @@ def own_lower_bounds(candidates: CandidateSet, policy: Policy, workloads: list[s
                      forced: dict[str, str], time_limit_s: float, tie_break: bool = True) -> dict[str, int]:
     """What each workload costs at least in any plan: its own optimum (memoised)."""
     families = _own_families(names)
-    return {w: _own_bound(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break)
-            for w in workloads}
+    out = {}
+    for w in workloads:
+        result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
+                              False)
+        out[w] = result.bound_millicents or 0 if result.status in ("optimal", "feasible") else 0
+    return out
 
 
 def add_own_cuts(mm: PlacementModel, lower: dict[str, int]) -> None:
     """Cuts the LP relaxation lacks (integer units): no workload costs less than its own optimum."""
     for w in mm.workloads:
         mm.m.add(mm.workload_cost(w) >= lower[w])
-
-
-def _own_bound(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
-               time_limit_s: float, tie_break: bool) -> int:
-    """A lower bound on what workload w costs in any plan: its own optimum (memoised)."""
-    result = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
-    return result.bound_millicents or 0 if result.status in ("optimal", "feasible") else 0
 
 
 def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[str], forced: dict[str, str],
@@ -592,21 +593,25 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
     """
     slack = max(0, start.cost - sum(lower.values()))
     reads = _prefixes(names)
+    used: dict[str, set[str]] = {}  # the start's options per workload, in one pass over its units
+    for (v, key), units in start.units.items():
+        if units:
+            used.setdefault(v, set()).add(key)
     out = {}
     for w in workloads:
-        keep = frozenset(key for (v, key) in start.units if v == w and start.units[v, key]) | _kept(forced.get(w))
+        keep = frozenset(used.get(w, ())) | _kept(forced.get(w))
         near = within_reach(candidates.options[w], candidates.demands[w], lower[w] + slack, keep)
         out[w] = reduce_options(near, reads, keep)
     return out
 
 
 def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
-    out: Placements = {}
-    for w in mm.workloads:
-        units = {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}
-        load = {(i, s): int(solver.value(var)) for (v, i, s), var in mm.f.items() if v == w}
-        out[w] = _placements_of(mm.candidates, w, mm.options[w], units, load)
-    return out
+    loads: dict[str, dict[tuple[int, str], int]] = {w: {} for w in mm.workloads}
+    for (w, i, s), var in mm.f.items():  # one pass over the loads, not one per workload
+        loads[w][i, s] = int(solver.value(var))
+    return {w: _placements_of(mm.candidates, w, mm.options[w],
+                              {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}, loads[w])
+            for w in mm.workloads}
 
 
 def _placements_of(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],

@@ -90,5 +90,10 @@ COUPLING = frozenset({"budget_total", "budget_team", "provider_share", "vendor_s
 """Families that tie workloads together; the others constrain one workload each."""
 
 
+def couples(name: str) -> bool:
+    """Whether the family `name` (`provider_share:aws`) ties workloads together."""
+    return name.partition(":")[0] in COUPLING
+
+
 def family_of(name: str) -> Family | None:
     return next((f for f in FAMILIES if f.owns(name)), None)
