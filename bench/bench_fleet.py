@@ -731,36 +731,12 @@ def unconstrained_optimum(candidates: Any, timeout_s: float) -> Spend | None:
     from advisor.solver import solve
     from advisor.workload.models import Policy
 
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the fork: solve, send the spend, leave without running any cleanup of the parent's
-        code = 1
-        try:
-            os.close(read)
-            result = solve(candidates, Policy.model_validate({"kind": "policy"}), time_limit_s=60.0)
-            rows = [(candidates.limits[w].team, p.option.provider, p.cost_millicents, candidates.limits[w].by_count)
-                    for w, ps in result.placements.items() for p in ps] if result.status == "optimal" else None
-            with os.fdopen(write, "w") as f:
-                json.dump(rows, f)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    try:
-        with os.fdopen(read) as f:
-            text = f.read()
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    except StageTimeout:
-        os.kill(pid, signal.SIGKILL)
-        text = ""
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        os.waitpid(pid, 0)
-    try:
-        rows = json.loads(text) if text else None
-    except json.JSONDecodeError:
-        return None
+    def spend() -> list[tuple[str, str, int, bool]] | None:
+        result = solve(candidates, Policy.model_validate({"kind": "policy"}), time_limit_s=60.0)
+        return [(candidates.limits[w].team, p.option.provider, p.cost_millicents, candidates.limits[w].by_count)
+                for w, ps in result.placements.items() for p in ps] if result.status == "optimal" else None
+
+    rows, _ = in_fork(spend, timeout_s)
     return [tuple(r) for r in rows] if rows else None  # type: ignore[misc]
 
 
@@ -1088,56 +1064,76 @@ def _vm_rss_mb() -> float:
     return 0.0
 
 
-def run_forked(fn: Callable[[Milp, float], PeerResult], milp: Milp, limit_s: float, deadline_s: float
-               ) -> dict[str, Any]:
-    """Run one peer in a forked process of its own (and process group, so that CBC goes with it): a solver
-    that does not return in time is killed without taking the other peer down, and its memory is its own
-    (peak RSS of the fork minus what it shared with this process when it started)."""
+def in_fork(compute: Callable[[], Any], deadline_s: float) -> tuple[Any, str | None]:
+    """Run `compute` in a forked process (and process group, so that a solver's helpers go with it) and
+    return what it sends back as JSON: (value, None), or (None, "timeout") when it does not answer
+    within `deadline_s` (it is killed), or (None, "crashed"). The fork leaves without running any of
+    the parent's cleanup, so nothing it fills (solver memos, memory) reaches this process."""
     read, write = os.pipe()
-    base = _vm_rss_mb()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             os.setpgid(0, 0)
             os.close(read)
-            try:
-                r = fn(milp, limit_s)
-                record: dict[str, Any] = {
-                    "status": r.status, "build_s": r.build_s, "solve_s": r.solve_s,
-                    "cost_millicents": r.cost_millicents, "bound_dollars": r.bound_dollars,
-                    "own_gap_pct": r.own_gap_pct, "violation": r.violation,
-                    "rss_mb": r.rss_mb if r.rss_mb is not None else max(0.0, _rss_mb() - base)}
-            except MemoryError:
-                record = {"status": "out of memory", "note": "--memory-limit-gb"}
-            except Exception as exc:
-                record = {"status": "error", "note": f"{type(exc).__name__}: {exc}"[:300]}
+            value = compute()
             with os.fdopen(write, "w") as f:
-                json.dump(record, f)
+                json.dump(value, f)
             code = 0
         finally:
             os._exit(code)
     os.close(write)
     t0 = time.perf_counter()
     chunks = []
-    with os.fdopen(read) as f:
-        while True:
-            left = deadline_s - (time.perf_counter() - t0)
-            ready, _, _ = select.select([f], [], [], max(0.0, left))
-            if not ready:
-                os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return {"status": "timeout", "note": f"killed after {deadline_s:.0f} s (its time limit is "
-                        f"{limit_s:g} s)"}
-            chunk = f.read()
-            if not chunk:
-                break
-            chunks.append(chunk)
+    try:
+        with os.fdopen(read) as f:
+            while True:
+                left = deadline_s - (time.perf_counter() - t0)
+                ready, _, _ = select.select([f], [], [], max(0.0, left))
+                if not ready:
+                    os.killpg(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    return None, "timeout"
+                chunk = f.read()
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    except BaseException:  # the stage's own timeout (or Ctrl-C): the fork does not outlive it
+        os.killpg(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     os.waitpid(pid, 0)
     try:
-        return json.loads("".join(chunks))
+        return json.loads("".join(chunks)), None
     except json.JSONDecodeError:
+        return None, "crashed"
+
+
+def run_forked(fn: Callable[[Milp, float], PeerResult], milp: Milp, limit_s: float, deadline_s: float
+               ) -> dict[str, Any]:
+    """Run one peer in a forked process of its own (`in_fork`): a solver that does not return in time is
+    killed without taking the other peer down, and its memory is its own (peak RSS of the fork minus
+    what it shared with this process when it started)."""
+    base = _vm_rss_mb()
+
+    def record() -> dict[str, Any]:
+        try:
+            r = fn(milp, limit_s)
+        except MemoryError:
+            return {"status": "out of memory", "note": "--memory-limit-gb"}
+        except Exception as exc:
+            return {"status": "error", "note": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"status": r.status, "build_s": r.build_s, "solve_s": r.solve_s,
+                "cost_millicents": r.cost_millicents, "bound_dollars": r.bound_dollars,
+                "own_gap_pct": r.own_gap_pct, "violation": r.violation,
+                "rss_mb": r.rss_mb if r.rss_mb is not None else max(0.0, _rss_mb() - base)}
+
+    value, failure = in_fork(record, deadline_s)
+    if failure == "timeout":
+        return {"status": "timeout", "note": f"killed after {deadline_s:.0f} s (its time limit is {limit_s:g} s)"}
+    if failure == "crashed":
         return {"status": "crashed", "note": "the peer's process ended without a result"}
+    return value  # type: ignore[no-any-return]
 
 
 # --- the parent: one process per size, tables ------------------------------------------------------------
@@ -1282,12 +1278,14 @@ def print_tables(args: argparse.Namespace, runs: list[dict[str, Any]]) -> None:
                     print(f"      {ra.get('label', name):<10} {k:.2f}")
     if not args.peers:
         return
+    from advisor.solver.model import SUBSOLVERS
+
     print()
     print(f"Peers on the same option set (MILP written by this benchmark from candidates.options; 1 thread each, "
           f"time limit {args.peer_time_limit:g} s, relative gap 0). CP-SAT: the planner's solve in the same run, "
-          f"its own settings (4 interleaved subsolvers, deterministic limit {args.time_limit:g}, exact option "
-          f"reductions first). Ratios are against CP-SAT's cost; max viol: largest relative row violation of "
-          f"the peer's plan with integers rounded.")
+          f"its own settings ({SUBSOLVERS} interleaved subsolvers, deterministic limit {args.time_limit:g}, "
+          f"exact option reductions first). Ratios are against CP-SAT's cost; max viol: largest relative row "
+          f"violation of the peer's plan with integers rounded.")
     print(f"{'size':>6}  {'solver':<9} {'build s':>8} {'solve s':>8}  {'status':<24} {'own gap %':>9} "
           f"{'cost $/month':>12} {'cost/CP-SAT':>11} {'bound/CP-SAT':>12} {'max viol':>8} {'RSS MB':>7}")
     for run in runs:
