@@ -12,8 +12,7 @@ import math
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from advisor.catalog.models import (
     HOURS_PER_MONTH,
@@ -27,7 +26,6 @@ from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, splits_b
 from advisor.estimate import Sizing, Unfit, size
 from advisor.estimate.sizing import MAX_INSTANCES
 from advisor.progress import Progress
-from advisor.strict import Strict
 from advisor.topology import Topology
 from advisor.workload.models import (
     BatchInference,
@@ -67,7 +65,52 @@ PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_s
 """Rules no relaxation can lift: they describe what the hardware can do."""
 
 
-class Option(Strict):
+class Listing(NamedTuple):
+    """What the catalog lists for one offering in one region at one pricing model, beyond what the
+    placement model reads: one record shared by every option of that place (reports read it)."""
+
+    jurisdiction: str | None
+    accelerator: str
+    unit_monthly_usd: float | None
+    hourly_usd: float | None
+    price_source: str
+    price_as_of: str
+    price_estimate: bool
+    region_key: str  # provider:region, as Option.region_key
+
+
+class _OptionRecord(NamedTuple):
+    """Option's storage: one tuple per option, what the catalog lists of its place shared (`listing`)."""
+
+    workload: str
+    kind: str
+    team: str
+    provider: str
+    region: str
+    offering: str
+    vendor: str
+    pricing: PricingModel
+    instances: int
+    accelerator_count: int
+    monthly_cost_cents: int
+    latency_ms: float | None
+    network_rtt_ms: float | None
+    carbon_kg_per_month: float | None
+    sizing: Sizing
+    capacity: float
+    count_cost_cents: float
+    load_cost_cents: float
+    unit_instances: int
+    max_count: int
+    serves: tuple[str, ...]
+    failover_serves: tuple[str, ...]
+    serve_rtt_ms: tuple[float, ...]  # network round trip to each location in `serves`
+    full_reach: bool
+    key: str
+    listing: Listing
+
+
+class Option(_OptionRecord):
     """One way to run (part of) one workload: an offering in a region at a pricing model.
 
     The placement model buys integer *units* of an option: `capacity` load units each
@@ -77,53 +120,103 @@ class Option(Strict):
     and `latency_ms` describe the option carrying the whole workload alone, as reports show it.
     A real-time option serves the user locations in `serves`: the ones whose round trip its
     serving point was sized for (a variant per reach).
+
+    A fleet has millions of options, so an option is one immutable tuple (about 260 bytes, where
+    a pydantic model took 1.3 KB): the fields the solver reads are items, what only reports read
+    of the catalog's listing (`jurisdiction`, `accelerator`, prices and their source) is one
+    `Listing` shared by every option of the same place. Equal options compare and hash equal.
+    `Option(**fields)` takes the fields by name (`FIELDS`, defaults as `DEFAULTS`) and checks
+    that none is missing or unknown; the candidates stage builds options without those checks.
     """
 
-    workload: str
-    kind: str
-    team: str
-    provider: str
-    region: str
-    jurisdiction: str | None
-    offering: str
-    accelerator: str
-    vendor: str
-    pricing: PricingModel
-    instances: int
-    accelerator_count: int
-    unit_monthly_usd: float | None = None
-    hourly_usd: float | None = None
-    monthly_cost_cents: int
-    latency_ms: float | None = None
-    network_rtt_ms: float | None = None
-    carbon_kg_per_month: float | None = None
-    sizing: Sizing
-    price_source: str
-    price_as_of: str
-    price_estimate: bool
-    capacity: float = 1.0
-    count_cost_cents: float = 0.0
-    load_cost_cents: float = 0.0
-    unit_instances: int = 1
-    max_count: int = 1
-    serves: tuple[str, ...] = ()
-    failover_serves: tuple[str, ...] = ()
-    serve_rtt_ms: tuple[float, ...] = ()  # network round trip to each location in `serves`
-    full_reach: bool = True
+    __slots__ = ()
 
-    @cached_property
-    def key(self) -> str:
-        """Identifies the option within its workload (fleets read it often: computed once)."""
-        base = f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
-        return base if self.full_reach else f"{base}|{'+'.join(self.serves)}"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "workload", "kind", "team", "provider", "region", "jurisdiction", "offering", "accelerator", "vendor",
+        "pricing", "instances", "accelerator_count", "unit_monthly_usd", "hourly_usd", "monthly_cost_cents",
+        "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
+        "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
+        "serves", "failover_serves", "serve_rtt_ms", "full_reach")
+    """The option's fields by name, in the order reports and `repr` list them."""
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
+        "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
+        "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
+        "full_reach": True}
+
+    def __new__(cls, **fields: Any) -> Option:
+        unknown = sorted(fields.keys() - set(cls.FIELDS))
+        missing = [name for name in cls.FIELDS if name not in fields and name not in cls.DEFAULTS]
+        if unknown or missing:
+            raise TypeError(f"Option: unknown fields {unknown}, missing fields {missing}")
+        if fields["pricing"] not in PRICING_MODELS:
+            raise ValueError(f"Option: pricing must be one of {', '.join(PRICING_MODELS)}, not {fields['pricing']!r}")
+        return cls.model_construct(**fields)
+
+    @classmethod
+    def model_construct(cls, **fields: Any) -> Option:
+        """An option from its fields by name, unchecked; a field left out is None unless it has a
+        default (kept from the pydantic model, for callers written against it)."""
+        values = {**cls.DEFAULTS, **fields}
+        get = values.get
+        provider, region = get("provider"), get("region")
+        listing = Listing._make([*map(get, Listing._fields[:-1]), f"{provider}:{region}"])
+        base = f"{provider}:{region}:{get('offering')}:{get('pricing')}"
+        key = base if values["full_reach"] else f"{base}|{'+'.join(values['serves'])}"
+        record = tuple(key if name == "key" else listing if name == "listing" else get(name)
+                       for name in _OptionRecord._fields)
+        return tuple.__new__(cls, record)
+
+    def __repr__(self) -> str:
+        return f"Option({', '.join(f'{name}={getattr(self, name)!r}' for name in self.FIELDS)})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _option, (tuple(self),)
+
+    def fields(self) -> dict[str, Any]:
+        """Every field by name, in `FIELDS` order."""
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    @property
+    def jurisdiction(self) -> str | None:
+        return self.listing.jurisdiction
+
+    @property
+    def accelerator(self) -> str:
+        return self.listing.accelerator
+
+    @property
+    def unit_monthly_usd(self) -> float | None:
+        return self.listing.unit_monthly_usd
+
+    @property
+    def hourly_usd(self) -> float | None:
+        return self.listing.hourly_usd
+
+    @property
+    def price_source(self) -> str:
+        return self.listing.price_source
+
+    @property
+    def price_as_of(self) -> str:
+        return self.listing.price_as_of
+
+    @property
+    def price_estimate(self) -> bool:
+        return self.listing.price_estimate
 
     @property
     def region_key(self) -> str:
-        return f"{self.provider}:{self.region}"
+        return self.listing.region_key
 
     @property
     def monthly_cost_usd(self) -> float:
         return self.monthly_cost_cents / 100
+
+
+def _option(record: tuple[Any, ...]) -> Option:
+    """An option from its record, in `_OptionRecord` order, unchecked (the hot path, and unpickling)."""
+    return tuple.__new__(Option, record)
 
 
 class RuledOut(NamedTuple):
@@ -386,7 +479,8 @@ class _Reuse:
       two that gave one sizing gets it without sizing (`_Sizings.between`);
     - the static rule checks of every slot, by workload kind and constraints (all they read);
     - whole results by `shape_key`, for workloads that differ only in name, team or description;
-    - ruled-out records, so that equal records are stored once.
+    - ruled-out records, and the numbers of options (costs, capacities, latencies), so that equal
+      ones are stored once.
 
     `build_candidates(reuse=False)` gives each workload a fresh one that shares nothing and sizes
     every round trip: every workload is then computed on its own, the reference the tests compare
@@ -398,6 +492,8 @@ class _Reuse:
         self.static: dict[str, list[_StaticCheck]] = {}
         self.shapes: dict[str, _Shape] = {}
         self.records: dict[_Record, _Record] = {}
+        self.floats: dict[float, float] = {}  # numbers of options, so that equal ones are stored once
+        self.ints: dict[int, int] = {}
 
 
 @dataclass(frozen=True)
@@ -423,7 +519,7 @@ class _Place:
     """One slot of one offering with what every workload reads of it, found once per build."""
 
     __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed",
-                 "capex", "reserved", "hourly", "unit_monthly")
+                 "listing", "partial_keys", "capex", "reserved", "hourly", "unit_monthly")
 
     def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot):
         self.offering, self.accelerator, self.slot = offering, accelerator, slot
@@ -432,8 +528,11 @@ class _Place:
         self.held = HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)  # as _unit_costs computes it
         # the first factors of an option's energy, in the order _option multiplies them
         self.power_kw = None if accelerator.tdp_w is None else accelerator.tdp_w / 1000 * offering.accelerator_count
-        self.fixed = (offering.provider, slot.region, slot.jurisdiction, offering.name, accelerator.name,
-                      accelerator.vendor, slot.pricing)
+        # the option fields of the place, in _OptionRecord order: the head of the record, and the listing
+        self.fixed = (offering.provider, slot.region, offering.name, accelerator.vendor, slot.pricing)
+        self.listing = Listing(slot.jurisdiction, accelerator.name, slot.unit_monthly, slot.hourly, slot.source,
+                               slot.as_of, slot.estimate, f"{offering.provider}:{slot.region}")
+        self.partial_keys: dict[tuple[str, ...], str] = {}  # locations served -> key of the variant serving them
         self.capex, self.reserved = slot.pricing == "capex", slot.pricing in ("reserved_1y", "reserved_3y")
         self.hourly, self.unit_monthly = slot.hourly or 0.0, slot.unit_monthly or 0.0
 
@@ -586,8 +685,8 @@ class _Region:
     serve_rtts: dict[tuple[str, ...], tuple[float, ...]]
 
 
-_Entry = tuple[tuple[bool, int, float, str], dict[str, Any]]
-"""An option before it is built: its sort key and its fields."""
+_Entry = tuple[tuple[bool, int, float, str], tuple[Any, ...]]
+"""An option before it is built: its sort key and its record (`_OptionRecord` order)."""
 
 
 class _Workload:
@@ -610,7 +709,7 @@ class _Workload:
         self.total = sum(self.demand.values())
         self.realtime = isinstance(w, RealtimeInference)
         self.users = w.traffic.users if isinstance(w, RealtimeInference) else None
-        self.head = {"workload": w.name, "kind": w.kind, "team": w.team}
+        self.head = (w.name, w.kind, w.team)
         self.regions: dict[str, _Region] = {}
         self.blamed: dict[tuple[str, str], str] = {}
         self.by_count = isinstance(w, (RealtimeInference, BatchInference))
@@ -701,8 +800,8 @@ class _Workload:
             if several and region is not None:
                 self.partial_variants(entries, place, region, rtt)
         entries.sort(key=_sort_key)
-        options = [_construct(values) for _, values in entries]
-        served = {s for _, values in entries for s in (values["serves"] or self.demand)}
+        options = [_option(record) for _, record in entries]
+        served = {s for o in options for s in (o.serves or self.demand)}
         return _Shape(options, tuple(records), sorted(set(self.demand) - served))
 
     def partial_variants(self, entries: list[_Entry], place: _Place, region: _Region, below: float | None) -> None:
@@ -758,24 +857,21 @@ class _Workload:
                 serves, tuple(region.rtts[loc] for loc in serves))
         # alone, a partial option could not serve everyone: rank it by its unit cost
         monthly = cost_cents if full else round(max_count * count_cost + load_cost)
-        key = place.option_key if full else f"{place.option_key}|{'+'.join(serves)}"
-        provider, region_name, jurisdiction, offering, accelerator, vendor, pricing = place.fixed
-        head = self.head
-        values = {  # one literal, in field order: no dict to merge
-            "workload": head["workload"], "kind": head["kind"], "team": head["team"], "provider": provider,
-            "region": region_name, "jurisdiction": jurisdiction,
-            "offering": offering, "accelerator": accelerator, "vendor": vendor, "pricing": pricing,
-            "instances": instances, "accelerator_count": instances * place.offering.accelerator_count,
-            "unit_monthly_usd": slot.unit_monthly, "hourly_usd": slot.hourly, "monthly_cost_cents": monthly,
-            "latency_ms": latency, "network_rtt_ms": None if rtt is None else round(rtt, 1),
-            "carbon_kg_per_month": carbon, "sizing": sizing, "price_source": slot.source,
-            "price_as_of": slot.as_of, "price_estimate": slot.estimate, "capacity": capacity,
-            "count_cost_cents": count_cost, "load_cost_cents": load_cost, "unit_instances": unit_instances,
-            "max_count": max_count, "serves": serves if realtime else (), "failover_serves": failover,
-            "serve_rtt_ms": rtts, "full_reach": full,
-            "key": key,  # Option.key, cached as the property would cache it
-        }
-        return (not full, monthly, latency or 0.0, key), values
+        if full:
+            key = place.option_key
+        else:
+            key = place.partial_keys.get(serves) or place.partial_keys.setdefault(
+                serves, f"{place.option_key}|{'+'.join(serves)}")
+        # equal numbers of different options are one object (a fleet repeats them across workloads)
+        floats = self.reuse.floats
+        rtt = None if rtt is None else round(rtt, 1)
+        record = (
+            *self.head, *place.fixed,
+            instances, instances * place.offering.accelerator_count, self.reuse.ints.setdefault(monthly, monthly),
+            _shared(latency, floats), _shared(rtt, floats), _shared(carbon, floats), sizing,
+            _shared(capacity, floats), _shared(count_cost, floats), _shared(load_cost, floats), unit_instances,
+            max_count, serves if realtime else (), failover, rtts, full, key, place.listing)
+        return (not full, monthly, latency or 0.0, key), record
 
 
 def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:
@@ -783,27 +879,14 @@ def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:
     return entry[0]
 
 
-_ALL_OPTION_FIELDS = set(Option.model_fields)
-"""The fields set of every option (all of them), one set shared by all: options are frozen, and
-pydantic copies the set before changing it (model_copy)."""
-_new_object, _set_attribute = object.__new__, object.__setattr__
+def _shared(number: float | None, floats: dict[float, float]) -> float | None:
+    """`number`, or the equal float met before (a float only: 1 == 1.0, and not 0.0, which equals -0.0)."""
+    return floats.setdefault(number, number) if type(number) is float and number else number
 
 
-def _construct(values: dict[str, Any]) -> Option:
-    """`Option.model_construct(**values)` for `values` holding every field in field order, without
-    its per-field loop and with the shared fields set (the hot path: one call per option of every
-    workload). Every value comes from validated catalog and workload records."""
-    option = _new_object(Option)
-    _set_attribute(option, "__dict__", values)
-    _set_attribute(option, "__pydantic_fields_set__", _ALL_OPTION_FIELDS)
-    _set_attribute(option, "__pydantic_extra__", None)
-    _set_attribute(option, "__pydantic_private__", None)
-    return option
-
-
-def _renamed(option: Option, head: dict[str, str]) -> Option:
+def _renamed(option: Option, head: tuple[str, str, str]) -> Option:
     """The option of another workload of the same shape: only the workload's name and team differ."""
-    return _construct({**option.__dict__, **head})
+    return _option((*head, *option[3:]))
 
 
 def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float) -> tuple[float, float, int]:
@@ -864,7 +947,7 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
         shape = reuse.shapes[key] = _Workload(w, policy, catalog, topology, disabled, reuse).shape(places)
         options = shape.options
     else:
-        head = {"workload": w.name, "team": w.team}
+        head = (w.name, w.kind, w.team)
         options = [_renamed(o, head) for o in shape.options]
     out.options[w.name] = options
     if isinstance(out.ruled_out, RuledOutByWorkload):

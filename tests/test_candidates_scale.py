@@ -9,7 +9,9 @@ only, so that a cache keyed on too little hands one workload another's sizing an
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,8 @@ def differences(shared: CandidateSet, separate: CandidateSet) -> list[str]:
         mine = shared.options.get(w, [])
         if [type(o) for o in mine] != [Option] * len(options):
             found.append(f"{w}: not Option objects")
-        if [(list(o.__dict__.items()), o.model_fields_set) for o in mine] != \
-                [(list(o.__dict__.items()), o.model_fields_set) for o in options]:  # fields in field order
+        if [(list(o.fields().items()), o.key) for o in mine] != \
+                [(list(o.fields().items()), o.key) for o in options]:  # fields in field order
             found.append(f"{w}: options differ")
         if shared.ruled_out[w] != separate.ruled_out[w]:
             found.append(f"{w}: ruled-out options differ")
@@ -250,16 +252,52 @@ def test_ruled_out_reads_like_a_dict_of_lists():
     assert CandidateSet().ruled_out == {}
 
 
-def test_options_are_built_as_model_construct_builds_them():
+def test_options_are_built_as_the_constructor_builds_them():
     option = build_candidates(EXAMPLES.workloads[:1], EXAMPLES.policy, CATALOG, TOPOLOGY).options
     built = next(o for opts in option.values() for o in opts)
-    fields = {name: getattr(built, name) for name in Option.model_fields}
-    reference = Option.model_construct(**fields)
-    assert built == reference and built.model_fields_set == reference.model_fields_set
-    assert built.model_dump() == reference.model_dump() and repr(built) == repr(reference)
-    assert built.key == reference.key
-    copy = built.model_copy(update={"instances": 99})  # pydantic copies the shared fields set first
-    assert copy.instances == 99 and built.model_fields_set == set(Option.model_fields)
+    reference = Option(**built.fields())
+    assert built == reference and hash(built) == hash(reference) and repr(built) == repr(reference)
+    assert built.key == reference.key and built.region_key == reference.region_key == f"{built.provider}:{built.region}"
+    assert Option.model_construct(**built.fields()) == built
+    assert list(built.fields()) == list(Option.FIELDS)
+
+
+def test_options_are_immutable_hashable_and_pickle():
+    options = build_candidates(EXAMPLES.workloads, EXAMPLES.policy, CATALOG, TOPOLOGY).options
+    every = [o for opts in options.values() for o in opts]
+    built = every[0]
+    with pytest.raises(AttributeError):
+        built.instances = 99  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        built.jurisdiction = "elsewhere"  # type: ignore[misc]
+    assert len(set(every)) == len(every)  # options of one workload differ in key, workloads in name
+    again = pickle.loads(pickle.dumps(every))
+    assert again == every and all(type(o) is Option for o in again)
+    assert [o.fields() for o in again] == [o.fields() for o in every]
+    assert copy.copy(built) == built and copy.deepcopy(built) == built
+
+
+def test_option_fields_are_checked_by_the_constructor():
+    fields = next(iter(build_candidates(EXAMPLES.workloads[:1], EXAMPLES.policy, CATALOG, TOPOLOGY)
+                       .options.values()))[0].fields()
+    with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
+        Option(**fields, colour="red")
+    with pytest.raises(TypeError, match="missing fields \\['sizing'\\]"):
+        Option(**{k: v for k, v in fields.items() if k != "sizing"})
+    with pytest.raises(ValueError, match="pricing"):
+        Option(**{**fields, "pricing": "on-demand"})
+    assert Option(**{k: v for k, v in fields.items() if k != "serves"}).serves == ()
+
+
+def test_options_share_what_repeats():
+    """Options of one place share the catalog's listing; equal numbers are one object."""
+    fleet = synthetic(30, seed=5)
+    options = [o for opts in build_candidates(fleet, NO_POLICY, CATALOG, TOPOLOGY).options.values() for o in opts]
+    listings = {o.key.split("|")[0]: o.listing for o in options}
+    assert all(o.listing is listings[o.key.split("|")[0]] for o in options)
+    capacities: dict[float, float] = {}
+    assert all(capacities.setdefault(o.capacity, o.capacity) is o.capacity for o in options if o.capacity)
+    assert len({id(o.key) for o in options}) == len({o.key for o in options})
 
 
 @pytest.mark.parametrize("enabled", [True, False])
