@@ -68,13 +68,18 @@ class _Item:
         return (self.per_unit * CAP_SCALE / self.carry if self.carry else math.inf) + self.per_load
 
 
-def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 0) -> Chosen | None:
+def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 0,
+                weights: list[int] | None = None) -> Chosen | None:
     """The optimum of one workload with no families of its own but a least number of units in all
     (`min_units`, its min_replicas); None when the search is too long or the case is not one this
-    search covers (several streams with work-billed options)."""
+    search covers (several streams with work-billed options).
+
+    With `weights` (a positive integer per option), each option's costs are multiplied by its
+    weight: the workload's optimum at the prices a Lagrangian bound gives its spend
+    (advisor.solver.lagrange)."""
     streams = sorted(demand)
     total = sum(demand.values())
-    items = [_item(i, o, streams, total) for i, o in enumerate(options)]
+    items = [_item(i, o, streams, total, 1 if weights is None else weights[i]) for i, o in enumerate(options)]
     if len(streams) > 1 and any(it.per_load for it in items):
         return None
     search = _Search(items, [demand[s] for s in streams], streams, min_units)
@@ -82,14 +87,16 @@ def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 
 
 
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
-                 keep: frozenset[str] = frozenset(), min_units: int = 0) -> list[Option]:
+                 keep: frozenset[str] = frozenset(), min_units: int = 0,
+                 weights: list[int] | None = None) -> list[Option]:
     """The options a plan of the workload costing at most `budget` might use (an exact filter,
     linear in the options); `budget` defaults to the cost of its best option alone, so the
     filter keeps every option of every optimal plan, ties included (with at least `min_units`
     units in all, the workload's min_replicas). Keys in `keep` stay.
 
     Any plan that buys a unit of option o costs at least cc[o] plus the cheapest rate per load
-    unit (of any option) times the demand that unit cannot carry.
+    unit (of any option) times the demand that unit cannot carry. With `weights` (a positive
+    integer per option), costs and `budget` are weighted ones (see solve_alone).
     """
     total = sum(demand.values())
     if not options or total <= 0:
@@ -97,6 +104,9 @@ def within_reach(options: list[Option], demand: dict[str, int], budget: float | 
     # integer costs as Coefficients.of makes them, read in one pass (fleets have 100k+ options)
     terms = [(round(cc * MILLI), round(lc * MILLI / total), capacity, max_count, full)
              for cc, lc, capacity, max_count, full in map(_TERMS, options)]
+    if weights is not None:
+        terms = [(unit * k, load * k, capacity, max_count, full)
+                 for (unit, load, capacity, max_count, full), k in zip(terms, weights, strict=True)]
     cheapest_rate = min((unit / capacity if capacity > 0 else math.inf) + load
                         for unit, load, capacity, _, _ in terms)
     best_alone = math.inf if budget is None else budget
@@ -116,11 +126,12 @@ def within_reach(options: list[Option], demand: dict[str, int], budget: float | 
 _TERMS = operator.attrgetter("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")
 
 
-def _item(index: int, o: Option, streams: list[str], total: int) -> _Item:
+def _item(index: int, o: Option, streams: list[str], total: int, weight: int = 1) -> _Item:
     c = Coefficients.of(o, total)
     served = [s for s in streams if s in o.serves] if o.serves else streams
     rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
-    return _Item(index=index, per_unit=c.per_unit, per_load=c.per_load, carry=math.floor(o.capacity * CAP_SCALE),
+    return _Item(index=index, per_unit=c.per_unit * weight, per_load=c.per_load * weight,
+                 carry=math.floor(o.capacity * CAP_SCALE),
                  max_count=o.max_count, mask=sum(1 << k for k, s in enumerate(streams) if s in served),
                  buckets=tuple(rtt_bucket(rtt.get(s, 0.0)) if s in served else 0 for s in streams))
 

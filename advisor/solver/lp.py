@@ -59,7 +59,7 @@ def first_order_prices(candidates: CandidateSet, policy: Policy, names: list[str
     add_own_cuts(mm, own_lower_bounds(candidates, policy, workloads, names, {}, time_limit_s))
     by_literal = {lit.index: name for name, lit in mm.enforce.items()}
     proto = mm.m.proto
-    h = _silent_highs()
+    h = silent_highs()
     h.setOptionValue("time_limit", LP_TIME_LIMIT_S)
     h.setOptionValue("threads", 1)
     for var in proto.variables:
@@ -95,7 +95,7 @@ def first_order_prices(candidates: CandidateSet, policy: Policy, names: list[str
     return LpPrices(h.getInfo().objective_function_value, out)
 
 
-def _silent_highs() -> highspy.Highs:
+def silent_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing: its constructor writes a banner to file descriptor 1,
     which is where the report goes when it is written to stdout."""
     sys.stdout.flush()

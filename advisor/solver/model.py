@@ -29,7 +29,9 @@ from ortools.sat.python import cp_model
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import solve_alone, within_reach
+from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
+from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
@@ -42,54 +44,6 @@ devices) is no dependence on a provider."""
 SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
              "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances")
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
-
-
-def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset()) -> list[Option]:
-    """Drop options another option of the same workload makes unnecessary: an exact reduction.
-
-    o1 dominates o2 when it serves the same user locations (normally and after a region loss),
-    sells at least as many units, each carrying at least as much for no more money, and agrees
-    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for
-    provider caps and min_providers, the vendor for vendor caps, the team for team budgets, the
-    region for min_regions and region losses. At the same price it must also be no farther from
-    any user location (so the tie-break can still route users to the nearest region). Under a
-    share-of-spend cap only equal costs dominate (a cap can make spending more on one provider
-    the only way to keep another's share down).
-    """
-    share_caps = bool(prefixes & {"provider_share", "vendor_share"})
-
-    def group(o: Option) -> tuple[object, ...]:
-        return (o.provider if prefixes & {"provider_share", "min_providers"} else None,
-                o.vendor if "vendor_share" in prefixes else None,
-                o.team if "budget_team" in prefixes else None,
-                o.region_key if prefixes & {"min_regions", "region_loss"} else None,
-                o.serves, o.failover_serves, o.unit_instances)
-
-    def profile(o: Option) -> tuple[float, float, int, int, tuple[int, ...]]:
-        return (o.count_cost_cents, o.load_cost_cents, math.floor(o.capacity * CAP_SCALE), o.max_count,
-                tuple(rtt_bucket(r) for r in o.serve_rtt_ms))
-
-    def dominates(a: tuple[float, float, int, int, tuple[int, ...]],
-                  b: tuple[float, float, int, int, tuple[int, ...]]) -> bool:
-        same_price = a[0] == b[0] and a[1] == b[1]
-        cheaper = same_price if share_caps else a[0] <= b[0] and a[1] <= b[1]
-        # at the same price b may still be the nearer region, which the tie-break prefers
-        return (cheaper and a[2] >= b[2] and a[3] >= b[3]
-                and (not same_price or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
-
-    keys = [o.key for o in options]
-    fronts: dict[tuple[object, ...], list[tuple[float, float, int, int, tuple[int, ...]]]] = {}
-    kept = []
-    for i in sorted(range(len(options)), key=lambda i: (options[i].count_cost_cents, options[i].load_cost_cents,
-                                                        -options[i].capacity, keys[i])):
-        o = options[i]
-        front = fronts.setdefault(group(o), [])
-        mine = profile(o)
-        if keys[i] not in keep and any(dominates(f, mine) for f in front):
-            continue
-        front.append(mine)
-        kept.append(i)
-    return [options[i] for i in sorted(kept)]  # the candidates' order: cost alone, latency, key
 
 
 def _prefixes(names: list[str]) -> frozenset[str]:
@@ -316,15 +270,28 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                     hint: dict[str, str], tie_break: bool = True, progress: Progress = SILENT) -> SolveResult:
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
-    start = None if want_core or len(workloads) == 1 else \
-        _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, tie_break)
+    start = lag = None
+    if not want_core and len(workloads) > 1:
+        patterns = _all_patterns(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
+        start = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns)
     options = None
     if start is not None:
         lower = own_lower_bounds(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
-        options = _within_slack(candidates, workloads, names, forced, start, lower)
+        progress("pricing the coupling rules (Lagrangian bound)")
+        lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
+        if lag is not None:
+            richer = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
+            better = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, richer)
+            if better is not None and better.cost < start.cost:
+                start = better
+            if start.cost <= lag.bound:  # the known plan meets the bound: optimal, no search needed
+                return _proven(candidates, policy, workloads, names, forced, start, time_limit_s, tie_break)
+        options = _within_slack(candidates, workloads, names, forced, start, lower, lag)
     mm, _ = _build(policy, candidates, workloads, forced, names, options)
     if start is not None:
         add_own_cuts(mm, lower)
+        if lag is not None:
+            add_lagrange_cuts(mm, lag)
     active = list(mm.enforce)
     if want_core:
         mm.m.add_assumptions([mm.enforce[n] for n in active])
@@ -495,9 +462,6 @@ def _alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str
     return [o for _, o in best.values()]
 
 
-Pattern = dict[str, tuple[int, dict[str, int]]]
-"""One way to carry a workload whole: option key -> (units, load per stream)."""
-
 
 def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], regional: bool,
               forced: str | None, time_limit_s: float, tie_break: bool) -> list[Pattern]:
@@ -516,8 +480,16 @@ def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], 
     return out
 
 
+def _all_patterns(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+                  forced: dict[str, str], time_limit_s: float, tie_break: bool) -> dict[str, list[Pattern]]:
+    families, regional = _own_families(names), _regional(names)
+    return {w: _patterns(candidates, policy, w, families.get(w, []), regional, forced.get(w), time_limit_s,
+                         tie_break) for w in workloads}
+
+
 def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
-                           forced: dict[str, str], time_limit_s: float, tie_break: bool) -> KnownPlan | None:
+                           forced: dict[str, str], time_limit_s: float,
+                           patterns: dict[str, list[Pattern]]) -> KnownPlan | None:
     """A feasible plan in which every workload takes one of a few whole patterns (_patterns), to
     start the search from and to bound it (None when none is found).
 
@@ -526,9 +498,6 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     search starts from a feasible point, and its cost bounds which options the full model needs
     at all (see _within_slack).
     """
-    families, regional = _own_families(names), _regional(names)
-    patterns = {w: _patterns(candidates, policy, w, families.get(w, []), regional, forced.get(w), time_limit_s,
-                             tie_break) for w in workloads}
     if not all(patterns.values()):
         return None
     by_key = {w: {o.key: o for o in candidates.options[w]} for w in workloads}
@@ -584,14 +553,16 @@ def add_own_cuts(mm: PlacementModel, lower: dict[str, int]) -> None:
 
 
 def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[str], forced: dict[str, str],
-                  start: KnownPlan, lower: dict[str, int]) -> dict[str, list[Option]]:
+                  start: KnownPlan, lower: dict[str, int], lag: LagrangeBound | None) -> dict[str, list[Option]]:
     """Each workload's options that a plan no dearer than `start` might use: an exact reduction.
 
     In any plan costing at most start.cost, workload w costs at most its own optimum plus the
     slack start.cost - sum of all own optima (every other workload costs at least its own).
-    Options that alone would cost more than that (alone.within_reach) are in no such plan.
+    Options that alone would cost more than that (alone.within_reach) are in no such plan. With
+    a Lagrangian bound, the same holds of weighted costs (reduced-cost fixing, advisor.solver.lagrange).
     """
     slack = max(0, start.cost - sum(lower.values()))
+    weighted_slack = lag.slack(start.cost) if lag is not None else 0
     reads = _prefixes(names)
     used: dict[str, set[str]] = {}  # the start's options per workload, in one pass over its units
     for (v, key), units in start.units.items():
@@ -600,9 +571,106 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
     out = {}
     for w in workloads:
         keep = frozenset(used.get(w, ())) | _kept(forced.get(w))
-        near = within_reach(candidates.options[w], candidates.demands[w], lower[w] + slack, keep)
-        out[w] = reduce_options(near, reads, keep)
+        demand = candidates.demands[w]
+        near = within_reach(candidates.options[w], demand, lower[w] + slack, keep)
+        if lag is not None:
+            weights = [lag.weight(o) for o in near]
+            near = within_reach(near, demand, lag.least[w] + weighted_slack, keep, weights=weights)
+        out[w] = reduce_options(near, reads, keep, nearest_later=True)
     return out
+
+
+def _lagrange(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+              forced: dict[str, str], patterns: dict[str, list[Pattern]],
+              lower: dict[str, int]) -> LagrangeBound | None:
+    """The Lagrangian bound of the coupling rules that are rows over spend (None: there are none)."""
+    ctx = Context(policy, candidates, counted_providers(policy, candidates))
+    rows = []
+    for name in names:
+        family = family_of(name)
+        row = family.spend_row(ctx, name) if family is not None and couples(name) else None
+        if row is not None:
+            rows.append(row)
+    families = _own_families(names)
+    searchable: dict[str, int | None] = {}
+    for w in workloads:
+        limits, own = candidates.limits[w], families.get(w, [])
+        min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
+        searchable[w] = None if w in forced or (own and not min_units) else min_units
+    return lagrange_bound(candidates, workloads, rows, patterns, lower, searchable)
+
+
+def fleet_lagrange_bound(candidates: CandidateSet, policy: Policy, time_limit_s: float = 10.0) -> LagrangeBound | None:
+    """The Lagrangian bound of the whole fleet under every family of the policy, as the joint
+    solve computes it (None when no family is a row over spend, or a workload has no plan)."""
+    workloads = sorted(candidates.options)
+    names = family_names(policy, candidates)
+    patterns = _all_patterns(candidates, policy, workloads, names, {}, time_limit_s, False)
+    if not all(patterns.values()):
+        return None
+    lower = own_lower_bounds(candidates, policy, workloads, names, {}, time_limit_s, False)
+    return _lagrange(candidates, policy, workloads, names, {}, patterns, lower)
+
+
+CUT_LIMIT = 1 << 60
+"""Largest value a cut's expression may reach (CP-SAT refuses rows that could overflow 64 bits)."""
+
+
+def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
+    """Each workload's weighted cost is at least its L_w: the Lagrangian bound in CP-SAT's relaxation.
+
+    Weights are divided by d and rounded up where the row could overflow: with W' = ceil(W / d),
+    sum W' cost >= sum W cost / d >= L_w / d, so the cut stays valid, only a little weaker.
+    """
+    for w in mm.workloads:
+        weights = [lag.weight(o) for o in mm.options[w]]
+        total = sum(mm.candidates.demands[w].values())
+        reach = sum(k * (mm.coefficients[w, i].per_unit * o.max_count + mm.coefficients[w, i].per_load * total)
+                    for i, (o, k) in enumerate(zip(mm.options[w], weights, strict=True)))
+        d = max(1, -(-reach // CUT_LIMIT))
+        if d > 1:
+            weights = [-(-k // d) for k in weights]
+        mm.m.add(cp_model.LinearExpr.weighted_sum(*_weighted_terms(mm, w, weights)) >= -(-lag.least[w] // d))
+
+
+def _weighted_terms(mm: PlacementModel, w: str, weights: list[int]) -> tuple[list[cp_model.IntVar], list[int]]:
+    variables: list[cp_model.IntVar] = []
+    coefficients: list[int] = []
+    for i, o in enumerate(mm.options[w]):
+        c = mm.coefficients[w, i]
+        if c.per_unit:
+            variables.append(mm.n[w, i])
+            coefficients.append(weights[i] * c.per_unit)
+        if c.per_load:
+            for s in mm.streams(w, o):
+                variables.append(mm.f[w, i, s])
+                coefficients.append(weights[i] * c.per_load)
+    return variables, coefficients
+
+
+def _proven(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+            forced: dict[str, str], start: KnownPlan, time_limit_s: float, tie_break: bool) -> SolveResult:
+    """The known plan as the optimum (it meets the Lagrangian bound), tie-broken per workload."""
+    placements: Placements = {}
+    used: dict[str, set[str]] = {w: set() for w in workloads}
+    for (v, key), units in start.units.items():
+        if units:
+            used[v].add(key)
+    for (v, key, _), load in start.load.items():
+        if load:
+            used[v].add(key)
+    for w in workloads:
+        by_key = {o.key: o for o in candidates.options[w]}
+        keys = sorted(used[w], key=_rank(candidates, w).__getitem__)
+        options = [by_key[key] for key in keys]
+        placements[w] = _placements_of(candidates, w, options,
+                                       {i: start.units.get((w, key), 0) for i, key in enumerate(keys)},
+                                       {(i, s): start.load.get((w, key, s), 0)
+                                        for i, key in enumerate(keys) for s in candidates.demands[w]})
+    if tie_break:
+        placements = _tie_break_each(candidates, policy, names, forced, placements, time_limit_s)
+    return SolveResult(status="optimal", placements=placements, cost_millicents=start.cost,
+                       bound_millicents=start.cost)
 
 
 def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:

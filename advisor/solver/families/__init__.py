@@ -10,10 +10,11 @@ without the solver. Adding a rule means adding one module here and listing it in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from advisor.candidates import CandidateSet
+from advisor.candidates import CandidateSet, Option
 from advisor.plan import Change
 from advisor.solver.result import Placement
 from advisor.solver.variables import PlacementModel
@@ -30,6 +31,16 @@ class Context:
 
 
 Placements = dict[str, list[Placement]]
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """A rule as one linear row over spend: sum over options of coefficient(o) x cost(o) <= rhs,
+    in the model's units (milli-cents, shares in hundredths of a percent). The coefficient may
+    read only the option's provider, vendor and team (what advisor.solver.lagrange prices)."""
+
+    coefficient: Callable[[Option], int]
+    rhs: int
 
 
 class Family:
@@ -55,6 +66,11 @@ class Family:
 
     def relax(self, name: str, ctx: Context, placements: Placements) -> Change | None:
         """The edit that admits `placements` (a plan found without `name`), if one exists."""
+        return None
+
+    def spend_row(self, ctx: Context, name: str) -> SpendRow | None:
+        """The rule as a row over spend (the same row `add` adds), for Lagrangian bounds; None when
+        it is no such row (min_providers counts providers; per-workload rules)."""
         return None
 
     def describe(self, name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from advisor.plan import Change
-from advisor.solver.families import Context, Family, Placements, spend_cents
+from advisor.solver.families import Context, Family, Placements, SpendRow, spend_cents
 from advisor.solver.variables import MILLI, PlacementModel
 
 
@@ -23,6 +23,11 @@ class BudgetTeam(Family):
         team = name.partition(":")[2]
         limit = round(ctx.policy.budget.per_team_monthly_usd[team] * 100) * MILLI
         mm.m.add(mm.spend("team", team) <= limit).only_enforce_if(mm.family(name))
+
+    def spend_row(self, ctx: Context, name: str) -> SpendRow:
+        team = name.partition(":")[2]
+        limit = round(ctx.policy.budget.per_team_monthly_usd[team] * 100) * MILLI
+        return SpendRow(lambda o: int(o.team == team), limit)
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
         return [f"{self.prefix}:{team}" for team, usd in sorted(ctx.policy.budget.per_team_monthly_usd.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from advisor.plan import Change
-from advisor.solver.families import Context, Family, Placements, spend_cents
+from advisor.solver.families import Context, Family, Placements, SpendRow, spend_cents
 from advisor.solver.variables import MILLI, PlacementModel
 
 
@@ -23,6 +23,10 @@ class BudgetTotal(Family):
         assert ctx.policy.budget.monthly_usd is not None
         limit = round(ctx.policy.budget.monthly_usd * 100) * MILLI
         mm.m.add(mm.total <= limit).only_enforce_if(mm.family(name))
+
+    def spend_row(self, ctx: Context, name: str) -> SpendRow:
+        assert ctx.policy.budget.monthly_usd is not None
+        return SpendRow(lambda o: 1, round(ctx.policy.budget.monthly_usd * 100) * MILLI)
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
         budget = ctx.policy.budget.monthly_usd

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from advisor.plan import Change
-from advisor.solver.families import Context, Family, Placements, spend_cents
+from advisor.solver.families import Context, Family, Placements, SpendRow, spend_cents
 from advisor.solver.variables import MILLI, PlacementModel
 
 PCT_SCALE = 100  # caps in hundredths of a percent
@@ -32,6 +32,11 @@ class ProviderShare(Family):
         provider = name.partition(":")[2]
         mm.m.add(100 * PCT_SCALE * mm.spend("provider", provider) <= cap * mm.counted_total()
                  ).only_enforce_if(mm.family(name))
+
+    def spend_row(self, ctx: Context, name: str) -> SpendRow:
+        cap = round((ctx.policy.lock_in.max_provider_share_pct or 100) * PCT_SCALE)
+        provider = name.partition(":")[2]
+        return SpendRow(lambda o: 100 * PCT_SCALE * (o.provider == provider) - cap * (o.provider in ctx.counted), 0)
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
         cap = ctx.policy.lock_in.max_provider_share_pct

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.plan import Change
-from advisor.solver.families import Context, Family, Placements, spend_cents
+from advisor.solver.families import Context, Family, Placements, SpendRow, spend_cents
 from advisor.solver.families.provider_share import PCT_SCALE, share_pct
 from advisor.solver.variables import MILLI, PlacementModel
 
@@ -26,6 +26,11 @@ class VendorShare(Family):
         cap = round((ctx.policy.lock_in.max_vendor_share_pct or 100) * PCT_SCALE)
         vendor = name.partition(":")[2]
         mm.m.add(100 * PCT_SCALE * mm.spend("vendor", vendor) <= cap * mm.total).only_enforce_if(mm.family(name))
+
+    def spend_row(self, ctx: Context, name: str) -> SpendRow:
+        cap = round((ctx.policy.lock_in.max_vendor_share_pct or 100) * PCT_SCALE)
+        vendor = name.partition(":")[2]
+        return SpendRow(lambda o: 100 * PCT_SCALE * (o.vendor == vendor) - cap, 0)
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
         cap = ctx.policy.lock_in.max_vendor_share_pct

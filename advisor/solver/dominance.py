@@ -1,0 +1,61 @@
+"""Exact dominance between one workload's options: drop the ones no optimal plan needs."""
+
+from __future__ import annotations
+
+import math
+
+from advisor.candidates import Option
+from advisor.solver.variables import CAP_SCALE, rtt_bucket
+
+
+def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset(),
+                   priced: bool = False, nearest_later: bool = False) -> list[Option]:
+    """Drop options another option of the same workload makes unnecessary: an exact reduction.
+
+    o1 dominates o2 when it serves the same user locations (normally and after a region loss),
+    sells at least as many units, each carrying at least as much for no more money, and agrees
+    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for
+    provider caps and min_providers, the vendor for vendor caps, the team for team budgets, the
+    region for min_regions and region losses. At the same price it must also be no farther from
+    any user location (so the tie-break can still route users to the nearest region). Under a
+    share-of-spend cap only equal costs dominate (a cap can make spending more on one provider
+    the only way to keep another's share down), unless `priced`: a Lagrangian subproblem
+    (advisor.solver.lagrange) has no caps, only a price per provider and vendor, so there the
+    cheaper option of the same provider and vendor dominates. With `nearest_later`, a joint model
+    whose plan is tie-broken workload by workload afterwards (model._tie_break_each, over all
+    options), the nearer region need not be kept at the same price: one of equals is enough.
+    """
+    share_caps = bool(prefixes & {"provider_share", "vendor_share"}) and not priced
+
+    def group(o: Option) -> tuple[object, ...]:
+        return (o.provider if prefixes & {"provider_share", "min_providers"} else None,
+                o.vendor if "vendor_share" in prefixes else None,
+                o.team if "budget_team" in prefixes else None,
+                o.region_key if prefixes & {"min_regions", "region_loss"} else None,
+                o.serves, o.failover_serves, o.unit_instances)
+
+    def profile(o: Option) -> tuple[float, float, int, int, tuple[int, ...]]:
+        return (o.count_cost_cents, o.load_cost_cents, math.floor(o.capacity * CAP_SCALE), o.max_count,
+                tuple(rtt_bucket(r) for r in o.serve_rtt_ms))
+
+    def dominates(a: tuple[float, float, int, int, tuple[int, ...]],
+                  b: tuple[float, float, int, int, tuple[int, ...]]) -> bool:
+        same_price = a[0] == b[0] and a[1] == b[1]
+        cheaper = same_price if share_caps else a[0] <= b[0] and a[1] <= b[1]
+        # at the same price b may still be the nearer region, which the tie-break prefers
+        return (cheaper and a[2] >= b[2] and a[3] >= b[3]
+                and (not same_price or nearest_later or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
+
+    keys = [o.key for o in options]
+    fronts: dict[tuple[object, ...], list[tuple[float, float, int, int, tuple[int, ...]]]] = {}
+    kept = []
+    for i in sorted(range(len(options)), key=lambda i: (options[i].count_cost_cents, options[i].load_cost_cents,
+                                                        -options[i].capacity, keys[i])):
+        o = options[i]
+        front = fronts.setdefault(group(o), [])
+        mine = profile(o)
+        if keys[i] not in keep and any(dominates(f, mine) for f in front):
+            continue
+        front.append(mine)
+        kept.append(i)
+    return [options[i] for i in sorted(kept)]  # the candidates' order: cost alone, latency, key

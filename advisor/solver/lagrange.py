@@ -1,0 +1,334 @@
+"""Lagrangian bounds for fleets that coupling rules tie together: proofs the LP relaxation cannot give.
+
+CP-SAT's relaxation of the placement model makes integer units continuous, so it prices moving a
+workload to another provider at that provider's fractional rate. With the cuts "no workload
+below its own optimum" its bound stops at the sum of the own optima, while binding share caps
+make the optimum dearer: large fleets ended with a gap of a few percent and no proof. Here the
+rules that are rows over spend (budgets and share caps, `Family.spend_row`:
+sum_o a_r(o) cost(o) <= rhs_r) move into the objective with prices lambda_r >= 0, and each
+workload is solved alone, with integer units, at those prices:
+
+    L(lambda) = sum_w L_w - sum_r lambda_r rhs_r
+    L_w       = min over workload w's plans of sum_o W(o) cost(o),   W(o) = 1 + sum_r lambda_r a_r(o)
+
+Every plan that meets the rows costs at least L(lambda): for it the added terms are <= 0.
+The prices come from column generation. A master LP (HiGHS) mixes whole ways to carry each
+workload (columns) under the rows; its row duals are the prices, and each workload's cheapest
+way at those prices within one provider and vendor is the next column, until none improves.
+The bound is then used three ways (advisor.solver.model):
+- as a proof: a known plan that costs no more than L(lambda) is optimal without a search;
+- as an exact reduction (reduced-cost fixing): in a plan no dearer than a known one, workload w's
+  weighted cost is at most L_w + slack, slack = S x known cost + sum_r m_r rhs_r - sum_v L_v,
+  so options whose cheapest use costs more are in no such plan;
+- as cuts, sum_o W(o) cost(o) >= L_w per workload, which carry the bound into CP-SAT.
+
+Arithmetic is exact: prices are scaled by S and rounded down to integers m_r, so the weights
+W(o) = S + sum_r m_r a_r(o) are integers, each L_w is the integer optimum of an exact search
+(advisor.solver.alone), and S x cost >= sum_w L_w - sum_r m_r rhs_r holds for every plan that
+meets the rows. Rounding the prices only weakens the bound; it never makes it wrong. A workload
+with rules of its own that the exact search does not cover (regions, region loss, a replica
+ceiling) gets the weaker L_w = (least weight of its options) x (its own optimum).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import highspy
+
+from advisor.candidates import CandidateSet, Option
+from advisor.solver.alone import solve_alone, within_reach
+from advisor.solver.dominance import reduce_options
+from advisor.solver.families import SpendRow
+from advisor.solver.variables import Coefficients
+
+SCALE = 1 << 24
+"""S: weights are S + sum_r m_r a_r(o); prices are resolved to 1/S of a cost unit."""
+ROUNDS = 40
+"""Column generation rounds at most (each solves every workload alone once per provider and vendor)."""
+PENALTY = 1e4
+"""Master LP cost of one unit of a row's slack (dollars per scaled row unit): keeps it feasible."""
+COST_SCALE = 1e-5
+"""Master LP costs in dollars (the model's milli-cents are too large for well-scaled rows)."""
+
+Group = tuple[str, str, str]
+"""What a row's coefficient may read of an option: provider, vendor, team."""
+Pattern = dict[str, tuple[int, dict[str, int]]]
+"""One way to carry a workload whole: option key -> (units, load per stream)."""
+
+
+def group_of(o: Option) -> Group:
+    return (o.provider, o.vendor, o.team)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One way to carry one workload whole: its cost (milli-cents) and spend per group."""
+
+    cost: int
+    spend: tuple[tuple[Group, int], ...]
+    pattern: Pattern = field(compare=False, hash=False)
+
+
+@dataclass
+class LagrangeBound:
+    """Integer prices m_r of the rows (scaled by `scale`) and each workload's least weighted cost."""
+
+    rows: list[SpendRow]
+    multipliers: list[int]
+    least: dict[str, int]
+    columns: dict[str, list[Column]]
+    scale: int = SCALE
+    _weights: dict[Group, int] = field(default_factory=dict, repr=False)
+    _sample: dict[Group, Option] = field(default_factory=dict, repr=False)
+
+    def weight(self, o: Option) -> int:
+        """W(o) x S: the option's integer weight (by its provider, vendor and team)."""
+        g = group_of(o)
+        if g not in self._weights:
+            self._weights[g] = self.scale + sum(m * row.coefficient(o) for m, row in zip(self.multipliers, self.rows,
+                                                                                          strict=True) if m)
+        return self._weights[g]
+
+    @property
+    def offset(self) -> int:
+        return sum(m * row.rhs for m, row in zip(self.multipliers, self.rows, strict=True))
+
+    @property
+    def bound(self) -> int:
+        """Milli-cents every plan that meets the rows costs at least."""
+        return -(-(sum(self.least.values()) - self.offset) // self.scale)
+
+    def slack(self, known_cost: int) -> int:
+        """How far above its L_w a workload's weighted cost may be in a plan costing at most `known_cost`."""
+        return max(0, self.scale * known_cost + self.offset - sum(self.least.values()))
+
+
+def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[SpendRow],
+                   starts: dict[str, list[Pattern]], own_lower: dict[str, int],
+                   searchable: dict[str, int | None]) -> LagrangeBound | None:
+    """Prices for `rows` by column generation and the exact bound they give.
+
+    `starts` are ways to carry each workload whole (the first columns), `own_lower` each
+    workload's own optimum, `searchable` its min_replicas where the exact search covers it
+    (None: it has rules of its own the search does not cover). None when there is no row.
+    """
+    if not rows:
+        return None
+    coefficient = _Coefficients(rows)
+    for w in workloads:  # every group's coefficients, before the master scales its rows by them
+        for o in candidates.options[w]:
+            coefficient.of(o)
+    columns = {w: _unique(_column(candidates, w, p) for p in starts[w]) for w in workloads}
+    by_group = {w: _group_columns(candidates, w, searchable[w]) for w in workloads}
+    master = _Master(workloads, rows, coefficient)
+    for w in workloads:
+        for c in columns[w]:
+            master.add(w, c)
+    lambdas: list[float] = [0.0] * len(rows)
+    for _ in range(ROUNDS):
+        solved = master.solve()
+        if solved is None:
+            break
+        lambdas, sigma = solved
+        added = 0
+        for w in workloads:
+            best = min(by_group[w], default=None,
+                       key=lambda c: COST_SCALE * _weighted(c, lambdas, coefficient))
+            if best is None or best in columns[w]:
+                continue
+            if COST_SCALE * _weighted(best, lambdas, coefficient) < sigma[w] - 1e-9 * max(1.0, abs(sigma[w])):
+                columns[w].append(best)
+                master.add(w, best)
+                added += 1
+        if not added:
+            break
+    result = LagrangeBound(rows=rows, multipliers=_integer_prices(lambdas, rows, candidates, workloads),
+                           least={}, columns=columns)
+    for w in workloads:
+        result.least[w], best = _least(candidates, w, result, own_lower[w], searchable[w], by_group[w])
+        if best is not None and best not in columns[w]:  # the way w is carried in a plan with no duality gap
+            columns[w].append(best)
+    return result
+
+
+class _Coefficients:
+    """Row coefficients per group, read once per group."""
+
+    def __init__(self, rows: list[SpendRow]):
+        self.rows = rows
+        self.memo: dict[Group, tuple[int, ...]] = {}
+
+    def of(self, o: Option) -> tuple[int, ...]:
+        g = group_of(o)
+        if g not in self.memo:
+            self.memo[g] = tuple(row.coefficient(o) for row in self.rows)
+        return self.memo[g]
+
+    def activity(self, c: Column) -> list[int]:
+        """Each row's left-hand side for the column."""
+        out = [0] * len(self.rows)
+        for g, spent in c.spend:
+            for r, a in enumerate(self.memo[g]):
+                out[r] += a * spent
+        return out
+
+
+def _weighted(c: Column, lambdas: list[float], coefficient: _Coefficients) -> float:
+    """The column's cost at real prices `lambdas`: cost + sum_r lambda_r a_r."""
+    return c.cost + sum(lam * a for lam, a in zip(lambdas, coefficient.activity(c), strict=True) if lam)
+
+
+def _unique(columns: Iterable[Column | None]) -> list[Column]:
+    out: list[Column] = []
+    for c in columns:
+        if c is not None and c not in out:
+            out.append(c)
+    return out
+
+
+def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column | None:
+    by_key = _by_key(candidates, w)
+    total = sum(candidates.demands[w].values())
+    spend: dict[Group, int] = {}
+    for key, (units, load) in pattern.items():
+        o = by_key[key]
+        c = Coefficients.of(o, total)
+        g = group_of(o)
+        spend[g] = spend.get(g, 0) + c.per_unit * units + c.per_load * sum(load.values())
+    return Column(cost=sum(spend.values()), spend=tuple(sorted(spend.items())), pattern=pattern)
+
+
+def _by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
+    memo = ("by key", w)
+    if memo not in candidates.solved:
+        candidates.solved[memo] = {o.key: o for o in candidates.options[w]}
+    by_key: dict[str, Option] = candidates.solved[memo]
+    return by_key
+
+
+def _group_columns(candidates: CandidateSet, w: str, min_units: int | None) -> list[Column]:
+    """Workload w's optimum within each provider, vendor and team: the columns pricing chooses from."""
+    if min_units is None:
+        return []
+    memo = ("group columns", w, min_units)
+    if memo in candidates.solved:
+        cached: list[Column] = candidates.solved[memo]
+        return cached
+    groups: dict[Group, list[Option]] = {}
+    for o in candidates.options[w]:
+        groups.setdefault(group_of(o), []).append(o)
+    out = []
+    for options in groups.values():
+        chosen, options = _search(options, candidates.demands[w], min_units)
+        if chosen is not None:
+            out.append(_from_chosen(candidates, w, options, chosen.units, chosen.load))
+    candidates.solved[memo] = out
+    return out
+
+
+def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int] | None = None,
+            budget: float | None = None):  # type: ignore[no-untyped-def]
+    """The exact search of advisor.solver.alone on the options that can matter (within reach of
+    the budget, undominated at fixed prices); (None, options) when it finds nothing."""
+    if weights is not None:
+        weight = dict(zip(map(id, options), weights, strict=True))
+    near = within_reach(options, demand, budget, min_units=min_units, weights=weights)
+    near = reduce_options(near, frozenset({"provider_share", "vendor_share"}), priced=True)
+    chosen = solve_alone(near, demand, min_units, None if weights is None else [weight[id(o)] for o in near])
+    if chosen is None or not chosen.feasible:
+        return None, near
+    return chosen, near
+
+
+def _from_chosen(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],
+                 load: dict[tuple[int, str], int]) -> Column:
+    pattern: Pattern = {}
+    for i, o in enumerate(options):
+        carried = {s: v for (j, s), v in load.items() if j == i and v}
+        if units.get(i) or carried:
+            pattern[o.key] = (units.get(i, 0), carried)
+    column = _column(candidates, w, pattern)
+    assert column is not None
+    return column
+
+
+def _integer_prices(lambdas: list[float], rows: list[SpendRow], candidates: CandidateSet,
+                    workloads: list[str]) -> list[int]:
+    """m_r = floor(S lambda_r), shrunk until every option's weight is positive (a negative weight
+    would make buying idle units pay in the subproblem)."""
+    multipliers = [max(0, math.floor(SCALE * lam)) for lam in lambdas]
+    samples: dict[Group, Option] = {}
+    for w in workloads:
+        for o in candidates.options[w]:
+            samples.setdefault(group_of(o), o)
+    for _ in range(64):
+        probe = LagrangeBound(rows=rows, multipliers=multipliers, least={}, columns={})
+        if all(probe.weight(o) > 0 for o in samples.values()):
+            return multipliers
+        multipliers = [m // 2 for m in multipliers]
+    return [0] * len(rows)
+
+
+def _least(candidates: CandidateSet, w: str, bound: LagrangeBound, own_lower: int, min_units: int | None,
+           by_group: list[Column]) -> tuple[int, Column | None]:
+    """L_w, workload w's least weighted cost (exact where the search covers it), and the way to
+    carry w that attains it."""
+    options = candidates.options[w]
+    weights = [bound.weight(o) for o in options]
+    fallback = min(weights) * own_lower if weights else 0
+    if min_units is None:
+        return fallback, None
+    # the best column at these weights is a plan of w: its weighted cost bounds the search
+    known = [sum(bound.weight(_sample_of(candidates, w, g)) * spent for g, spent in c.spend) for c in by_group]
+    chosen, near = _search(options, candidates.demands[w], min_units, weights, min(known) if known else None)
+    if chosen is None:
+        return fallback, None
+    return max(fallback, chosen.cost), _from_chosen(candidates, w, near, chosen.units, chosen.load)
+
+
+def _sample_of(candidates: CandidateSet, w: str, g: Group) -> Option:
+    memo = ("group sample", w, g)
+    if memo not in candidates.solved:
+        candidates.solved[memo] = next(o for o in candidates.options[w] if group_of(o) == g)
+    sample: Option = candidates.solved[memo]
+    return sample
+
+
+class _Master:
+    """The master LP: per workload a convex mix of its columns, under the rows (with penalised slack)."""
+
+    def __init__(self, workloads: list[str], rows: list[SpendRow], coefficient: _Coefficients):
+        from advisor.solver.lp import silent_highs
+
+        self.h = silent_highs()
+        self.h.setOptionValue("threads", 1)
+        self.coefficient = coefficient
+        self.rows = rows
+        self.workloads = workloads
+        self.row_scale: list[float] = []
+        self.index = {w: len(rows) + k for k, w in enumerate(workloads)}
+        for r, row in enumerate(rows):
+            biggest = max((abs(v[r]) for v in coefficient.memo.values()), default=1) or 1
+            self.row_scale.append(COST_SCALE / biggest)
+            self.h.addRow(-highspy.kHighsInf, row.rhs * self.row_scale[r], 0, [], [])
+            self.h.addCol(PENALTY, 0.0, highspy.kHighsInf, 1, [r], [-1.0])  # slack of the row
+        for _ in workloads:
+            self.h.addRow(1.0, 1.0, 0, [], [])
+
+    def add(self, w: str, c: Column) -> None:
+        activity = self.coefficient.activity(c)
+        indices = [r for r, a in enumerate(activity) if a] + [self.index[w]]
+        values = [activity[r] * self.row_scale[r] for r in indices[:-1]] + [1.0]
+        self.h.addCol(COST_SCALE * c.cost, 0.0, highspy.kHighsInf, len(indices), indices, values)
+
+    def solve(self) -> tuple[list[float], dict[str, float]] | None:
+        """Real prices per row (per model unit of the row) and each workload's convexity dual."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        duals = self.h.getSolution().row_dual
+        lambdas = [max(0.0, -duals[r]) * self.row_scale[r] / COST_SCALE for r in range(len(self.rows))]
+        return lambdas, {w: duals[i] for w, i in self.index.items()}

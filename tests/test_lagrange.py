@@ -1,0 +1,83 @@
+"""The Lagrangian bound of coupled fleets: never above the optimum, stronger than the own optima,
+and the cuts it adds keep the solver's optimum (advisor.solver.lagrange)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from test_properties import CATALOG, TOPOLOGY, brute_force_cost, fleets
+
+import advisor.solver.model as model
+from advisor.candidates import build_candidates
+from advisor.catalog import load_catalog
+from advisor.solver import solve
+from advisor.solver.families import family_of
+from advisor.solver.model import Context, counted_providers, family_names, fleet_lagrange_bound, own_lower_bounds
+from advisor.topology import Topology
+from advisor.workload.models import Policy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from bench_scale import synthetic  # noqa: E402
+
+LOCK_IN = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 50, "min_providers": 2}})
+
+
+@pytest.fixture(scope="module")
+def capped_fleet():
+    catalog = load_catalog()
+    candidates = build_candidates(synthetic(12, seed=3), LOCK_IN, catalog, Topology(catalog))
+    return candidates
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fleets())
+def test_the_bound_never_exceeds_the_brute_force_optimum(case):
+    fleet, policy = case
+    candidates = build_candidates(fleet, policy, CATALOG, TOPOLOGY)
+    if any(not opts for opts in candidates.options.values()):
+        return
+    lag = fleet_lagrange_bound(candidates, policy)
+    expected = brute_force_cost(fleet, policy)
+    if lag is None or expected is None:
+        return
+    assert lag.bound / 1000 <= expected + 0.01 * len(fleet) + 1e-6  # milli-cents against cents
+
+
+def test_the_bound_is_stronger_than_the_own_optima_and_below_the_optimum(capped_fleet):
+    names = family_names(LOCK_IN, capped_fleet)
+    workloads = sorted(capped_fleet.options)
+    own = sum(own_lower_bounds(capped_fleet, LOCK_IN, workloads, names, {}, 10.0).values())
+    lag = fleet_lagrange_bound(capped_fleet, LOCK_IN)
+    assert lag is not None and any(lag.multipliers)  # the 50% cap binds: it has a price
+    result = solve(capped_fleet, LOCK_IN, time_limit_s=60)
+    assert result.status == "optimal"
+    assert own < lag.bound <= result.cost_millicents
+
+
+def test_every_row_is_the_rule_its_family_checks(capped_fleet):
+    """A family's spend row holds on a plan exactly when the family finds the plan does not break it."""
+    result = solve(capped_fleet, Policy.model_validate({"kind": "policy"}), time_limit_s=60)
+    ctx = Context(LOCK_IN, capped_fleet, counted_providers(LOCK_IN, capped_fleet))
+    broken = set(model.policy_breaks(result.placements, LOCK_IN, capped_fleet))
+    rows = 0
+    for name in family_names(LOCK_IN, capped_fleet):
+        family = family_of(name)
+        row = family.spend_row(ctx, name) if family is not None else None
+        if row is None:
+            continue
+        rows += 1
+        lhs = sum(row.coefficient(p.option) * p.cost_millicents for ps in result.placements.values() for p in ps)
+        assert (lhs > row.rhs) == (name in broken), name
+    assert rows and broken  # the policy-free plan breaks a cap: both sides are exercised
+
+
+def test_cuts_scaled_down_against_overflow_keep_the_optimum(capped_fleet, monkeypatch):
+    exact = solve(capped_fleet, LOCK_IN, time_limit_s=60)
+    monkeypatch.setattr(model, "CUT_LIMIT", 1 << 40)  # forces every cut's weights to be divided
+    model._own_optima.clear()
+    scaled = solve(capped_fleet, LOCK_IN, time_limit_s=60)
+    assert scaled.status == exact.status == "optimal"
+    assert scaled.cost_millicents == exact.cost_millicents
