@@ -479,8 +479,8 @@ class _Reuse:
       two that gave one sizing gets it without sizing (`_Sizings.between`);
     - the static rule checks of every slot, by workload kind and constraints (all they read);
     - whole results by `shape_key`, for workloads that differ only in name, team or description;
-    - ruled-out records, and the numbers of options (costs, capacities, latencies), so that equal
-      ones are stored once.
+    - sizings, ruled-out records, their rules and reasons, and the numbers of options (costs,
+      capacities, latencies), so that equal ones are stored once.
 
     `build_candidates(reuse=False)` gives each workload a fresh one that shares nothing and sizes
     every round trip: every workload is then computed on its own, the reference the tests compare
@@ -492,8 +492,10 @@ class _Reuse:
         self.static: dict[str, list[_StaticCheck]] = {}
         self.shapes: dict[str, _Shape] = {}
         self.records: dict[_Record, _Record] = {}
-        self.floats: dict[float, float] = {}  # numbers of options, so that equal ones are stored once
+        self.floats: dict[float, float] = {}  # numbers of options and records, so that equal ones are stored once
         self.ints: dict[int, int] = {}
+        self.rules: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.sizing_values: dict[Sizing, Sizing] = {}  # equal sizings (of workloads of other sizing keys): one
 
 
 @dataclass(frozen=True)
@@ -597,6 +599,7 @@ class _Sizer:
         key = sizing_key(self.w)
         self.sizings = reuse.sizings.get(key) or reuse.sizings.setdefault(key, _Sizings(reuse.shared))
         self.cache = self.sizings.exact
+        self.values = reuse.sizing_values
 
     def __call__(self, offering: Offering, rtt: float | None) -> Sizing | Unfit:
         return self.sized(offering, offering.key, rtt)
@@ -611,6 +614,7 @@ class _Sizer:
         if found is None:
             try:
                 found = size(self.w, offering, self.catalog.accelerators[offering.accelerator], rtt)
+                found = self.values.setdefault(found, found)  # equal sizings of other workloads: one object
             except Unfit as unfit:
                 found = unfit.with_traceback(None)  # kept for the whole build: keep no frames alive
             if rtt is not None and self.sizings.interpolate:
@@ -791,6 +795,11 @@ class _Workload:
                     rules = (*rules, "max_replicas")
                     reasons = (*reasons, f"needs {sizing.instances} instances, max_replicas is {max_replicas}")
             if rules:
+                if cost_cents is not None:  # the parts records repeat, stored once
+                    cost_cents = self.reuse.ints.setdefault(cost_cents, cost_cents)
+                    latency = _shared(latency, self.reuse.floats)
+                rules_reasons = (rules, reasons)
+                rules, reasons = self.reuse.rules.setdefault(rules_reasons, rules_reasons)
                 record = (offering.provider, slot.region, offering.name, slot.pricing, rules, reasons,
                           cost_cents, latency)
                 records.append(interned.setdefault(record, record))
