@@ -148,3 +148,46 @@ def test_users_are_routed_to_their_nearest_region_among_equal_costs():
 def test_a_demand_no_units_can_carry_is_infeasible():
     result = by_search([option(0, unit=1000, capacity=1, max_count=2)], {"all": 3})
     assert result.status == "infeasible"
+
+
+def _plans_within(options: list[Option], demand: dict[str, int], limit: int) -> set[int]:
+    """Brute force for options_within: every unit vector (counts up to 6) that carries the one
+    stream, cheapest routing of the work, at most `limit`; the bought options of those plans."""
+    total = sum(demand.values())
+    bought = [i for i, o in enumerate(options) if o.count_cost_cents]
+    free = [i for i, o in enumerate(options) if not o.count_cost_cents]
+    import itertools
+
+    used: set[int] = set()
+    ranges = [range(min(o.max_count, 6) + 1) if i in bought else range(1) for i, o in enumerate(options)]
+    for counts in itertools.product(*ranges):
+        coefficients = [model.Coefficients.of(o, total) for o in options]
+        spent = sum(c.per_unit * n for c, n in zip(coefficients, counts, strict=True))
+        offers = sorted([(coefficients[i].per_load, math.floor(options[i].capacity * 1000) * counts[i] // 1000)
+                         for i in bought]
+                        + [(coefficients[i].per_load, math.floor(options[i].capacity * 1000) * options[i].max_count
+                            // 1000) for i in free])
+        left, cost = demand["all"], spent
+        for rate, capacity in offers:
+            take = min(left, capacity)
+            cost += rate * take
+            left -= take
+        if left == 0 and cost <= limit:
+            used.update(i for i in bought if counts[i])
+    return used
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_stream(), st.integers(0, 3000))
+def test_options_within_keeps_every_option_of_every_plan_within_the_limit(case, extra):
+    """The reduced-cost filter is exact: no option that some plan within the limit buys is dropped."""
+    options, demand = case
+    options = [option(i, unit=o.count_cost_cents, work=o.load_cost_cents, capacity=o.capacity,
+                      max_count=min(o.max_count, 6)) for i, o in enumerate(options)]  # what the brute force tries
+    best = alone.solve_alone(options, demand)
+    if best is None or not best.feasible:
+        return
+    limit = best.cost + extra * 1000
+    kept = alone.options_within(options, demand, limit)
+    assert kept is not None
+    assert _plans_within(options, demand, limit) <= kept

@@ -86,6 +86,33 @@ def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 
     return search.run()
 
 
+def options_within(options: list[Option], demand: dict[str, int], limit: int, min_units: int = 0,
+                   weights: list[int] | None = None) -> set[int] | None:
+    """Indices of the options bought in some plan of the workload that costs at most `limit`
+    (weighted by `weights`, as in solve_alone): an exact filter for reduced-cost fixing.
+
+    The search lists plans that buy no more than they need; a plan may also hold idle units
+    (share caps can make spending elsewhere pay), so every option whose unit costs no more than
+    `limit` minus the optimum is in too. Options billed by the work alone (no unit cost) are not
+    judged: any of them may carry a share of the work, so they are in. None when the search is
+    too long or does not cover the case."""
+    streams = sorted(demand)
+    total = sum(demand.values())
+    items = [_item(i, o, streams, total, 1 if weights is None else weights[i]) for i, o in enumerate(options)]
+    if len(streams) > 1 and any(it.per_load for it in items):
+        return None
+    best = _Search(items, [demand[s] for s in streams], streams, min_units).run()
+    if best is None or not best.feasible:
+        return None
+    search = _Search(items, [demand[s] for s in streams], streams, min_units, collect_within=limit)
+    try:
+        search._branch(0, [0] * len(search.bought), search._initial_deficits(), 0, 0, 0)
+    except _TooLong:
+        return None
+    idle = limit - best.cost  # what one more unit may cost in a plan within the limit
+    return search.collected | {it.index for it in items if it.per_unit <= idle}
+
+
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
                  keep: frozenset[str] = frozenset(), min_units: int = 0,
                  weights: list[int] | None = None) -> list[Option]:
@@ -141,7 +168,10 @@ _Routed = tuple[dict[tuple[int, str], int], int, int]
 
 
 class _Search:
-    def __init__(self, items: list[_Item], demands: list[int], streams: list[str], min_units: int = 0):
+    def __init__(self, items: list[_Item], demands: list[int], streams: list[str], min_units: int = 0,
+                 collect_within: int | None = None):
+        self.collect_within = collect_within  # collect every plan's options up to this cost, not the best
+        self.collected: set[int] = set()
         self.streams = streams
         self.demands = demands
         self.k = len(demands)
@@ -192,10 +222,12 @@ class _Search:
             return
         if short:  # each costs at least the cheapest unit still open
             bound = max(bound, spent + short * min(it.per_unit for it in self.bought[depth:]))
-        if self.best is not None:
-            least = math.ceil(bound - 1e-9 * max(1.0, bound) - 1e-6)  # costs are integers
-            if least > self.best[0] or (least == self.best[0] and score >= self.best[1]):
+        least = math.ceil(bound - 1e-9 * max(1.0, bound) - 1e-6)  # costs are integers
+        if self.collect_within is not None:
+            if least > self.collect_within:
                 return
+        elif self.best is not None and (least > self.best[0] or (least == self.best[0] and score >= self.best[1])):
+            return
         if depth == len(self.bought) or (not short and all(d <= 0 for d in deficits.values())):
             self._leaf(depth, counts, spent, score)
             return
@@ -238,6 +270,9 @@ class _Search:
 
     def _leaf(self, depth: int, counts: list[int], spent: int, score: int) -> None:
         units = {it.index: counts[j] for j, it in enumerate(self.bought[:depth]) if counts[j]}
+        if self.collect_within is not None:
+            self._collect(units, spent)
+            return
         placed = self._route(units)
         if placed is None:
             return
@@ -255,6 +290,20 @@ class _Search:
             self.best = (cost, score)
             self.best_units = units
             self.best_load = load
+
+    def _collect(self, units: dict[int, int], spent: int) -> None:
+        """Collect mode: the bought options of this plan, if it carries the demand within the limit."""
+        if self.k == 1:
+            placed = self._route(units)
+            if placed is not None and spent + placed[1] <= (self.collect_within or 0):
+                self.collected.update(units)
+            return
+        capacity = {it.index: it.carried(units.get(it.index, 0)) for it in self.bought}
+        capacity |= {it.index: it.carried(it.max_count) for it in self.free}
+        items = [it for it in [*self.bought, *self.free] if capacity[it.index] > 0]
+        if spent <= (self.collect_within or 0) and all(
+                sum(capacity[it.index] for it in items if it.mask & t) >= self.need[t] for t in self.subsets):
+            self.collected.update(units)
 
     def _route(self, units: dict[int, int]) -> _Routed | None:
         """The cheapest routing of the demand onto these units: (load, load cost, tie-break score)."""

@@ -14,7 +14,8 @@ workload is solved alone, with integer units, at those prices:
 Every plan that meets the rows costs at least L(lambda): for it the added terms are <= 0.
 The prices come from column generation. A master LP (HiGHS) mixes whole ways to carry each
 workload (columns) under the rows; its row duals are the prices, and each workload's cheapest
-way at those prices within one provider and vendor is the next column, until none improves.
+way at those prices (an exact search, so each round also gives a valid bound) is the next
+column, until none improves or the bound meets the master's optimum.
 The bound is then used three ways (advisor.solver.model):
 - as a proof: a known plan that costs no more than L(lambda) is optimal without a search;
 - as an exact reduction (reduced-cost fixing): in a plan no dearer than a known one, workload w's
@@ -46,8 +47,10 @@ from advisor.solver.variables import Coefficients
 
 SCALE = 1 << 24
 """S: weights are S + sum_r m_r a_r(o); prices are resolved to 1/S of a cost unit."""
-ROUNDS = 40
-"""Column generation rounds at most (each solves every workload alone once per provider and vendor)."""
+ROUNDS = 30
+"""Column generation rounds at most (each solves every workload alone once, at that round's prices)."""
+GAP_STOP = 1e-5
+"""Rounds stop when the bound is this close (relative) to the master LP."""
 PENALTY = 1e4
 """Master LP cost of one unit of a row's slack (dollars per scaled row unit): keeps it feasible."""
 COST_SCALE = 1e-5
@@ -80,9 +83,10 @@ class LagrangeBound:
     multipliers: list[int]
     least: dict[str, int]
     columns: dict[str, list[Column]]
+    searchable: dict[str, int | None] = field(default_factory=dict)
+    """Per workload its min_replicas where the exact search covers it, else None."""
     scale: int = SCALE
     _weights: dict[Group, int] = field(default_factory=dict, repr=False)
-    _sample: dict[Group, Option] = field(default_factory=dict, repr=False)
 
     def weight(self, o: Option) -> int:
         """W(o) x S: the option's integer weight (by its provider, vendor and team)."""
@@ -109,11 +113,13 @@ class LagrangeBound:
 def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[SpendRow],
                    starts: dict[str, list[Pattern]], own_lower: dict[str, int],
                    searchable: dict[str, int | None]) -> LagrangeBound | None:
-    """Prices for `rows` by column generation and the exact bound they give.
+    """Prices for `rows` by column generation and the best exact bound found on the way.
 
     `starts` are ways to carry each workload whole (the first columns), `own_lower` each
     workload's own optimum, `searchable` its min_replicas where the exact search covers it
     (None: it has rules of its own the search does not cover). None when there is no row.
+    Each round prices every workload exactly at the master's duals (rounded to integers), which
+    gives a valid bound that round, and adds the ways that beat the master as columns.
     """
     if not rows:
         return None
@@ -122,36 +128,31 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
         for o in candidates.options[w]:
             coefficient.of(o)
     columns = {w: _unique(_column(candidates, w, p) for p in starts[w]) for w in workloads}
-    by_group = {w: _group_columns(candidates, w, searchable[w]) for w in workloads}
     master = _Master(workloads, rows, coefficient)
     for w in workloads:
         for c in columns[w]:
             master.add(w, c)
-    lambdas: list[float] = [0.0] * len(rows)
+    best: LagrangeBound | None = None
     for _ in range(ROUNDS):
         solved = master.solve()
         if solved is None:
             break
-        lambdas, sigma = solved
+        lambdas, sigma, objective = solved
+        bound = LagrangeBound(rows=rows, multipliers=_integer_prices(lambdas, rows, coefficient), least={},
+                              columns=columns, searchable=searchable)
         added = 0
         for w in workloads:
-            best = min(by_group[w], default=None,
-                       key=lambda c: COST_SCALE * _weighted(c, lambdas, coefficient))
-            if best is None or best in columns[w]:
-                continue
-            if COST_SCALE * _weighted(best, lambdas, coefficient) < sigma[w] - 1e-9 * max(1.0, abs(sigma[w])):
-                columns[w].append(best)
-                master.add(w, best)
+            bound.least[w], way = _least(candidates, w, bound, own_lower[w], searchable[w], columns[w])
+            if way is not None and way not in columns[w] and \
+                    COST_SCALE * bound.least[w] / bound.scale < sigma[w] - 1e-9 * max(1.0, abs(sigma[w])):
+                columns[w].append(way)
+                master.add(w, way)
                 added += 1
-        if not added:
+        if best is None or bound.bound > best.bound:
+            best = bound
+        if not added or objective - COST_SCALE * best.bound <= GAP_STOP * abs(objective):
             break
-    result = LagrangeBound(rows=rows, multipliers=_integer_prices(lambdas, rows, candidates, workloads),
-                           least={}, columns=columns)
-    for w in workloads:
-        result.least[w], best = _least(candidates, w, result, own_lower[w], searchable[w], by_group[w])
-        if best is not None and best not in columns[w]:  # the way w is carried in a plan with no duality gap
-            columns[w].append(best)
-    return result
+    return best
 
 
 class _Coefficients:
@@ -174,11 +175,6 @@ class _Coefficients:
             for r, a in enumerate(self.memo[g]):
                 out[r] += a * spent
         return out
-
-
-def _weighted(c: Column, lambdas: list[float], coefficient: _Coefficients) -> float:
-    """The column's cost at real prices `lambdas`: cost + sum_r lambda_r a_r."""
-    return c.cost + sum(lam * a for lam, a in zip(lambdas, coefficient.activity(c), strict=True) if lam)
 
 
 def _unique(columns: Iterable[Column | None]) -> list[Column]:
@@ -209,26 +205,6 @@ def _by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
     return by_key
 
 
-def _group_columns(candidates: CandidateSet, w: str, min_units: int | None) -> list[Column]:
-    """Workload w's optimum within each provider, vendor and team: the columns pricing chooses from."""
-    if min_units is None:
-        return []
-    memo = ("group columns", w, min_units)
-    if memo in candidates.solved:
-        cached: list[Column] = candidates.solved[memo]
-        return cached
-    groups: dict[Group, list[Option]] = {}
-    for o in candidates.options[w]:
-        groups.setdefault(group_of(o), []).append(o)
-    out = []
-    for options in groups.values():
-        chosen, options = _search(options, candidates.demands[w], min_units)
-        if chosen is not None:
-            out.append(_from_chosen(candidates, w, options, chosen.units, chosen.load))
-    candidates.solved[memo] = out
-    return out
-
-
 def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int] | None = None,
             budget: float | None = None):  # type: ignore[no-untyped-def]
     """The exact search of advisor.solver.alone on the options that can matter (within reach of
@@ -255,38 +231,46 @@ def _from_chosen(candidates: CandidateSet, w: str, options: list[Option], units:
     return column
 
 
-def _integer_prices(lambdas: list[float], rows: list[SpendRow], candidates: CandidateSet,
-                    workloads: list[str]) -> list[int]:
-    """m_r = floor(S lambda_r), shrunk until every option's weight is positive (a negative weight
+def _integer_prices(lambdas: list[float], rows: list[SpendRow], coefficient: _Coefficients) -> list[int]:
+    """m_r = floor(S lambda_r), shrunk until every group's weight is positive (a negative weight
     would make buying idle units pay in the subproblem)."""
     multipliers = [max(0, math.floor(SCALE * lam)) for lam in lambdas]
-    samples: dict[Group, Option] = {}
-    for w in workloads:
-        for o in candidates.options[w]:
-            samples.setdefault(group_of(o), o)
     for _ in range(64):
-        probe = LagrangeBound(rows=rows, multipliers=multipliers, least={}, columns={})
-        if all(probe.weight(o) > 0 for o in samples.values()):
+        if all(SCALE + sum(m * a for m, a in zip(multipliers, coefficients, strict=True)) > 0
+               for coefficients in coefficient.memo.values()):
             return multipliers
         multipliers = [m // 2 for m in multipliers]
     return [0] * len(rows)
 
 
 def _least(candidates: CandidateSet, w: str, bound: LagrangeBound, own_lower: int, min_units: int | None,
-           by_group: list[Column]) -> tuple[int, Column | None]:
+           known: list[Column]) -> tuple[int, Column | None]:
     """L_w, workload w's least weighted cost (exact where the search covers it), and the way to
     carry w that attains it."""
-    options = candidates.options[w]
+    options = _undominated(candidates, w, min_units)
     weights = [bound.weight(o) for o in options]
     fallback = min(weights) * own_lower if weights else 0
     if min_units is None:
         return fallback, None
-    # the best column at these weights is a plan of w: its weighted cost bounds the search
-    known = [sum(bound.weight(_sample_of(candidates, w, g)) * spent for g, spent in c.spend) for c in by_group]
-    chosen, near = _search(options, candidates.demands[w], min_units, weights, min(known) if known else None)
+    # a known way to carry w is a plan of w: its weighted cost bounds the search
+    costs = [sum(bound.weight(_sample_of(candidates, w, g)) * spent for g, spent in c.spend) for c in known]
+    chosen, near = _search(options, candidates.demands[w], min_units, weights, min(costs) if costs else None)
     if chosen is None:
         return fallback, None
     return max(fallback, chosen.cost), _from_chosen(candidates, w, near, chosen.units, chosen.load)
+
+
+def _undominated(candidates: CandidateSet, w: str, min_units: int | None) -> list[Option]:
+    """Workload w's options that no cheaper one of the same provider and vendor dominates: at
+    prices per provider and vendor the others are never needed (computed once per workload)."""
+    if min_units is None:
+        return candidates.options[w]
+    memo = ("undominated", w, min_units)
+    if memo not in candidates.solved:
+        near = within_reach(candidates.options[w], candidates.demands[w], math.inf, min_units=min_units)
+        candidates.solved[memo] = reduce_options(near, frozenset({"provider_share", "vendor_share"}), priced=True)
+    options: list[Option] = candidates.solved[memo]
+    return options
 
 
 def _sample_of(candidates: CandidateSet, w: str, g: Group) -> Option:
@@ -324,11 +308,12 @@ class _Master:
         values = [activity[r] * self.row_scale[r] for r in indices[:-1]] + [1.0]
         self.h.addCol(COST_SCALE * c.cost, 0.0, highspy.kHighsInf, len(indices), indices, values)
 
-    def solve(self) -> tuple[list[float], dict[str, float]] | None:
-        """Real prices per row (per model unit of the row) and each workload's convexity dual."""
+    def solve(self) -> tuple[list[float], dict[str, float], float] | None:
+        """Real prices per row (per model unit of the row), each workload's convexity dual and the
+        LP's objective (dollars)."""
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         duals = self.h.getSolution().row_dual
         lambdas = [max(0.0, -duals[r]) * self.row_scale[r] / COST_SCALE for r in range(len(self.rows))]
-        return lambdas, {w: duals[i] for w, i in self.index.items()}
+        return lambdas, {w: duals[i] for w, i in self.index.items()}, self.h.getInfo().objective_function_value

@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.progress import SILENT, Progress
-from advisor.solver.alone import solve_alone, within_reach
+from advisor.solver.alone import options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound
@@ -574,10 +574,25 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
         demand = candidates.demands[w]
         near = within_reach(candidates.options[w], demand, lower[w] + slack, keep)
         if lag is not None:
-            weights = [lag.weight(o) for o in near]
-            near = within_reach(near, demand, lag.least[w] + weighted_slack, keep, weights=weights)
+            near = _within_weighted_slack(near, demand, lag, w, lag.least[w] + weighted_slack, keep)
         out[w] = reduce_options(near, reads, keep, nearest_later=True)
     return out
+
+
+def _within_weighted_slack(options: list[Option], demand: dict[str, int], lag: LagrangeBound, w: str, limit: int,
+                           keep: frozenset[str]) -> list[Option]:
+    """The options some plan of workload w with weighted cost at most `limit` uses: an LP test
+    first (alone.within_reach), then, where the exact search covers w, the plans themselves."""
+    weights = [lag.weight(o) for o in options]
+    near = within_reach(options, demand, limit, keep, weights=weights)
+    min_units = lag.searchable.get(w)
+    if min_units is None or len(near) < 2:
+        return near
+    weights = [lag.weight(o) for o in near]
+    used = options_within(near, demand, limit, min_units, weights)
+    if used is None:
+        return near
+    return [o for i, o in enumerate(near) if i in used or o.key in keep or not o.count_cost_cents]
 
 
 def _lagrange(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
