@@ -85,6 +85,8 @@ class LagrangeBound:
     columns: dict[str, list[Column]]
     searchable: dict[str, int | None] = field(default_factory=dict)
     """Per workload its min_replicas where the exact search covers it, else None."""
+    favoured: dict[str, Pattern] = field(default_factory=dict)
+    """Per workload the column the master LP gives the largest share (a start for the search)."""
     scale: int = SCALE
     _weights: dict[Group, int] = field(default_factory=dict, repr=False)
 
@@ -127,17 +129,22 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
     for w in workloads:  # every group's coefficients, before the master scales its rows by them
         for o in candidates.options[w]:
             coefficient.of(o)
-    columns = {w: _unique(_column(candidates, w, p) for p in starts[w]) for w in workloads}
+    # a way cheaper than the workload's own optimum breaks a rule of its own (a whole pattern
+    # that ignores min_regions, say): as a column it would only weaken the prices
+    columns = {w: [c for c in _unique(_column(candidates, w, p) for p in starts[w]) if c.cost >= own_lower[w]]
+               for w in workloads}
     master = _Master(workloads, rows, coefficient)
     for w in workloads:
         for c in columns[w]:
             master.add(w, c)
     best: LagrangeBound | None = None
+    favoured: dict[str, Pattern] = {}
     for _ in range(ROUNDS):
         solved = master.solve()
         if solved is None:
             break
         lambdas, sigma, objective = solved
+        favoured = master.favoured(columns)  # before this round's columns join the LP
         bound = LagrangeBound(rows=rows, multipliers=_integer_prices(lambdas, rows, coefficient), least={},
                               columns=columns, searchable=searchable)
         added = 0
@@ -152,6 +159,8 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
             best = bound
         if not added or objective - COST_SCALE * best.bound <= GAP_STOP * abs(objective):
             break
+    if best is not None:
+        best.favoured = favoured
     return best
 
 
@@ -294,11 +303,14 @@ class _Master:
         self.workloads = workloads
         self.row_scale: list[float] = []
         self.index = {w: len(rows) + k for k, w in enumerate(workloads)}
+        self.columns: dict[str, list[int]] = {w: [] for w in workloads}  # LP column indices, in add order
+        self.count = 0
         for r, row in enumerate(rows):
             biggest = max((abs(v[r]) for v in coefficient.memo.values()), default=1) or 1
             self.row_scale.append(COST_SCALE / biggest)
             self.h.addRow(-highspy.kHighsInf, row.rhs * self.row_scale[r], 0, [], [])
             self.h.addCol(PENALTY, 0.0, highspy.kHighsInf, 1, [r], [-1.0])  # slack of the row
+            self.count += 1
         for _ in workloads:
             self.h.addRow(1.0, 1.0, 0, [], [])
 
@@ -307,6 +319,19 @@ class _Master:
         indices = [r for r, a in enumerate(activity) if a] + [self.index[w]]
         values = [activity[r] * self.row_scale[r] for r in indices[:-1]] + [1.0]
         self.h.addCol(COST_SCALE * c.cost, 0.0, highspy.kHighsInf, len(indices), indices, values)
+        self.columns[w].append(self.count)
+        self.count += 1
+
+    def favoured(self, columns: dict[str, list[Column]]) -> dict[str, Pattern]:
+        """Per workload its column with the largest value in the last LP solution."""
+        values = self.h.getSolution().col_value
+        out = {}
+        for w in self.workloads:
+            mine = self.columns[w]
+            if mine:
+                k = max(range(len(mine)), key=lambda j: (values[mine[j]], -j))
+                out[w] = columns[w][k].pattern
+        return out
 
     def solve(self) -> tuple[list[float], dict[str, float], float] | None:
         """Real prices per row (per model unit of the row), each workload's convexity dual and the

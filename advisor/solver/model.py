@@ -271,22 +271,22 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = lag = None
+    options = None
     if not want_core and len(workloads) > 1:
         patterns = _all_patterns(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
-        start = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns)
-    options = None
-    if start is not None:
         lower = own_lower_bounds(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
-        progress("pricing the coupling rules (Lagrangian bound)")
-        lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
+        if all(patterns.values()):
+            progress("pricing the coupling rules (Lagrangian bound)")
+            lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
         if lag is not None:
-            richer = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
-            better = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, richer)
-            if better is not None and better.cost < start.cost:
-                start = better
-            if start.cost <= lag.bound:  # the known plan meets the bound: optimal, no search needed
-                return _proven(candidates, policy, workloads, names, forced, start, time_limit_s, tie_break)
-        options = _within_slack(candidates, workloads, names, forced, start, lower, lag)
+            patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
+        start = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns,
+                                       lag.favoured if lag is not None else None)
+        if start is not None and lag is not None and start.cost <= lag.bound:
+            # the known plan meets the bound: optimal, no search needed
+            return _proven(candidates, policy, workloads, names, forced, start, time_limit_s, tie_break)
+        if start is not None:
+            options = _within_slack(candidates, workloads, names, forced, start, lower, lag)
     mm, _ = _build(policy, candidates, workloads, forced, names, options)
     if start is not None:
         add_own_cuts(mm, lower)
@@ -489,7 +489,8 @@ def _all_patterns(candidates: CandidateSet, policy: Policy, workloads: list[str]
 
 def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
                            forced: dict[str, str], time_limit_s: float,
-                           patterns: dict[str, list[Pattern]]) -> KnownPlan | None:
+                           patterns: dict[str, list[Pattern]],
+                           favoured: dict[str, Pattern] | None = None) -> KnownPlan | None:
     """A feasible plan in which every workload takes one of a few whole patterns (_patterns), to
     start the search from and to bound it (None when none is found).
 
@@ -511,6 +512,10 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     for w in workloads:
         picks = [mm.m.new_bool_var(f"pattern[{w}#{k}]") for k in range(len(patterns[w]))]
         mm.m.add_exactly_one(picks)
+        if favoured and favoured.get(w) in patterns[w]:  # the master LP's choice: a start for the search
+            chosen = patterns[w].index(favoured[w])
+            for k, x in enumerate(picks):
+                mm.m.add_hint(x, k == chosen)
         for i, o in enumerate(mm.options[w]):
             used = [(x, p[o.key]) for x, p in zip(picks, patterns[w], strict=True) if o.key in p]
             mm.m.add(mm.n[w, i] == sum(units * x for x, (units, _) in used))
