@@ -191,3 +191,14 @@ def test_options_within_keeps_every_option_of_every_plan_within_the_limit(case, 
     kept = alone.options_within(options, demand, limit)
     assert kept is not None
     assert _plans_within(options, demand, limit) <= kept
+
+
+def test_a_search_too_deep_for_recursion_hands_over_instead_of_crashing(monkeypatch):
+    """Hundreds of options left after the filters: the search declines (None) and the caller
+    uses CP-SAT or keeps the options, rather than exhausting Python's recursion limit."""
+    options = [option(i, unit=1000.0 + i, capacity=1.0, max_count=3) for i in range(60)]
+    monkeypatch.setattr(alone, "DEPTH_LIMIT", 50)
+    assert alone.solve_alone(options, {"all": 100}) is None
+    assert alone.options_within(options, {"all": 100}, 10**12) is None
+    monkeypatch.setattr(alone, "DEPTH_LIMIT", 400)
+    assert alone.solve_alone(options, {"all": 100}) is not None

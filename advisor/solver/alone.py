@@ -35,6 +35,8 @@ from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, rtt_bucket
 
 NODE_LIMIT = 20_000
 """Search nodes before handing the workload to CP-SAT (a search this long is unusual)."""
+DEPTH_LIMIT = 400
+"""Options with a unit cost the search branches on at most (one level of recursion each)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ def options_within(options: list[Option], demand: dict[str, int], limit: int, mi
     if best is None or not best.feasible:
         return None
     search = _Search(items, [demand[s] for s in streams], streams, min_units, collect_within=limit)
+    if len(search.bought) > DEPTH_LIMIT:
+        return None
     try:
         search._branch(0, [0] * len(search.bought), search._initial_deficits(), 0, 0, 0)
     except _TooLong:
@@ -188,6 +192,8 @@ class _Search:
         self.min_units = max(0, min_units - sum(it.max_count for it in self.free))
 
     def run(self) -> Chosen | None:
+        if len(self.bought) > DEPTH_LIMIT:
+            return None
         counts = [0] * len(self.bought)
         try:
             self._branch(0, counts, self._initial_deficits(), 0, 0, 0)
