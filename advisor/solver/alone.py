@@ -79,13 +79,8 @@ def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 
     With `weights` (a positive integer per option), each option's costs are multiplied by its
     weight: the workload's optimum at the prices a Lagrangian bound gives its spend
     (advisor.solver.lagrange)."""
-    streams = sorted(demand)
-    total = sum(demand.values())
-    items = [_item(i, o, streams, total, 1 if weights is None else weights[i]) for i, o in enumerate(options)]
-    if len(streams) > 1 and any(it.per_load for it in items):
-        return None
-    search = _Search(items, [demand[s] for s in streams], streams, min_units)
-    return search.run()
+    search = _search(options, demand, min_units, weights)
+    return None if search is None else search.run()
 
 
 def options_within(options: list[Option], demand: dict[str, int], limit: int, min_units: int = 0,
@@ -98,23 +93,23 @@ def options_within(options: list[Option], demand: dict[str, int], limit: int, mi
     `limit` minus the optimum is in too. Options billed by the work alone (no unit cost) are not
     judged: any of them may carry a share of the work, so they are in. None when the search is
     too long or does not cover the case."""
+    best = solve_alone(options, demand, min_units, weights)
+    search = _search(options, demand, min_units, weights, collect_within=limit)
+    if best is None or not best.feasible or search is None or not search.explore():
+        return None
+    idle = limit - best.cost  # what one more unit may cost in a plan within the limit
+    return search.collected | {it.index for it in search.items if it.per_unit <= idle}
+
+
+def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int] | None,
+            collect_within: int | None = None) -> _Search | None:
+    """The search over these options (None where it does not apply: several streams with work-billed options)."""
     streams = sorted(demand)
     total = sum(demand.values())
     items = [_item(i, o, streams, total, 1 if weights is None else weights[i]) for i, o in enumerate(options)]
     if len(streams) > 1 and any(it.per_load for it in items):
         return None
-    best = _Search(items, [demand[s] for s in streams], streams, min_units).run()
-    if best is None or not best.feasible:
-        return None
-    search = _Search(items, [demand[s] for s in streams], streams, min_units, collect_within=limit)
-    if len(search.bought) > DEPTH_LIMIT:
-        return None
-    try:
-        search._branch(0, [0] * len(search.bought), search._initial_deficits(), 0, 0, 0)
-    except _TooLong:
-        return None
-    idle = limit - best.cost  # what one more unit may cost in a plan within the limit
-    return search.collected | {it.index for it in items if it.per_unit <= idle}
+    return _Search(items, [demand[s] for s in streams], streams, min_units, collect_within)
 
 
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
@@ -176,6 +171,7 @@ class _Search:
                  collect_within: int | None = None):
         self.collect_within = collect_within  # collect every plan's options up to this cost, not the best
         self.collected: set[int] = set()
+        self.items = items
         self.streams = streams
         self.demands = demands
         self.k = len(demands)
@@ -192,16 +188,21 @@ class _Search:
         self.min_units = max(0, min_units - sum(it.max_count for it in self.free))
 
     def run(self) -> Chosen | None:
-        if len(self.bought) > DEPTH_LIMIT:
-            return None
-        counts = [0] * len(self.bought)
-        try:
-            self._branch(0, counts, self._initial_deficits(), 0, 0, 0)
-        except _TooLong:
+        if not self.explore():
             return None
         if self.best is None:
             return Chosen(units={}, load={}, cost=0, feasible=False)
         return Chosen(units=self.best_units, load=self.best_load, cost=self.best[0])
+
+    def explore(self) -> bool:
+        """Run the search; False when it is too deep for recursion or passes NODE_LIMIT."""
+        if len(self.bought) > DEPTH_LIMIT:
+            return False
+        try:
+            self._branch(0, [0] * len(self.bought), self._initial_deficits(), 0, 0, 0)
+        except _TooLong:
+            return False
+        return True
 
     # -- the search -------------------------------------------------------------------------
 
@@ -299,20 +300,14 @@ class _Search:
 
     def _collect(self, units: dict[int, int], spent: int) -> None:
         """Collect mode: the bought options of this plan, if it carries the demand within the limit."""
-        if self.k == 1:
-            placed = self._route(units)
-            if placed is not None and spent + placed[1] <= (self.collect_within or 0):
-                self.collected.update(units)
-            return
-        capacity = {it.index: it.carried(units.get(it.index, 0)) for it in self.bought}
-        capacity |= {it.index: it.carried(it.max_count) for it in self.free}
-        items = [it for it in [*self.bought, *self.free] if capacity[it.index] > 0]
-        if spent <= (self.collect_within or 0) and all(
-                sum(capacity[it.index] for it in items if it.mask & t) >= self.need[t] for t in self.subsets):
+        placed = self._route(units, nearest=False)
+        if placed is not None and spent + placed[1] <= (self.collect_within or 0):
             self.collected.update(units)
 
-    def _route(self, units: dict[int, int]) -> _Routed | None:
-        """The cheapest routing of the demand onto these units: (load, load cost, tie-break score)."""
+    def _route(self, units: dict[int, int], nearest: bool = True) -> _Routed | None:
+        """The cheapest routing of the demand onto these units: (load, load cost, tie-break score).
+        Several streams carry no work-billed cost; without `nearest` only whether they can be
+        carried is settled (an empty routing), not the round trips."""
         capacity = {it.index: it.carried(units.get(it.index, 0)) for it in self.bought}
         capacity |= {it.index: it.carried(it.max_count) for it in self.free}
         items = [it for it in [*self.bought, *self.free] if capacity[it.index] > 0]
@@ -330,7 +325,7 @@ class _Search:
         for t in self.subsets:  # Gale: every set of streams has enough capacity within reach
             if sum(capacity[it.index] for it in items if it.mask & t) < self.need[t]:
                 return None
-        return self._route_nearest(items, capacity)
+        return self._route_nearest(items, capacity) if nearest else ({}, 0, 0)
 
     def _route_nearest(self, items: list[_Item], capacity: dict[int, int]) -> _Routed:
         """Several streams: route so the load travels the least round trip (a min-cost flow)."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import highspy
 
 from advisor.candidates import CandidateSet, Option
-from advisor.solver.alone import solve_alone, within_reach
+from advisor.solver.alone import Chosen, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import SpendRow
 from advisor.solver.variables import Coefficients
@@ -77,9 +77,9 @@ class Column:
 
 @dataclass
 class LagrangeBound:
-    """Integer prices m_r of the rows (scaled by `scale`) and each workload's least weighted cost."""
+    """Integer prices m_r of the rows (scaled by SCALE) and each workload's least weighted cost."""
 
-    rows: list[SpendRow]
+    coefficients: _Coefficients
     multipliers: list[int]
     least: dict[str, int]
     columns: dict[str, list[Column]]
@@ -87,29 +87,33 @@ class LagrangeBound:
     """Per workload its min_replicas where the exact search covers it, else None."""
     favoured: dict[str, Pattern] = field(default_factory=dict)
     """Per workload the column the master LP gives the largest share (a start for the search)."""
-    scale: int = SCALE
     _weights: dict[Group, int] = field(default_factory=dict, repr=False)
 
     def weight(self, o: Option) -> int:
         """W(o) x S: the option's integer weight (by its provider, vendor and team)."""
         g = group_of(o)
         if g not in self._weights:
-            self._weights[g] = self.scale + sum(m * row.coefficient(o) for m, row in zip(self.multipliers, self.rows,
-                                                                                          strict=True) if m)
+            self._weights[g] = _weight(self.multipliers, self.coefficients.of(o))
+        return self._weights[g]
+
+    def group_weight(self, g: Group) -> int:
+        """The weight of the options of group `g` (one the coefficient table has read)."""
+        if g not in self._weights:
+            self._weights[g] = _weight(self.multipliers, self.coefficients.memo[g])
         return self._weights[g]
 
     @property
     def offset(self) -> int:
-        return sum(m * row.rhs for m, row in zip(self.multipliers, self.rows, strict=True))
+        return sum(m * row.rhs for m, row in zip(self.multipliers, self.coefficients.rows, strict=True))
 
     @property
     def bound(self) -> int:
         """Milli-cents every plan that meets the rows costs at least."""
-        return -(-(sum(self.least.values()) - self.offset) // self.scale)
+        return -(-(sum(self.least.values()) - self.offset) // SCALE)
 
     def slack(self, known_cost: int) -> int:
         """How far above its L_w a workload's weighted cost may be in a plan costing at most `known_cost`."""
-        return max(0, self.scale * known_cost + self.offset - sum(self.least.values()))
+        return max(0, SCALE * known_cost + self.offset - sum(self.least.values()))
 
 
 def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[SpendRow],
@@ -145,13 +149,13 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
             break
         lambdas, sigma, objective = solved
         favoured = master.favoured(columns)  # before this round's columns join the LP
-        bound = LagrangeBound(rows=rows, multipliers=_integer_prices(lambdas, rows, coefficient), least={},
+        bound = LagrangeBound(coefficients=coefficient, multipliers=_integer_prices(lambdas, coefficient), least={},
                               columns=columns, searchable=searchable)
         added = 0
         for w in workloads:
             bound.least[w], way = _least(candidates, w, bound, own_lower[w], searchable[w], columns[w])
             if way is not None and way not in columns[w] and \
-                    COST_SCALE * bound.least[w] / bound.scale < sigma[w] - 1e-9 * max(1.0, abs(sigma[w])):
+                    COST_SCALE * bound.least[w] / SCALE < sigma[w] - 1e-9 * max(1.0, abs(sigma[w])):
                 columns[w].append(way)
                 master.add(w, way)
                 added += 1
@@ -186,16 +190,16 @@ class _Coefficients:
         return out
 
 
-def _unique(columns: Iterable[Column | None]) -> list[Column]:
+def _unique(columns: Iterable[Column]) -> list[Column]:
     out: list[Column] = []
     for c in columns:
-        if c is not None and c not in out:
+        if c not in out:
             out.append(c)
     return out
 
 
-def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column | None:
-    by_key = _by_key(candidates, w)
+def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column:
+    by_key = options_by_key(candidates, w)
     total = sum(candidates.demands[w].values())
     spend: dict[Group, int] = {}
     for key, (units, load) in pattern.items():
@@ -206,7 +210,8 @@ def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column | None
     return Column(cost=sum(spend.values()), spend=tuple(sorted(spend.items())), pattern=pattern)
 
 
-def _by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
+def options_by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
+    """Workload w's options by key (memoised with the candidates)."""
     memo = ("by key", w)
     if memo not in candidates.solved:
         candidates.solved[memo] = {o.key: o for o in candidates.options[w]}
@@ -214,18 +219,15 @@ def _by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
     return by_key
 
 
-def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int] | None = None,
-            budget: float | None = None):  # type: ignore[no-untyped-def]
+def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int],
+            budget: float | None) -> tuple[Chosen | None, list[Option]]:
     """The exact search of advisor.solver.alone on the options that can matter (within reach of
-    the budget, undominated at fixed prices); (None, options) when it finds nothing."""
-    if weights is not None:
-        weight = dict(zip(map(id, options), weights, strict=True))
+    the budget, undominated at fixed prices), and those options; None when it finds nothing."""
+    weight = dict(zip(map(id, options), weights, strict=True))
     near = within_reach(options, demand, budget, min_units=min_units, weights=weights)
     near = reduce_options(near, frozenset({"provider_share", "vendor_share"}), priced=True)
-    chosen = solve_alone(near, demand, min_units, None if weights is None else [weight[id(o)] for o in near])
-    if chosen is None or not chosen.feasible:
-        return None, near
-    return chosen, near
+    chosen = solve_alone(near, demand, min_units, [weight[id(o)] for o in near])
+    return (chosen if chosen is not None and chosen.feasible else None), near
 
 
 def _from_chosen(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],
@@ -235,21 +237,23 @@ def _from_chosen(candidates: CandidateSet, w: str, options: list[Option], units:
         carried = {s: v for (j, s), v in load.items() if j == i and v}
         if units.get(i) or carried:
             pattern[o.key] = (units.get(i, 0), carried)
-    column = _column(candidates, w, pattern)
-    assert column is not None
-    return column
+    return _column(candidates, w, pattern)
 
 
-def _integer_prices(lambdas: list[float], rows: list[SpendRow], coefficient: _Coefficients) -> list[int]:
+def _weight(multipliers: list[int], coefficients: tuple[int, ...]) -> int:
+    """S + sum_r m_r a_r: the integer weight of a group with these row coefficients."""
+    return SCALE + sum(m * a for m, a in zip(multipliers, coefficients, strict=True) if m)
+
+
+def _integer_prices(lambdas: list[float], coefficient: _Coefficients) -> list[int]:
     """m_r = floor(S lambda_r), shrunk until every group's weight is positive (a negative weight
     would make buying idle units pay in the subproblem)."""
     multipliers = [max(0, math.floor(SCALE * lam)) for lam in lambdas]
     for _ in range(64):
-        if all(SCALE + sum(m * a for m, a in zip(multipliers, coefficients, strict=True)) > 0
-               for coefficients in coefficient.memo.values()):
+        if all(_weight(multipliers, coefficients) > 0 for coefficients in coefficient.memo.values()):
             return multipliers
         multipliers = [m // 2 for m in multipliers]
-    return [0] * len(rows)
+    return [0] * len(lambdas)
 
 
 def _least(candidates: CandidateSet, w: str, bound: LagrangeBound, own_lower: int, min_units: int | None,
@@ -262,7 +266,7 @@ def _least(candidates: CandidateSet, w: str, bound: LagrangeBound, own_lower: in
     if min_units is None:
         return fallback, None
     # a known way to carry w is a plan of w: its weighted cost bounds the search
-    costs = [sum(bound.weight(_sample_of(candidates, w, g)) * spent for g, spent in c.spend) for c in known]
+    costs = [sum(bound.group_weight(g) * spent for g, spent in c.spend) for c in known]
     chosen, near = _search(options, candidates.demands[w], min_units, weights, min(costs) if costs else None)
     if chosen is None:
         return fallback, None
@@ -280,14 +284,6 @@ def _undominated(candidates: CandidateSet, w: str, min_units: int | None) -> lis
         candidates.solved[memo] = reduce_options(near, frozenset({"provider_share", "vendor_share"}), priced=True)
     options: list[Option] = candidates.solved[memo]
     return options
-
-
-def _sample_of(candidates: CandidateSet, w: str, g: Group) -> Option:
-    memo = ("group sample", w, g)
-    if memo not in candidates.solved:
-        candidates.solved[memo] = next(o for o in candidates.options[w] if group_of(o) == g)
-    sample: Option = candidates.solved[memo]
-    return sample
 
 
 class _Master:

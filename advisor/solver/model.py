@@ -31,7 +31,7 @@ from advisor.progress import SILENT, Progress
 from advisor.solver.alone import options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
-from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound
+from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
 from advisor.workload.models import Policy
@@ -205,9 +205,8 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
     """A workload's own optimum by the exact search of advisor.solver.alone, when it has no family of
     its own but perhaps a min_replicas; None when that search does not cover the case (CP-SAT
     then solves it)."""
-    limits = candidates.limits[w]
-    min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
-    if own and not min_units:
+    min_units = _searchable(candidates, w, own)
+    if min_units is None:
         return None
     options = candidates.options[w]
     options = [o for o in options if o.key == forced] if forced is not None else \
@@ -221,6 +220,15 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
     placed = _placements_of(candidates, w, options, chosen.units, chosen.load)
     return SolveResult(status="optimal", placements={w: placed}, cost_millicents=chosen.cost,
                        bound_millicents=chosen.cost)
+
+
+def _searchable(candidates: CandidateSet, w: str, own: list[str]) -> int | None:
+    """The least number of units the exact search of advisor.solver.alone must buy for workload w
+    with its own families `own` (its min_replicas, else 0); None when those families are ones the
+    search does not cover (regions, region loss, a replica ceiling)."""
+    limits = candidates.limits[w]
+    min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
+    return None if own and not min_units else min_units
 
 
 def _own_families(names: list[str]) -> dict[str, list[str]]:
@@ -273,11 +281,8 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     start = lag = None
     options = None
     if not want_core and len(workloads) > 1:
-        patterns = _all_patterns(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
-        lower = own_lower_bounds(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
-        if all(patterns.values()):
-            progress("pricing the coupling rules (Lagrangian bound)")
-            lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
+        patterns, lower, lag = _priced(candidates, policy, workloads, names, forced, time_limit_s, tie_break,
+                                       progress)
         if lag is not None:
             patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
         start = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns,
@@ -501,11 +506,11 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     """
     if not all(patterns.values()):
         return None
-    by_key = {w: {o.key: o for o in candidates.options[w]} for w in workloads}
     options = {}
     for w in workloads:
         rank = _rank(candidates, w)
-        options[w] = [by_key[w][key] for key in sorted({key for p in patterns[w] for key in p}, key=rank.__getitem__)]
+        by_key = options_by_key(candidates, w)
+        options[w] = [by_key[key] for key in sorted({key for p in patterns[w] for key in p}, key=rank.__getitem__)]
     mm, _ = _build(policy, candidates, workloads, forced, names, options)
     for lit in mm.enforce.values():
         mm.m.add(lit == 1)
@@ -612,24 +617,29 @@ def _lagrange(candidates: CandidateSet, policy: Policy, workloads: list[str], na
         if row is not None:
             rows.append(row)
     families = _own_families(names)
-    searchable: dict[str, int | None] = {}
-    for w in workloads:
-        limits, own = candidates.limits[w], families.get(w, [])
-        min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
-        searchable[w] = None if w in forced or (own and not min_units) else min_units
+    searchable = {w: None if w in forced else _searchable(candidates, w, families.get(w, [])) for w in workloads}
     return lagrange_bound(candidates, workloads, rows, patterns, lower, searchable)
+
+
+def _priced(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+            forced: dict[str, str], time_limit_s: float, tie_break: bool, progress: Progress = SILENT,
+            ) -> tuple[dict[str, list[Pattern]], dict[str, int], LagrangeBound | None]:
+    """Each workload's whole patterns, its own optimum, and the Lagrangian bound (None when no
+    family is a row over spend, or a workload has no pattern)."""
+    patterns = _all_patterns(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
+    lower = own_lower_bounds(candidates, policy, workloads, names, forced, time_limit_s, tie_break)
+    lag = None
+    if all(patterns.values()):
+        progress("pricing the coupling rules (Lagrangian bound)")
+        lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
+    return patterns, lower, lag
 
 
 def fleet_lagrange_bound(candidates: CandidateSet, policy: Policy, time_limit_s: float = 10.0) -> LagrangeBound | None:
     """The Lagrangian bound of the whole fleet under every family of the policy, as the joint
     solve computes it (None when no family is a row over spend, or a workload has no plan)."""
     workloads = sorted(candidates.options)
-    names = family_names(policy, candidates)
-    patterns = _all_patterns(candidates, policy, workloads, names, {}, time_limit_s, False)
-    if not all(patterns.values()):
-        return None
-    lower = own_lower_bounds(candidates, policy, workloads, names, {}, time_limit_s, False)
-    return _lagrange(candidates, policy, workloads, names, {}, patterns, lower)
+    return _priced(candidates, policy, workloads, family_names(policy, candidates), {}, time_limit_s, False)[2]
 
 
 CUT_LIMIT = 1 << 60
@@ -650,22 +660,7 @@ def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
         d = max(1, -(-reach // CUT_LIMIT))
         if d > 1:
             weights = [-(-k // d) for k in weights]
-        mm.m.add(cp_model.LinearExpr.weighted_sum(*_weighted_terms(mm, w, weights)) >= -(-lag.least[w] // d))
-
-
-def _weighted_terms(mm: PlacementModel, w: str, weights: list[int]) -> tuple[list[cp_model.IntVar], list[int]]:
-    variables: list[cp_model.IntVar] = []
-    coefficients: list[int] = []
-    for i, o in enumerate(mm.options[w]):
-        c = mm.coefficients[w, i]
-        if c.per_unit:
-            variables.append(mm.n[w, i])
-            coefficients.append(weights[i] * c.per_unit)
-        if c.per_load:
-            for s in mm.streams(w, o):
-                variables.append(mm.f[w, i, s])
-                coefficients.append(weights[i] * c.per_load)
-    return variables, coefficients
+        mm.m.add(mm.workload_cost(w, weights) >= -(-lag.least[w] // d))
 
 
 def _proven(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
@@ -680,7 +675,7 @@ def _proven(candidates: CandidateSet, policy: Policy, workloads: list[str], name
         if load:
             used[v].add(key)
     for w in workloads:
-        by_key = {o.key: o for o in candidates.options[w]}
+        by_key = options_by_key(candidates, w)
         keys = sorted(used[w], key=_rank(candidates, w).__getitem__)
         options = [by_key[key] for key in keys]
         placements[w] = _placements_of(candidates, w, options,

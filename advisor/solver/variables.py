@@ -108,18 +108,20 @@ class PlacementModel:
                         weights.append(c.per_load)
         return cp_model.LinearExpr.weighted_sum(variables, weights)
 
-    def workload_cost(self, w: str) -> cp_model.LinearExpr:
-        """What workload w's placements cost together."""
+    def workload_cost(self, w: str, weights: list[int] | None = None) -> cp_model.LinearExpr:
+        """What workload w's placements cost together; with `weights`, each option's cost times its
+        weight (a Lagrangian cut, advisor.solver.lagrange)."""
         variables: list[cp_model.IntVar] = []
-        weights: list[int] = []
+        coefficients: list[int] = []
         for i, o in enumerate(self.options[w]):
             c = self.coefficients[w, i]
+            k = 1 if weights is None else weights[i]
             variables.append(self.n[w, i])
-            weights.append(c.per_unit)
+            coefficients.append(k * c.per_unit)
             for s in self.streams(w, o):
                 variables.append(self.f[w, i, s])
-                weights.append(c.per_load)
-        return cp_model.LinearExpr.weighted_sum(variables, weights)
+                coefficients.append(k * c.per_load)
+        return cp_model.LinearExpr.weighted_sum(variables, coefficients)
 
     def spend(self, attribute: str, value: str) -> cp_model.IntVar:
         """Aggregate spend of the options whose `attribute` equals `value`, defined once."""
