@@ -202,3 +202,33 @@ def test_a_search_too_deep_for_recursion_hands_over_instead_of_crashing(monkeypa
     assert alone.options_within(options, {"all": 100}, 10**12) is None
     monkeypatch.setattr(alone, "DEPTH_LIMIT", 400)
     assert alone.solve_alone(options, {"all": 100}) is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(supply=st.lists(st.integers(0, 40), min_size=1, max_size=4),
+       room=st.lists(st.integers(0, 60), min_size=1, max_size=4),
+       costs=st.lists(st.one_of(st.none(), st.integers(0, 9)), min_size=16, max_size=16))
+def test_min_cost_flow_matches_network_simplex(supply: list[int], room: list[int], costs: list[int | None]) -> None:
+    """The routing of several streams onto bought units is the least round trip networkx finds,
+    and it ships every stream within every unit's room."""
+    import networkx as nx
+
+    arcs = {(b, i): c for b in range(len(supply)) for i in range(len(room))
+            if (c := costs[b * 4 + i]) is not None}
+    graph = nx.DiGraph()
+    for b, v in enumerate(supply):
+        graph.add_node(("s", b), demand=-v)
+    graph.add_node("sink", demand=sum(supply))
+    for i, r in enumerate(room):
+        graph.add_edge(("t", i), "sink", capacity=r, weight=0)
+    for (b, i), c in arcs.items():
+        graph.add_edge(("s", b), ("t", i), weight=c)
+    try:
+        best, _ = nx.network_simplex(graph)
+    except nx.NetworkXUnfeasible:
+        return  # the search checks that the streams fit before it routes them
+    flow = alone._min_cost_flow(dict(enumerate(supply)), dict(enumerate(room)), arcs)
+    assert all(v >= 0 for v in flow.values())
+    assert all(sum(v for (s, _), v in flow.items() if s == b) == want for b, want in enumerate(supply))
+    assert all(sum(v for (_, t), v in flow.items() if t == i) <= r for i, r in enumerate(room))
+    assert sum(arcs[a] * v for a, v in flow.items()) == best

@@ -23,12 +23,11 @@ caller builds the CP-SAT model instead.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import networkx as nx
 
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, rtt_bucket
@@ -329,23 +328,77 @@ class _Search:
 
     def _route_nearest(self, items: list[_Item], capacity: dict[int, int]) -> _Routed:
         """Several streams: route so the load travels the least round trip (a min-cost flow)."""
-        graph = nx.DiGraph()
-        total = sum(self.demands)
-        for b, s in enumerate(self.streams):
-            graph.add_node(("s", s), demand=-self.demands[b])
-        graph.add_node("sink", demand=total)
-        for it in items:
-            graph.add_edge(("o", it.index), "sink", capacity=capacity[it.index], weight=0)
-            for b, s in enumerate(self.streams):
-                if it.mask >> b & 1:
-                    graph.add_edge(("s", s), ("o", it.index), weight=it.buckets[b])
-        score, flow = nx.network_simplex(graph)
+        nearest = self._route_each_to_nearest(items, capacity)
+        if nearest is not None:
+            return nearest
+        supply = dict(enumerate(self.demands))
+        room = {it.index: capacity[it.index] for it in items}
+        arcs = {(b, it.index): it.buckets[b] for it in items for b in range(self.k) if it.mask >> b & 1}
+        flow = _min_cost_flow(supply, room, arcs)
+        load = {(i, self.streams[b]): v for (b, i), v in sorted(flow.items()) if v}
+        return load, 0, sum(arcs[a] * v for a, v in flow.items())
+
+    def _route_each_to_nearest(self, items: list[_Item], capacity: dict[int, int]) -> _Routed | None:
+        """Every stream whole on its nearest unit (first by index among equals), when that fits: each
+        unit of load then travels its least round trip, so no flow can do better. None when it does
+        not fit (the flow settles it). Most leaves buy one option, where this is the whole routing."""
         load: dict[tuple[int, str], int] = {}
-        for s in self.streams:
-            for target, v in flow[("s", s)].items():
-                if v:
-                    load[target[1], s] = v
-        return load, 0, int(score)
+        used: dict[int, int] = {}
+        score = 0
+        for b, s in enumerate(self.streams):
+            if not self.demands[b]:
+                continue
+            nearest = min((it for it in items if it.mask >> b & 1), key=lambda it: (it.buckets[b], it.index))
+            load[nearest.index, s] = self.demands[b]
+            used[nearest.index] = used.get(nearest.index, 0) + self.demands[b]
+            score += nearest.buckets[b] * self.demands[b]
+        if any(v > capacity[i] for i, v in used.items()):
+            return None
+        return load, 0, score
+
+
+def _min_cost_flow(supply: dict[int, int], room: dict[int, int], arcs: dict[tuple[int, int], int]
+                   ) -> dict[tuple[int, int], int]:
+    """The cheapest flow that ships every source's supply over `arcs` (source, target) -> cost per unit
+    into targets of limited room (successive shortest paths, Bellman-Ford on the residual graph;
+    the graphs are a handful of user locations and options). The caller has checked that it fits."""
+    flow = dict.fromkeys(arcs, 0)
+    left = dict(supply)
+    used = dict.fromkeys(room, 0)
+    while any(left.values()):
+        # distances from the sources with supply left, over arcs with room and reversed arcs with flow
+        dist: dict[tuple[str, int], int] = {("s", b): 0 for b, v in left.items() if v}
+        via: dict[tuple[str, int], tuple[str, int]] = {}
+        for _ in range(len(supply) + len(room)):
+            changed = False
+            for (b, i), cost in arcs.items():
+                s, t = ("s", b), ("t", i)
+                if s in dist and dist[s] + cost < dist.get(t, math.inf):
+                    dist[t], via[t], changed = dist[s] + cost, s, True
+                if flow[b, i] and t in dist and dist[t] - cost < dist.get(s, math.inf):
+                    dist[s], via[s], changed = dist[t] - cost, t, True
+            if not changed:
+                break
+        ends = [i for i in room if ("t", i) in dist and used[i] < room[i]]
+        if not ends:
+            raise ValueError("the demand does not fit the room")  # the caller checks that it does
+        end = min(ends, key=lambda i: (dist["t", i], i))
+        path = [("t", end)]
+        while path[-1] in via:
+            path.append(via[path[-1]])
+        first = path[-1][1]
+        amount = min(left[first], room[end] - used[end])
+        for head, tail in itertools.pairwise(path):
+            if head[0] == "s":  # a backward arc: the flow on (head stream, tail target) goes down
+                amount = min(amount, flow[head[1], tail[1]])
+        for head, tail in itertools.pairwise(path):
+            if head[0] == "t":
+                flow[tail[1], head[1]] += amount
+            else:
+                flow[head[1], tail[1]] -= amount
+        left[first] -= amount
+        used[end] += amount
+    return flow
 
 
 def _cheapest_fill(demand: float, offers: Iterable[tuple[float, float]]) -> float | None:
