@@ -81,3 +81,57 @@ def test_cuts_scaled_down_against_overflow_keep_the_optimum(capped_fleet, monkey
     scaled = solve(capped_fleet, LOCK_IN, time_limit_s=60)
     assert scaled.status == exact.status == "optimal"
     assert scaled.cost_millicents == exact.cost_millicents
+
+
+def test_fleets_whose_option_ceilings_overflow_64_bits_still_solve(capped_fleet):
+    """Every option at its most can sum past 2^63 / 10,000 on a large fleet; share caps multiply
+    spends by 10,000, and CP-SAT rejects a row that could overflow. The solve must still answer."""
+    from advisor.candidates import CandidateSet
+
+    options = {w: [o._replace(max_count=10**6) for o in opts] for w, opts in capped_fleet.options.items()}
+    huge = CandidateSet(options=options, ruled_out=capped_fleet.ruled_out, provider_kinds=capped_fleet.provider_kinds,
+                        demands=capped_fleet.demands, limits=capped_fleet.limits, unserved=capped_fleet.unserved)
+    result = solve(huge, LOCK_IN, time_limit_s=60)
+    assert result.status == "optimal"
+    assert result.cost_millicents <= solve(capped_fleet, LOCK_IN, time_limit_s=60).cost_millicents
+
+
+
+def _spends(plan: model.KnownPlan, candidates) -> list:
+    """The independent checker's view of a known plan: spend per option, from the catalog's prices."""
+    from advisor.verify import Spend
+
+    cost: dict[tuple[str, str], float] = {}
+    for (w, key), n in plan.units.items():
+        o = model.options_by_key(candidates, w)[key]
+        cost[w, key] = cost.get((w, key), 0) + n * o.count_cost_cents
+    for (w, key, _), v in plan.load.items():
+        o = model.options_by_key(candidates, w)[key]
+        cost[w, key] = cost.get((w, key), 0) + v * o.load_cost_cents / sum(candidates.demands[w].values())
+    return [Spend(o.provider, o.vendor, o.team, c, candidates.provider_kinds.get(o.provider, "cloud"))
+            for (w, key), c in cost.items() if c for o in [model.options_by_key(candidates, w)[key]]]
+
+
+def test_the_master_lps_plan_made_whole_meets_the_policy(capped_fleet):
+    """Large fleets start from the master LP's plan with its split workloads re-solved: that plan
+    must carry every stream, meet every cap, and cost no less than the optimum."""
+    from advisor.verify import policy_violations
+
+    workloads = sorted(capped_fleet.options)
+    names = family_names(LOCK_IN, capped_fleet)
+    lag = fleet_lagrange_bound(capped_fleet, LOCK_IN)
+    assert lag is not None and lag.fractional  # the 50% cap splits some workload in the LP
+    plan = model._rounded(LOCK_IN, capped_fleet, workloads, names, {}, lag, 60.0)
+    assert plan is not None
+    assert solve(capped_fleet, LOCK_IN, time_limit_s=60).cost_millicents <= plan.cost
+    spends = _spends(plan, capped_fleet)
+    assert not policy_violations(spends, LOCK_IN)
+    assert plan.cost / 1000 == pytest.approx(sum(x.cost_cents for x in spends), abs=len(workloads))  # the whole fleet
+    for w in workloads:
+        for s, d in capped_fleet.demands[w].items():
+            assert sum(v for (v_w, _, st), v in plan.load.items() if v_w == w and st == s) == d
+        for (v_w, key, _), v in plan.load.items():  # no unit carries more than it can
+            if v_w == w and v:
+                o = model.options_by_key(capped_fleet, w)[key]
+                carried = sum(x for (y, k, _), x in plan.load.items() if y == w and k == key)
+                assert carried <= o.capacity * plan.units.get((w, key), 0) + 1e-9 or not o.count_cost_cents

@@ -38,8 +38,14 @@ def capped_fleet(directory: Path, count: int = 40) -> Path:
     return directory
 
 
-def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path):
+def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path, monkeypatch):
+    import advisor.solver.model
+
     fleet = capped_fleet(tmp_path / "fleet")
+    real = advisor.solver.model._single_placement_plan, advisor.solver.model._rounded
+    # no warm start either (with one, the solve ends with that plan, feasible)
+    monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
     code, out, err = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "0.000001", "--format", "json")
     assert code == EXIT_TIMEOUT
     data = json.loads(out)
@@ -48,13 +54,19 @@ def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path):
     assert "raise --time-limit" in data["infeasibility"]["message"]
     assert data["infeasibility"]["relaxations"] == [] and data["infeasibility"]["conflicting_constraints"] == []
     assert "infeasible" not in err
+    monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", real[0])
+    monkeypatch.setattr(advisor.solver.model, "_rounded", real[1])
     code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "10", "--format", "json",
                            "--no-constraint-costs", "--explain-time-limit", "0.2")
     assert code == EXIT_OK and json.loads(out)["status"] == "optimal"
 
 
-def test_a_time_out_report_says_so_in_markdown(run_cli, tmp_path):
+def test_a_time_out_report_says_so_in_markdown(run_cli, tmp_path, monkeypatch):
+    import advisor.solver.model
+
     fleet = capped_fleet(tmp_path / "fleet")
+    monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
     code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "0.000001")
     assert code == EXIT_TIMEOUT
     assert out.startswith("# Placement plan: no plan within the time limit\n")

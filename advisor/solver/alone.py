@@ -82,8 +82,17 @@ def solve_alone(options: list[Option], demand: dict[str, int], min_units: int = 
     return None if search is None else search.run()
 
 
+class WorkBudget:
+    """Work that several optional searches may spend in all, counted in options looked at (each
+    node of a search bounds over all its options): deterministic, unlike a clock. A filter that
+    only speeds up a later solve must not cost more than it saves."""
+
+    def __init__(self, work: int):
+        self.left = work
+
+
 def options_within(options: list[Option], demand: dict[str, int], limit: int, min_units: int = 0,
-                   weights: list[int] | None = None) -> set[int] | None:
+                   weights: list[int] | None = None, budget: WorkBudget | None = None) -> set[int] | None:
     """Indices of the options bought in some plan of the workload that costs at most `limit`
     (weighted by `weights`, as in solve_alone): an exact filter for reduced-cost fixing.
 
@@ -91,24 +100,25 @@ def options_within(options: list[Option], demand: dict[str, int], limit: int, mi
     (share caps can make spending elsewhere pay), so every option whose unit costs no more than
     `limit` minus the optimum is in too. Options billed by the work alone (no unit cost) are not
     judged: any of them may carry a share of the work, so they are in. None when the search is
-    too long or does not cover the case."""
-    best = solve_alone(options, demand, min_units, weights)
-    search = _search(options, demand, min_units, weights, collect_within=limit)
-    if best is None or not best.feasible or search is None or not search.explore():
+    too long, runs out of `budget`, or does not cover the case."""
+    best = _search(options, demand, min_units, weights, budget=budget)
+    found = None if best is None else best.run()
+    search = _search(options, demand, min_units, weights, collect_within=limit, budget=budget)
+    if found is None or not found.feasible or search is None or not search.explore():
         return None
-    idle = limit - best.cost  # what one more unit may cost in a plan within the limit
+    idle = limit - found.cost  # what one more unit may cost in a plan within the limit
     return search.collected | {it.index for it in search.items if it.per_unit <= idle}
 
 
 def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int] | None,
-            collect_within: int | None = None) -> _Search | None:
+            collect_within: int | None = None, budget: WorkBudget | None = None) -> _Search | None:
     """The search over these options (None where it does not apply: several streams with work-billed options)."""
     streams = sorted(demand)
     total = sum(demand.values())
     items = [_item(i, o, streams, total, 1 if weights is None else weights[i]) for i, o in enumerate(options)]
     if len(streams) > 1 and any(it.per_load for it in items):
         return None
-    return _Search(items, [demand[s] for s in streams], streams, min_units, collect_within)
+    return _Search(items, [demand[s] for s in streams], streams, min_units, collect_within, budget)
 
 
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
@@ -167,7 +177,8 @@ _Routed = tuple[dict[tuple[int, str], int], int, int]
 
 class _Search:
     def __init__(self, items: list[_Item], demands: list[int], streams: list[str], min_units: int = 0,
-                 collect_within: int | None = None):
+                 collect_within: int | None = None, budget: WorkBudget | None = None):
+        self.budget = budget
         self.collect_within = collect_within  # collect every plan's options up to this cost, not the best
         self.collected: set[int] = set()
         self.items = items
@@ -194,7 +205,7 @@ class _Search:
         return Chosen(units=self.best_units, load=self.best_load, cost=self.best[0])
 
     def explore(self) -> bool:
-        """Run the search; False when it is too deep for recursion or passes NODE_LIMIT."""
+        """Run the search; False when it is too deep for recursion, passes NODE_LIMIT or runs out of its budget."""
         if len(self.bought) > DEPTH_LIMIT:
             return False
         try:
@@ -222,6 +233,7 @@ class _Search:
         self.nodes += 1
         if self.nodes > NODE_LIMIT:
             raise _TooLong
+        self._charge(1)
         bound = self._bound_one(depth, counts, spent) if self.k == 1 else self._bound_many(depth, deficits, spent)
         short = max(0, self.min_units - units)  # units min_replicas still asks for
         if bound is None or (short and not self.bought[depth:]):
@@ -250,10 +262,17 @@ class _Search:
                          score + (it.index + 1) * count if self.k == 1 else score, units + count)
         counts[depth] = 0
 
+    def _charge(self, work: int) -> None:
+        if self.budget is not None:
+            self.budget.left -= work
+            if self.budget.left < 0:
+                raise _TooLong
+
     def _bound_one(self, depth: int, counts: list[int], spent: int) -> float | None:
         """One stream's LP bound: the spend so far plus the cheapest fractional way to carry the
         demand (fixed units at their load rate, open ones at their full rate, free ones by the
         work); None when nothing can carry it."""
+        self._charge(len(self.bought) + len(self.free))
         rates = [(float(it.per_load), float(it.carried(counts[j]))) for j, it in enumerate(self.bought[:depth])]
         rates += [(it.rate, it.carry * it.max_count / CAP_SCALE) for it in self.bought[depth:]]
         rates += [(float(it.per_load), float(it.carried(it.max_count))) for it in self.free]

@@ -86,6 +86,7 @@ class LagrangeBound:
     searchable: dict[str, int | None] = field(default_factory=dict)
     """Per workload its min_replicas where the exact search covers it, else None."""
     favoured: dict[str, Pattern] = field(default_factory=dict)
+    fractional: frozenset[str] = frozenset()  # workloads the master LP splits between columns
     """Per workload the column the master LP gives the largest share (a start for the search)."""
     _weights: dict[Group, int] = field(default_factory=dict, repr=False)
 
@@ -143,12 +144,13 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
             master.add(w, c)
     best: LagrangeBound | None = None
     favoured: dict[str, Pattern] = {}
+    fractional: frozenset[str] = frozenset()
     for _ in range(ROUNDS):
         solved = master.solve()
         if solved is None:
             break
         lambdas, sigma, objective = solved
-        favoured = master.favoured(columns)  # before this round's columns join the LP
+        favoured, fractional = master.favoured(columns)  # before this round's columns join the LP
         bound = LagrangeBound(coefficients=coefficient, multipliers=_integer_prices(lambdas, coefficient), least={},
                               columns=columns, searchable=searchable)
         added = 0
@@ -164,7 +166,7 @@ def lagrange_bound(candidates: CandidateSet, workloads: list[str], rows: list[Sp
         if not added or objective - COST_SCALE * best.bound <= GAP_STOP * abs(objective):
             break
     if best is not None:
-        best.favoured = favoured
+        best.favoured, best.fractional = favoured, fractional
     return best
 
 
@@ -318,16 +320,20 @@ class _Master:
         self.columns[w].append(self.count)
         self.count += 1
 
-    def favoured(self, columns: dict[str, list[Column]]) -> dict[str, Pattern]:
-        """Per workload its column with the largest value in the last LP solution."""
+    def favoured(self, columns: dict[str, list[Column]]) -> tuple[dict[str, Pattern], frozenset[str]]:
+        """Per workload its column with the largest value in the last LP solution, and the
+        workloads whose largest value is below one (the LP splits them)."""
         values = self.h.getSolution().col_value
         out = {}
+        split = set()
         for w in self.workloads:
             mine = self.columns[w]
             if mine:
                 k = max(range(len(mine)), key=lambda j: (values[mine[j]], -j))
                 out[w] = columns[w][k].pattern
-        return out
+                if values[mine[k]] < 1 - 1e-6:
+                    split.add(w)
+        return out, frozenset(split)
 
     def solve(self) -> tuple[list[float], dict[str, float], float] | None:
         """Real prices per row (per model unit of the row), each workload's convexity dual and the

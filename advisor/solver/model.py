@@ -28,12 +28,12 @@ from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.progress import SILENT, Progress
-from advisor.solver.alone import options_within, solve_alone, within_reach
+from advisor.solver.alone import WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, PlacementModel, rtt_bucket
+from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, rtt_bucket
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 2
@@ -110,13 +110,15 @@ def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
 
 
 def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
-           families: list[str], options: dict[str, list[Option]] | None = None) -> tuple[PlacementModel, Context]:
-    """The model over `options` (default: each workload's candidates after the exact reduction)."""
+           families: list[str], options: dict[str, list[Option]] | None = None,
+           ceiling: int | None = None, rest: Rest = NO_REST) -> tuple[PlacementModel, Context]:
+    """The model over `options` (default: each workload's candidates after the exact reduction);
+    `ceiling` is the cost of a known plan, which bounds the spends."""
     counted = counted_providers(policy, candidates)
     if options is None:
         reads = _prefixes(families)
         options = {w: reduce_options(candidates.options[w], reads, _kept(forced.get(w))) for w in workloads}
-    mm = PlacementModel(candidates, workloads, options, counted)
+    mm = PlacementModel(candidates, workloads, options, counted, ceiling, rest)
     for w in workloads:
         for s, units in candidates.demands[w].items():
             carriers = [mm.f[w, i, s] for i, o in enumerate(options[w]) if (w, i, s) in mm.f]
@@ -285,14 +287,25 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                                        progress)
         if lag is not None:
             patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
-        start = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns,
-                                       lag.favoured if lag is not None else None)
+        start = _rounded(policy, candidates, workloads, names, forced, lag, time_limit_s) if lag is not None else None
+        if start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP:
+            searched = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns,
+                                              lag.favoured if lag is not None else None)
+            if searched is not None and (start is None or searched.cost < start.cost):
+                start = searched
         if start is not None and lag is not None and start.cost <= lag.bound:
             # the known plan meets the bound: optimal, no search needed
-            return _proven(candidates, policy, workloads, names, forced, start, time_limit_s, tie_break)
+            return _known_result(candidates, policy, workloads, names, forced, start, lag.bound, time_limit_s,
+                                 tie_break)
         if start is not None:
             options = _within_slack(candidates, workloads, names, forced, start, lower, lag)
-    mm, _ = _build(policy, candidates, workloads, forced, names, options)
+            size = sum(map(len, options.values()))
+            if size > FULL_SEARCH_OPTIONS:
+                progress(f"{size:,} options stay after the exact reductions, more than the full search takes on "
+                         f"({FULL_SEARCH_OPTIONS:,}): the warm start's plan stands, with its gap to the bound")
+                return _known_result(candidates, policy, workloads, names, forced, start, _best_bound(lag, lower),
+                                     time_limit_s, tie_break)
+    mm, _ = _build(policy, candidates, workloads, forced, names, options, start.cost if start is not None else None)
     if start is not None:
         add_own_cuts(mm, lower)
         if lag is not None:
@@ -315,11 +328,19 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # them. One workload alone has no coupling family: the plain search proves it fastest.
     solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
     code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
+    if code == cp_model.MODEL_INVALID:  # a defect of the model, never an answer
+        raise RuntimeError(f"the placement model is invalid: {mm.m.validate()[:500]}")
     result = SolveResult(status=_status(code))
     if code == cp_model.INFEASIBLE and want_core:
         by_index = {mm.enforce[n].index: n for n in active}
         result.core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if start is not None and (code == cp_model.UNKNOWN or (code == cp_model.FEASIBLE and
+                                                           round(solver.objective_value) > start.cost)):
+        # out of time before it found (or beat) the start again: the start stands, with the best bound known
+        bound = max(_best_bound(lag, lower), math.floor(solver.best_objective_bound + 1e-6) if found else 0)
+        return _known_result(candidates, policy, workloads, names, forced, start, bound, time_limit_s, tie_break)
+    if not found:
         return result
     result.cost_millicents = int(round(solver.objective_value))
     result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
@@ -579,27 +600,36 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
         if units:
             used.setdefault(v, set()).add(key)
     out = {}
+    budget = WorkBudget(FILTER_WORK)
     for w in workloads:
         keep = frozenset(used.get(w, ())) | _kept(forced.get(w))
         demand = candidates.demands[w]
         near = within_reach(candidates.options[w], demand, lower[w] + slack, keep)
         if lag is not None:
-            near = _within_weighted_slack(near, demand, lag, w, lag.least[w] + weighted_slack, keep)
+            near = _within_weighted_slack(near, demand, lag, w, lag.least[w] + weighted_slack, keep, budget)
         out[w] = reduce_options(near, reads, keep, nearest_later=True)
     return out
 
 
+FILTER_WORK = 5_000_000
+"""Work (options looked at, see alone.WorkBudget) the plan-by-plan filter of a joint solve may
+spend over all its workloads, a few seconds of Python. With a wide slack (a large integrality
+gap) listing every plan within it costs more than CP-SAT saves, so the workloads left over keep
+the LP test's options. bench_scale's 200-workload fleet under caps needs about 0.2 million."""
+
+
 def _within_weighted_slack(options: list[Option], demand: dict[str, int], lag: LagrangeBound, w: str, limit: int,
-                           keep: frozenset[str]) -> list[Option]:
+                           keep: frozenset[str], budget: WorkBudget) -> list[Option]:
     """The options some plan of workload w with weighted cost at most `limit` uses: an LP test
-    first (alone.within_reach), then, where the exact search covers w, the plans themselves."""
+    first (alone.within_reach), then, where the exact search covers w and `budget` lasts, the
+    plans themselves."""
     weights = [lag.weight(o) for o in options]
     near = within_reach(options, demand, limit, keep, weights=weights)
     min_units = lag.searchable.get(w)
     if min_units is None or len(near) < 2:
         return near
     weights = [lag.weight(o) for o in near]
-    used = options_within(near, demand, limit, min_units, weights)
+    used = options_within(near, demand, limit, min_units, weights, budget)
     if used is None:
         return near
     return [o for i, o in enumerate(near) if i in used or o.key in keep or not o.count_cost_cents]
@@ -663,9 +693,87 @@ def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
         mm.m.add(mm.workload_cost(w, weights) >= -(-lag.least[w] // d))
 
 
-def _proven(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
-            forced: dict[str, str], start: KnownPlan, time_limit_s: float, tie_break: bool) -> SolveResult:
-    """The known plan as the optimum (it meets the Lagrangian bound), tie-broken per workload."""
+ROUNDED_GAP = 0.005
+"""The master LP's plan made whole (_rounded) is the warm start when it costs at most this share
+above the Lagrangian bound; else the search over whole patterns runs too, and the cheaper wins."""
+
+
+def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
+             forced: dict[str, str], lag: LagrangeBound, time_limit_s: float) -> KnownPlan | None:
+    """The master LP's plan made whole: every workload the LP does not split keeps its column, and
+    the split ones (at most one per coupling row in a basic solution) are solved over all their
+    options with the rest held fixed. None when that finds no plan (the rest leaves them no room)."""
+    if set(lag.favoured) != set(workloads):
+        return None
+    units = {(w, key): n for w in workloads for key, (n, _) in lag.favoured[w].items()}
+    load = {(w, key, st): v for w in workloads for key, (_, carried) in lag.favoured[w].items()
+            for st, v in carried.items()}
+    split = sorted(lag.fractional)
+    if not split:
+        return None
+    base = KnownPlan(units=units, load=load, cost=0)
+    inside = set(split)
+    reads = _prefixes(names)
+    own = _own_families(names)
+    options = {w: reduce_options(candidates.options[w], reads, _kept(forced.get(w))) for w in split}
+    mm, _ = _build(policy, candidates, split, {w: k for w, k in forced.items() if w in inside},
+                   [n for n in names if couples(n)] + [n for w in split for n in own.get(w, [])], options,
+                   rest=_rest(candidates, base, inside, counted_providers(policy, candidates)))
+    for lit in mm.enforce.values():
+        mm.m.add(lit == 1)
+    # no hints: the LP's columns may not fit with the rest fixed, and CP-SAT's interleaved search
+    # aborts when hinted towards a model it then proves infeasible
+    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
+    if run_interruptibly(solver, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    units = {k: v for k, v in units.items() if k[0] not in inside}
+    load = {k: v for k, v in load.items() if k[0] not in inside}
+    units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
+    load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
+    return KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)))
+
+
+def _rest(candidates: CandidateSet, plan: KnownPlan, inside: set[str], counted: frozenset[str]) -> Rest:
+    """The spend and presence of a known plan's workloads outside `inside`."""
+    spend: dict[tuple[str, str], int] = {}
+    presence: list[tuple[str, Option, int]] = []
+    total = counted_spend = 0
+    carried: dict[tuple[str, str], int] = {}
+    for (w, key, _), load in plan.load.items():
+        if load and w not in inside:
+            carried[w, key] = carried.get((w, key), 0) + load
+    for (w, key) in sorted({k for k, u in plan.units.items() if u and k[0] not in inside} | set(carried)):
+        o = options_by_key(candidates, w)[key]
+        c = Coefficients.of(o, sum(candidates.demands[w].values()))
+        units, load = plan.units.get((w, key), 0), carried.get((w, key), 0)
+        cost = c.per_unit * units + c.per_load * load
+        for attribute in ("provider", "vendor", "team"):
+            value = getattr(o, attribute)
+            spend[attribute, value] = spend.get((attribute, value), 0) + cost
+        total += cost
+        counted_spend += cost if o.provider in counted else 0
+        presence.append((w, o, units if c.per_unit > 0 else load))
+    return Rest(spend=spend, total=total, counted=counted_spend, presence=presence)
+
+
+FULL_SEARCH_OPTIONS = 60_000
+"""Options (after the exact reductions) above which a joint solve does not run the full CP-SAT
+search: its model then takes minutes to build and many gigabytes to search (a generated
+1,000-workload fleet: over 17 GB), so the warm start's plan stands, with its gap to the
+Lagrangian bound. bench_scale's 200 workloads under caps keep about 9,000."""
+
+
+def _best_bound(lag: LagrangeBound | None, lower: dict[str, int]) -> int:
+    """The best bound known before the full search: the Lagrangian one, or the own optima summed."""
+    return max(lag.bound if lag is not None else 0, sum(lower.values()))
+
+
+def _known_result(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+                  forced: dict[str, str], start: KnownPlan, bound: int, time_limit_s: float,
+                  tie_break: bool) -> SolveResult:
+    """The known plan as the result: the optimum when it meets `bound` (then tie-broken per
+    workload), else a feasible plan with that bound, for when the full search finds nothing better
+    within its limit."""
     placements: Placements = {}
     used: dict[str, set[str]] = {w: set() for w in workloads}
     for (v, key), units in start.units.items():
@@ -682,10 +790,11 @@ def _proven(candidates: CandidateSet, policy: Policy, workloads: list[str], name
                                        {i: start.units.get((w, key), 0) for i, key in enumerate(keys)},
                                        {(i, s): start.load.get((w, key, s), 0)
                                         for i, key in enumerate(keys) for s in candidates.demands[w]})
-    if tie_break:
+    proven = start.cost <= bound
+    if tie_break and proven:
         placements = _tie_break_each(candidates, policy, names, forced, placements, time_limit_s)
-    return SolveResult(status="optimal", placements=placements, cost_millicents=start.cost,
-                       bound_millicents=start.cost)
+    return SolveResult(status="optimal" if proven else "feasible", placements=placements, cost_millicents=start.cost,
+                       bound_millicents=start.cost if proven else bound)
 
 
 def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:

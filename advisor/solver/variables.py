@@ -29,6 +29,12 @@ CAP_SCALE = 1000
 """Capacities are floored to 1/1000 of a load unit, so the model never over-states what a unit carries."""
 
 
+MAX_SPEND = 2**62 // 20_000
+"""Largest spend (milli-cents, about $2.3 billion a month) a spend variable holds: share caps
+multiply spends by 10,000, and the sum of every option at its most overflows 64 bits on large
+fleets (CP-SAT then rejects the model)."""
+
+
 ROUTE_BUCKET_MS = 10.0
 """Tie-breaks compare round trips in steps of this size (finer steps only slow them down)."""
 
@@ -50,16 +56,33 @@ class Coefficients:
         return cls(round(o.count_cost_cents * MILLI), round(o.load_cost_cents * MILLI / max(1, total_demand)))
 
 
+@dataclass(frozen=True)
+class Rest:
+    """The placements of the workloads outside a model, held fixed (a neighbourhood re-solve):
+    their spend and presence count in the coupling rows as constants."""
+
+    spend: dict[tuple[str, str], int]  # (attribute, value) -> milli-cents, for provider, vendor and team
+    total: int
+    counted: int  # spend on the providers lock-in rules count
+    presence: list[tuple[str, Option, int]]  # (workload, option, units bought or, work-billed, load carried)
+
+
+NO_REST = Rest(spend={}, total=0, counted=0, presence=[])
+
+
 class PlacementModel:
     """A CP-SAT model of how many units of which options carry each workload's demand."""
 
     def __init__(self, candidates: CandidateSet, workloads: list[str], options: dict[str, list[Option]],
-                 counted: frozenset[str]):
+                 counted: frozenset[str], ceiling: int | None = None, rest: Rest = NO_REST):
+        """`ceiling`: the cost of a known plan, which no better plan exceeds (tighter spend domains);
+        `rest`: the fixed placements of the workloads outside the model."""
         self.m = cp_model.CpModel()
         self.candidates = candidates
         self.workloads = workloads
         self.options = options
         self.counted = counted
+        self.rest = rest
         self.n: dict[tuple[str, int], cp_model.IntVar] = {}
         self.f: dict[tuple[str, int, str], cp_model.IntVar] = {}
         self.coefficients: dict[tuple[str, int], Coefficients] = {}
@@ -67,21 +90,23 @@ class PlacementModel:
         self._spend: dict[tuple[str, str], cp_model.IntVar] = {}
         self._counted_total: cp_model.IntVar | None = None
         upper = 0
+        limit = MAX_SPEND if ceiling is None else min(ceiling, MAX_SPEND)
         for w in workloads:
             demand = candidates.demands[w]
             total_demand = sum(demand.values())
             for i, o in enumerate(options[w]):
-                self.n[w, i] = self.m.new_int_var(0, o.max_count, f"n[{w}#{i}]")
-                for s in self.streams(w, o):
-                    self.f[w, i, s] = self.m.new_int_var(0, demand[s], f"f[{w}#{i},{s}]")
                 c = Coefficients.of(o, total_demand)
                 self.coefficients[w, i] = c
+                most = min(o.max_count, limit // c.per_unit) if c.per_unit else o.max_count  # no plan buys more
+                self.n[w, i] = self.m.new_int_var(0, most, f"n[{w}#{i}]")
+                for s in self.streams(w, o):
+                    self.f[w, i, s] = self.m.new_int_var(0, demand[s], f"f[{w}#{i},{s}]")
             # every option at its most: a plan that mixes options may spend more than any one alone
             upper += sum(self.coefficients[w, i].per_unit * o.max_count + self.coefficients[w, i].per_load
                          * total_demand for i, o in enumerate(options[w]))
-        self.upper = max(1, upper)
+        self.upper = max(1, min(upper + rest.total, limit))
         self.total = self.m.new_int_var(0, self.upper, "total")
-        self.m.add(self.total == self.cost_sum(lambda o: True))
+        self.m.add(self.total == self.cost_sum(lambda o: True) + rest.total)
 
     def streams(self, w: str, o: Option) -> list[str]:
         """The demand streams option `o` may carry."""
@@ -128,7 +153,7 @@ class PlacementModel:
         key = (attribute, value)
         if key not in self._spend:
             var = self.m.new_int_var(0, self.upper, f"spend[{attribute}={value}]")
-            self.m.add(var == self.cost_sum(lambda o: getattr(o, attribute) == value))
+            self.m.add(var == self.cost_sum(lambda o: getattr(o, attribute) == value) + self.rest.spend.get(key, 0))
             self._spend[key] = var
         return self._spend[key]
 
@@ -136,7 +161,7 @@ class PlacementModel:
         """Spend on the providers lock-in rules count, defined once."""
         if self._counted_total is None:
             self._counted_total = self.m.new_int_var(0, self.upper, "spend[counted providers]")
-            self.m.add(self._counted_total == self.cost_sum(lambda o: o.provider in self.counted))
+            self.m.add(self._counted_total == self.cost_sum(lambda o: o.provider in self.counted) + self.rest.counted)
         return self._counted_total
 
     def presence(self, keep: Callable[[str, Option], bool]) -> cp_model.LinearExpr:
@@ -148,7 +173,8 @@ class PlacementModel:
             for i, o in enumerate(self.options[w]):
                 if keep(w, o):
                     terms.append(self.n[w, i] if self.coefficients[w, i].per_unit > 0 else self.load(w, i))
-        return sum(terms, cp_model.LinearExpr.constant(0))
+        fixed = sum(amount for w, o, amount in self.rest.presence if keep(w, o))
+        return sum(terms, cp_model.LinearExpr.constant(fixed))
 
     def family(self, name: str) -> cp_model.IntVar:
         lit = self.m.new_bool_var(f"enforce[{name}]")
