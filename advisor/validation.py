@@ -48,10 +48,21 @@ class FieldError(ValueError):
         self.path = tuple(path)
 
 
+FORM_TAG = "form:"
+"""Prefix of the tags that tell apart the written forms of one field (a profile as a name, 24
+numbers or a weekly mapping): pydantic puts them in an error's path, where users wrote no key."""
+
+
+def form(name: str) -> str:
+    """The tag of one written form of a field (pydantic `Tag`), left out of error paths."""
+    return FORM_TAG + name
+
+
 def _error_loc(error: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The error's field path, extended by the path of a FieldError raised by a model check."""
+    """The error's field path without form tags, extended by the path of a FieldError raised by a model check."""
     cause = (error.get("ctx") or {}).get("error")
-    return tuple(error["loc"]) + (cause.path if isinstance(cause, FieldError) else ())
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(FORM_TAG)))
+    return loc + (cause.path if isinstance(cause, FieldError) else ())
 
 
 def unit_hint(field_name: str) -> str:

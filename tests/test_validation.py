@@ -477,3 +477,40 @@ measured: [{accelerator: tpu-z, requests_per_s: 1, source: bench}]
     assert any(m.startswith("unknown user location 'mars-base'") for m in messages)
     assert "unknown accelerator 'gpu'; did you mean 'gpu-a'?" in messages
     assert any(m.startswith("unknown accelerator 'tpu-z'") for m in messages)
+
+
+# --- traffic profiles ------------------------------------------------------------------------
+
+def _with_profile(text: str) -> str:
+    return CHAT.replace("slo:\n", text + "slo:\n")
+
+
+def test_an_unknown_profile_name_lists_the_presets(tmp_path, small_catalog):
+    p = one(tmp_path, small_catalog, {"chat.yaml": _with_profile("  profile: nightly\n")})
+    at(p, tmp_path, "chat.yaml", 14, 12)
+    assert p.message.startswith("'traffic.profile': ") and "'business-hours'" in p.message and "nightly" in p.message
+
+
+def test_a_profile_needs_24_hours(tmp_path, small_catalog):
+    p = one(tmp_path, small_catalog, {"chat.yaml": _with_profile("  profile: [1, 0.5]\n")})
+    at(p, tmp_path, "chat.yaml", 14, 12)
+    assert p.message.startswith("'traffic.profile': ") and "24" in p.message
+
+
+def test_a_profile_share_above_one_points_at_the_hour(tmp_path, small_catalog):
+    hours = ", ".join(["2"] + ["1"] * 23)
+    text = _with_profile(f"  profile:\n    weekday: flat\n    weekend: [{hours}]\n")
+    p = one(tmp_path, small_catalog, {"chat.yaml": text})
+    at(p, tmp_path, "chat.yaml", 16, 15)
+    assert p.message.startswith("'traffic.profile.weekend.0': ") and "(got 2)" in p.message
+
+
+def test_a_profile_whose_peak_is_not_one_is_refused(tmp_path, small_catalog):
+    p = one(tmp_path, small_catalog, {"chat.yaml": _with_profile(f"  profile: [{', '.join(['0.5'] * 24)}]\n")})
+    assert "'traffic.profile': the busiest hour has 0.5 of peak_rps" in p.message
+
+
+def test_a_weekly_profile_key_typo_has_a_did_you_mean(tmp_path, small_catalog):
+    text = _with_profile("  profile:\n    weekday: flat\n    weekends: flat\n")
+    found = problems(tmp_path, small_catalog, {"chat.yaml": text})
+    assert any("unknown field 'traffic.profile.weekends'; did you mean 'weekend'?" in p.message for p in found)

@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from advisor.catalog.models import (
     MIN_MEASURED_MS,
@@ -18,7 +28,8 @@ from advisor.catalog.models import (
     PricingModel,
 )
 from advisor.strict import Strict
-from advisor.validation import FieldError
+from advisor.validation import FieldError, form
+from advisor.workload.profile import shares
 
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
@@ -198,11 +209,57 @@ class BatchInference(WorkloadBase):
         return self
 
 
+ProfileName = Literal["flat", "business-hours", "consumer-evening"]
+"""Named daily shapes (advisor.workload.profile.PRESETS, documented there with their numbers)."""
+HourShares = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=24, max_length=24)]
+"""24 shares of peak_rps, one per hour from 00:00."""
+
+
+def _written_as(value: object) -> str:
+    """Which form a profile is written in, so that an error speaks of that form only."""
+    if isinstance(value, str):
+        return form("name")
+    if isinstance(value, dict | WeeklyProfile):
+        return form("weekly")
+    return form("hours")
+
+
+DayProfile = Annotated[Annotated[ProfileName, Tag(form("name"))] | Annotated[HourShares, Tag(form("hours"))],
+                       Discriminator(_written_as)]
+
+
+class WeeklyProfile(Input):
+    """Different shapes on weekdays (5 days) and at weekends (2 days)."""
+
+    weekday: DayProfile
+    weekend: DayProfile
+
+
+Profile = Annotated[Annotated[ProfileName, Tag(form("name"))] | Annotated[HourShares, Tag(form("hours"))]
+                    | Annotated[WeeklyProfile, Tag(form("weekly"))], Discriminator(_written_as)]
+
+
 class Traffic(Input):
     peak_rps: PositiveFloat = Field(le=MAX_RPS)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
     output_tokens: PositiveInt | None = Field(default=None, le=200_000)
     users: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    profile: Profile | None = None
+    """Load per hour of day as shares of peak_rps; none: peak_rps around the clock (`flat`)."""
+
+    @field_validator("profile")
+    @classmethod
+    def _peak_hour(cls, profile: str | list[float] | WeeklyProfile | None) -> str | list[float] | WeeklyProfile | None:
+        if profile is not None:
+            largest = max(max(day) for day in week_shares(profile))
+            if largest != 1.0:
+                raise ValueError(f"the busiest hour has {largest:g} of peak_rps; the profile's peak hour must be 1 "
+                                 "(shares are of peak_rps, so the busiest hour carries peak_rps)")
+        return profile
+
+    def week(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """(weekday, weekend) shares of peak per hour; flat without a profile."""
+        return week_shares(self.profile if self.profile is not None else "flat")
 
     @field_validator("users")
     @classmethod
@@ -211,6 +268,13 @@ class Traffic(Input):
         if abs(total - 1.0) > 0.01:
             raise ValueError(f"user shares must add up to 1.0 (they add up to {total:g})")
         return users
+
+
+def week_shares(profile: str | list[float] | WeeklyProfile) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """A written profile as (weekday, weekend) shares of peak per hour."""
+    if isinstance(profile, WeeklyProfile):
+        return shares(profile.weekday), shares(profile.weekend)
+    return shares(profile), shares(profile)
 
 
 class Slo(Input):
