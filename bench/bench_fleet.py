@@ -733,8 +733,10 @@ def unconstrained_optimum(candidates: Any, timeout_s: float) -> Spend | None:
 
     def spend() -> list[tuple[str, str, int, bool]] | None:
         result = solve(candidates, Policy.model_validate({"kind": "policy"}), time_limit_s=60.0)
+        if result.status not in ("optimal", "feasible"):
+            return None
         return [(candidates.limits[w].team, p.option.provider, p.cost_millicents, candidates.limits[w].by_count)
-                for w, ps in result.placements.items() for p in ps] if result.status == "optimal" else None
+                for w, ps in result.placements.items() for p in ps]
 
     rows, _ = in_fork(spend, timeout_s)
     return [tuple(r) for r in rows] if rows else None  # type: ignore[misc]

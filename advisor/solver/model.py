@@ -169,7 +169,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
                            want_core, hint or {}, tie_break, progress)
 
 
-OWN_OPTIMA_KEPT = 4096
+OWN_OPTIMA_KEPT = 32_768
 _own_optima: OrderedDict[tuple[object, ...], tuple[SolveResult, float]] = OrderedDict()
 """Each workload's own optimum (its options, own families, forced option, limit): counterfactual
 solves and rebuilt candidate sets ask for most of them again."""
@@ -255,6 +255,8 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     cost = bound = 0
     total = len(candidates.options)
     families = _own_families(names)
+    coupling = [n for n in names if couples(n)]
+    status = "optimal"
     for done, w in enumerate(sorted(candidates.options), start=1):
         progress.step("workloads solved on their own", done - 1, total)
         result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
@@ -262,16 +264,19 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
         if result.status == "infeasible":
             return result
         if result.status != "optimal":
-            return None
+            if coupling:  # a joint solve may still prove it, or trade it against the others
+                return None
+            if result.status != "feasible":
+                return result  # no plan for this workload within the limit: none for the fleet
+            status = "feasible"  # nothing couples the workloads: the others' optima stand
         per_workload.update(result.placements)
         cost += result.cost_millicents or 0
         bound += result.bound_millicents or 0
     progress.step("workloads solved on their own", total, total)
-    coupling = [n for n in names if couples(n)]
     broken = set(policy_breaks(per_workload, policy, candidates))
     if any(n in broken for n in coupling):
         return None
-    return SolveResult(status="optimal", placements=per_workload, cost_millicents=cost, bound_millicents=bound,
+    return SolveResult(status=status, placements=per_workload, cost_millicents=cost, bound_millicents=bound,
                        separable=True)
 
 
