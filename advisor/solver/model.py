@@ -781,7 +781,14 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     load = {k: v for k, v in load.items() if k[0] not in inside}
     units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
     load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
-    return KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)))
+    plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)))
+    # the workloads held fixed were only checked against the coupling rows: their own families
+    # (regions, region loss, replicas) and forced options are checked here, without the solver
+    placements = _known_placements(candidates, workloads, plan)
+    if set(policy_breaks(placements, policy, candidates)) & set(names) or any(
+            p.option.key != key for w, key in forced.items() for p in placements[w]):
+        return None
+    return plan
 
 
 def _rest(candidates: CandidateSet, plan: KnownPlan, inside: set[str], counted: frozenset[str]) -> Rest:
@@ -819,18 +826,14 @@ def _best_bound(lag: LagrangeBound | None, lower: dict[str, int]) -> int:
     return max(lag.bound if lag is not None else 0, sum(lower.values()))
 
 
-def _known_result(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
-                  forced: dict[str, str], start: KnownPlan, bound: int, time_limit_s: float,
-                  tie_break: bool) -> SolveResult:
-    """The known plan as the result: the optimum when it meets `bound` (then tie-broken per
-    workload), else a feasible plan with that bound, for when the full search finds nothing better
-    within its limit."""
+def _known_placements(candidates: CandidateSet, workloads: list[str], plan: KnownPlan) -> Placements:
+    """A known plan's placements, each workload's in the candidates' order."""
     placements: Placements = {}
     used: dict[str, set[str]] = {w: set() for w in workloads}
-    for (v, key), units in start.units.items():
+    for (v, key), units in plan.units.items():
         if units:
             used[v].add(key)
-    for (v, key, _), load in start.load.items():
+    for (v, key, _), load in plan.load.items():
         if load:
             used[v].add(key)
     for w in workloads:
@@ -838,9 +841,19 @@ def _known_result(candidates: CandidateSet, policy: Policy, workloads: list[str]
         keys = sorted(used[w], key=_rank(candidates, w).__getitem__)
         options = [by_key[key] for key in keys]
         placements[w] = _placements_of(candidates, w, options,
-                                       {i: start.units.get((w, key), 0) for i, key in enumerate(keys)},
-                                       {(i, s): start.load.get((w, key, s), 0)
+                                       {i: plan.units.get((w, key), 0) for i, key in enumerate(keys)},
+                                       {(i, s): plan.load.get((w, key, s), 0)
                                         for i, key in enumerate(keys) for s in candidates.demands[w]})
+    return placements
+
+
+def _known_result(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
+                  forced: dict[str, str], start: KnownPlan, bound: int, time_limit_s: float,
+                  tie_break: bool) -> SolveResult:
+    """The known plan as the result: the optimum when it meets `bound` (then tie-broken per
+    workload), else a feasible plan with that bound, for when the full search finds nothing better
+    within its limit."""
+    placements = _known_placements(candidates, workloads, start)
     proven = start.cost <= bound
     if tie_break and proven:
         placements = _tie_break_each(candidates, policy, names, forced, placements, time_limit_s)
