@@ -331,10 +331,10 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
             _hint(mm, w, hint.get(w) or forced.get(w))
     # Assumptions (for a core) need the plain single-thread search: interleaved subsolvers abort on
     # them. One workload alone has no coupling family: the plain search proves it fastest.
-    solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
     if len(workloads) == 1 and not want_core and start is None:
         mm, solver, code = _alone_in_two_passes(policy, candidates, workloads[0], names, forced, mm, time_limit_s)
     else:
+        solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
         code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
     if code == cp_model.MODEL_INVALID:  # a defect of the model, never an answer
         raise RuntimeError(f"the placement model is invalid: {mm.m.validate()[:500]}")
@@ -762,14 +762,15 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     split = sorted(lag.fractional)
     if not split:
         return None
-    base = KnownPlan(units=units, load=load, cost=0)
     inside = set(split)
+    fixed = _known_placements(candidates, [w for w in workloads if w not in inside],
+                              KnownPlan(units=units, load=load, cost=0))
     reads = _prefixes(names)
     own = _own_families(names)
     options = {w: reduce_options(candidates.options[w], reads, _kept(forced.get(w))) for w in split}
     mm, _ = _build(policy, candidates, split, {w: k for w, k in forced.items() if w in inside},
                    [n for n in names if couples(n)] + [n for w in split for n in own.get(w, [])], options,
-                   rest=_rest(candidates, base, inside, counted_providers(policy, candidates)))
+                   rest=_rest(fixed, counted_providers(policy, candidates)))
     for lit in mm.enforce.values():
         mm.m.add(lit == 1)
     # no hints: the LP's columns may not fit with the rest fixed, and CP-SAT's interleaved search
@@ -791,27 +792,20 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     return plan
 
 
-def _rest(candidates: CandidateSet, plan: KnownPlan, inside: set[str], counted: frozenset[str]) -> Rest:
-    """The spend and presence of a known plan's workloads outside `inside`."""
+def _rest(fixed: Placements, counted: frozenset[str]) -> Rest:
+    """The spend and presence of placements held fixed, as the model's coupling rows read them."""
     spend: dict[tuple[str, str], int] = {}
     presence: list[tuple[str, Option, int]] = []
-    total = counted_spend = 0
-    carried: dict[tuple[str, str], int] = {}
-    for (w, key, _), load in plan.load.items():
-        if load and w not in inside:
-            carried[w, key] = carried.get((w, key), 0) + load
-    for (w, key) in sorted({k for k, u in plan.units.items() if u and k[0] not in inside} | set(carried)):
-        o = options_by_key(candidates, w)[key]
-        c = Coefficients.of(o, sum(candidates.demands[w].values()))
-        units, load = plan.units.get((w, key), 0), carried.get((w, key), 0)
-        cost = c.per_unit * units + c.per_load * load
-        for attribute in ("provider", "vendor", "team"):
-            value = getattr(o, attribute)
-            spend[attribute, value] = spend.get((attribute, value), 0) + cost
-        total += cost
-        counted_spend += cost if o.provider in counted else 0
-        presence.append((w, o, units if c.per_unit > 0 else load))
-    return Rest(spend=spend, total=total, counted=counted_spend, presence=presence)
+    for w, placements in fixed.items():
+        for p in placements:
+            for attribute in ("provider", "vendor", "team"):
+                key = (attribute, getattr(p.option, attribute))
+                spend[key] = spend.get(key, 0) + p.cost_millicents
+            billed_by_unit = Coefficients.of(p.option, sum(p.demand.values())).per_unit > 0
+            presence.append((w, p.option, p.count if billed_by_unit else sum(p.load.values())))
+    placed = [p for ps in fixed.values() for p in ps]
+    return Rest(spend=spend, total=sum(p.cost_millicents for p in placed),
+                counted=sum(p.cost_millicents for p in placed if p.option.provider in counted), presence=presence)
 
 
 FULL_SEARCH_OPTIONS = 60_000
@@ -827,14 +821,15 @@ def _best_bound(lag: LagrangeBound | None, lower: dict[str, int]) -> int:
 
 
 def _known_placements(candidates: CandidateSet, workloads: list[str], plan: KnownPlan) -> Placements:
-    """A known plan's placements, each workload's in the candidates' order."""
+    """A known plan's placements of `workloads` (the plan may hold others), each workload's in the
+    candidates' order."""
     placements: Placements = {}
     used: dict[str, set[str]] = {w: set() for w in workloads}
     for (v, key), units in plan.units.items():
-        if units:
+        if units and v in used:
             used[v].add(key)
     for (v, key, _), load in plan.load.items():
-        if load:
+        if load and v in used:
             used[v].add(key)
     for w in workloads:
         by_key = options_by_key(candidates, w)

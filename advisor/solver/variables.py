@@ -58,8 +58,9 @@ class Coefficients:
 
 @dataclass(frozen=True)
 class Rest:
-    """The placements of the workloads outside a model, held fixed (a neighbourhood re-solve):
-    their spend and presence count in the coupling rows as constants."""
+    """The placements of the workloads outside a model, held fixed (the warm start that re-solves
+    only the workloads the master LP splits): their spend and presence count in the coupling rows
+    as constants."""
 
     spend: dict[tuple[str, str], int]  # (attribute, value) -> milli-cents, for provider, vendor and team
     total: int

@@ -224,8 +224,9 @@ def _written_as(value: object) -> str:
     return form("hours")
 
 
-DayProfile = Annotated[Annotated[ProfileName, Tag(form("name"))] | Annotated[HourShares, Tag(form("hours"))],
-                       Discriminator(_written_as)]
+_NamedDay = Annotated[ProfileName, Tag(form("name"))]
+_HourlyDay = Annotated[HourShares, Tag(form("hours"))]
+DayProfile = Annotated[_NamedDay | _HourlyDay, Discriminator(_written_as)]
 
 
 class WeeklyProfile(Input):
@@ -235,8 +236,7 @@ class WeeklyProfile(Input):
     weekend: DayProfile
 
 
-Profile = Annotated[Annotated[ProfileName, Tag(form("name"))] | Annotated[HourShares, Tag(form("hours"))]
-                    | Annotated[WeeklyProfile, Tag(form("weekly"))], Discriminator(_written_as)]
+Profile = Annotated[_NamedDay | _HourlyDay | Annotated[WeeklyProfile, Tag(form("weekly"))], Discriminator(_written_as)]
 
 
 class Traffic(Input):

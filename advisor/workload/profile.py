@@ -38,8 +38,8 @@ def levels(weekday: tuple[float, ...], weekend: tuple[float, ...]) -> list[tuple
     equal shares merged; the hours add up to the 730 hours of a month."""
     per_hour = HOURS_PER_MONTH / (7 * HOURS_PER_DAY)  # month hours per hour-of-week
     hours: dict[float, float] = {}
-    for shares, days in ((weekday, WEEKDAYS), (weekend, WEEKEND_DAYS)):
-        for share in shares:
+    for day, days in ((weekday, WEEKDAYS), (weekend, WEEKEND_DAYS)):
+        for share in day:
             hours[share] = hours.get(share, 0.0) + days * per_hour
     return sorted(hours.items(), key=lambda item: -item[0])
 
