@@ -763,8 +763,15 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     if not split:
         return None
     inside = set(split)
-    fixed = _known_placements(candidates, [w for w in workloads if w not in inside],
-                              KnownPlan(units=units, load=load, cost=0))
+    base = KnownPlan(units=units, load=load, cost=0)
+    fixed = _known_placements(candidates, [w for w in workloads if w not in inside], base)
+    # a column may not meet its workload's own families (a cheapest-alone pattern in one region
+    # under survive_region_loss) or its forced option: such workloads are re-solved too
+    active = set(names)
+    inside |= {n.partition(":")[2] for n in policy_breaks(fixed, policy, candidates) if n in active and not couples(n)}
+    inside |= {w for w, key in forced.items() if any(p.option.key != key for p in fixed.get(w, []))}
+    split = sorted(inside)
+    fixed = {w: ps for w, ps in fixed.items() if w not in inside}
     reads = _prefixes(names)
     own = _own_families(names)
     options = {w: reduce_options(candidates.options[w], reads, _kept(forced.get(w))) for w in split}
