@@ -29,6 +29,8 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, rtt_bucket
 
@@ -123,7 +125,7 @@ def _search(options: list[Option], demand: dict[str, int], min_units: int, weigh
 
 def within_reach(options: list[Option], demand: dict[str, int], budget: float | None = None,
                  keep: frozenset[str] = frozenset(), min_units: int = 0,
-                 weights: list[int] | None = None) -> list[Option]:
+                 weights: list[int] | None = None, terms: Terms | None = None) -> list[Option]:
     """The options a plan of the workload costing at most `budget` might use (an exact filter,
     linear in the options); `budget` defaults to the cost of its best option alone, so the
     filter keeps every option of every optimal plan, ties included (with at least `min_units`
@@ -131,34 +133,78 @@ def within_reach(options: list[Option], demand: dict[str, int], budget: float | 
 
     Any plan that buys a unit of option o costs at least cc[o] plus the cheapest rate per load
     unit (of any option) times the demand that unit cannot carry. With `weights` (a positive
-    integer per option), costs and `budget` are weighted ones (see solve_alone).
+    integer per option), costs and `budget` are weighted ones (see solve_alone). `terms` are the
+    options' `option_terms`, when the caller keeps them.
     """
     total = sum(demand.values())
     if not options or total <= 0:
         return options
-    # integer costs as Coefficients.of makes them, read in one pass (fleets have 100k+ options)
-    terms = [(round(cc * MILLI), round(lc * MILLI / total), capacity, max_count, full)
-             for cc, lc, capacity, max_count, full in map(_TERMS, options)]
     if weights is not None:
-        terms = [(unit * k, load * k, capacity, max_count, full)
-                 for (unit, load, capacity, max_count, full), k in zip(terms, weights, strict=True)]
+        return _within_weighted(options, total, budget, keep, min_units, weights)
+    return _within(options, total, budget, keep, min_units, option_terms(options) if terms is None else terms)
+
+
+Terms = np.ndarray
+"""Per option (row): its TERM_FIELDS as floats (full_reach 1.0 or 0.0)."""
+
+TERM_FIELDS = ("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")
+_TERMS = operator.attrgetter(*TERM_FIELDS)
+
+
+def option_terms(options: list[Option]) -> Terms:
+    """What within_reach reads of each option, as one float array (read once, filtered in C: a
+    fleet has 100k+ options, and this pass was most of a policy-free solve)."""
+    return np.array(list(map(_TERMS, options)), dtype=np.float64).reshape(len(options), len(TERM_FIELDS))
+
+
+def _within(options: list[Option], total: int, budget: float | None, keep: frozenset[str], min_units: int,
+            terms: Terms) -> list[Option]:
+    """within_reach without weights, on arrays. Every number is an integer below 2**53 or the same
+    IEEE operation the integer formula makes (unit / capacity), so the test is the same one."""
+    unit = np.rint(terms[:, 0] * MILLI)  # as Coefficients.of rounds them
+    load = np.rint(terms[:, 1] * MILLI / total)
+    capacity, max_count, full = terms[:, 2], terms[:, 3], terms[:, 4] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cheapest_rate = float((np.where(capacity > 0, unit / capacity, np.inf) + load).min())
+        if budget is None:
+            carry = np.floor(capacity * CAP_SCALE)
+            units = np.maximum(np.ceil(CAP_SCALE * total / carry), min_units)
+            alone = full & (carry > 0) & (units <= max_count)  # work-billed units are free, but finite too
+            best_alone = float((unit * units + load * total)[alone].min()) if alone.any() else math.inf
+        else:
+            best_alone = budget
+    if best_alone == math.inf:
+        return options
+    limit = best_alone + 1e-9 * best_alone + 1e-6
+    bought = unit != 0
+    reach = (np.where(bought, unit, load)
+             + cheapest_rate * np.maximum(0.0, total - np.where(bought, capacity, 1.0))) <= limit
+    if min_units:
+        reach |= ~bought  # free units may stand by for min_replicas
+    return [o for o, near in zip(options, reach.tolist(), strict=True) if near or o.key in keep]
+
+
+def _within_weighted(options: list[Option], total: int, budget: float | None, keep: frozenset[str], min_units: int,
+                     weights: list[int]) -> list[Option]:
+    """within_reach with weights, in exact integers (weighted costs pass 2**53)."""
+    terms = [(round(cc * MILLI) * k, round(lc * MILLI / total) * k, capacity, max_count, full)
+             for (cc, lc, capacity, max_count, full), k in zip(map(_TERMS, options), weights, strict=True)]
     cheapest_rate = min((unit / capacity if capacity > 0 else math.inf) + load
                         for unit, load, capacity, _, _ in terms)
     best_alone = math.inf if budget is None else budget
     for unit, load, capacity, max_count, full in terms if budget is None else ():
         carry = math.floor(capacity * CAP_SCALE)
         units = max(math.ceil(CAP_SCALE * total / carry), min_units) if carry > 0 else 0
-        if full and carry > 0 and units <= max_count:  # work-billed units are free, but finite too
+        if full and carry > 0 and units <= max_count:
             best_alone = min(best_alone, unit * units + load * total)
     if best_alone == math.inf:
         return options
     limit = best_alone + 1e-9 * best_alone + 1e-6
     return [o for o, (unit, load, capacity, _, _) in zip(options, terms, strict=True)
             if (unit or load) + cheapest_rate * max(0.0, total - (capacity if unit else 1.0)) <= limit
-            or o.key in keep or (min_units and not unit)]  # free units may stand by for min_replicas
+            or o.key in keep or (min_units and not unit)]
 
 
-_TERMS = operator.attrgetter("count_cost_cents", "load_cost_cents", "capacity", "max_count", "full_reach")
 
 
 def _item(index: int, o: Option, streams: list[str], total: int, weight: int = 1) -> _Item:

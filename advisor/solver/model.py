@@ -24,11 +24,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.progress import SILENT, Progress
-from advisor.solver.alone import WorkBudget, options_within, solve_alone, within_reach
+from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
@@ -177,13 +178,32 @@ solves and rebuilt candidate sets ask for most of them again."""
 
 def _fingerprint(candidates: CandidateSet, w: str) -> int:
     """A hash of everything the model reads of one workload."""
-    key = ("fingerprint", w)
+    return _read(candidates, w)[0]
+
+
+def _terms(candidates: CandidateSet, w: str) -> Terms:
+    """The workload's options as alone.within_reach reads them."""
+    return _read(candidates, w)[1]
+
+
+_READ_FIELDS = ("key", "listing", *(f for f in SIGNATURE if f != "region_key"), "full_reach")
+"""Each option's fields the model reads (`listing` holds region_key, and hashes in C where the
+property would be a call per option)."""
+_READ = operator.attrgetter(*_READ_FIELDS)
+_TERM_COLUMNS = [_READ_FIELDS.index(f) for f in TERM_FIELDS]
+
+
+def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
+    """One pass over a workload's options: its fingerprint, and its terms (a fleet has 100k+ options,
+    and reading them was most of a policy-free solve)."""
+    key = ("read", w)
     if key not in candidates.solved:
-        read = operator.attrgetter("key", *SIGNATURE)
-        options = tuple(map(read, candidates.options[w]))
-        limits = candidates.limits.get(w)
-        candidates.solved[key] = hash((options, tuple(sorted(candidates.demands[w].items())), limits))
-    return candidates.solved[key]
+        rows = tuple(map(_READ, candidates.options[w]))
+        fingerprint = hash((rows, tuple(sorted(candidates.demands[w].items())), candidates.limits.get(w)))
+        columns = list(zip(*rows, strict=True)) or [()] * len(_READ_FIELDS)
+        terms = np.array([columns[i] for i in _TERM_COLUMNS], dtype=np.float64).reshape(len(TERM_FIELDS), -1).T
+        candidates.solved[key] = (fingerprint, terms)
+    return candidates.solved[key]  # type: ignore[no-any-return]
 
 
 def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
@@ -212,7 +232,8 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
         return None
     options = candidates.options[w]
     options = [o for o in options if o.key == forced] if forced is not None else \
-        reduce_options(within_reach(options, candidates.demands[w], min_units=min_units), frozenset())
+        reduce_options(within_reach(options, candidates.demands[w], min_units=min_units, terms=_terms(candidates, w)),
+                       frozenset())
     demand = candidates.demands[w]
     chosen = solve_alone(options, demand, min_units)
     if chosen is None:
