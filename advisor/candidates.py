@@ -22,7 +22,7 @@ from advisor.catalog.models import (
     Offering,
     PricingModel,
 )
-from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, splits_by_count
+from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, profile_levels, splits_by_count, units_carrying
 from advisor.estimate import Sizing, Unfit, size
 from advisor.estimate.sizing import MAX_INSTANCES
 from advisor.progress import Progress
@@ -106,6 +106,7 @@ class _OptionRecord(NamedTuple):
     failover_serves: tuple[str, ...]
     serve_rtt_ms: tuple[float, ...]  # network round trip to each location in `serves`
     full_reach: bool
+    level_costs_cents: tuple[float, ...]  # profiled, billed by the hour: one unit running at each quieter level
     key: str
     listing: Listing
 
@@ -119,7 +120,11 @@ class Option(_OptionRecord):
     proportional to the work, not to the instances held). `instances`, `monthly_cost_cents`
     and `latency_ms` describe the option carrying the whole workload alone, as reports show it.
     A real-time option serves the user locations in `serves`: the ones whose round trip its
-    serving point was sized for (a variant per reach).
+    serving point was sized for (a variant per reach). For a workload with a traffic profile
+    (advisor.demand.profile_levels), an option billed by the hour costs `count_cost_cents` per
+    unit held through the peak hours and `level_costs_cents` per unit running through each
+    quieter level's hours; a committed one (reserved, bought) bills the whole month and runs at
+    every level.
 
     A fleet has millions of options, so an option is one immutable tuple (about 260 bytes, where
     a pydantic model took 1.3 KB): the fields the solver reads are items, what only reports read
@@ -136,13 +141,13 @@ class Option(_OptionRecord):
         "pricing", "instances", "accelerator_count", "unit_monthly_usd", "hourly_usd", "monthly_cost_cents",
         "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
         "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
-        "serves", "failover_serves", "serve_rtt_ms", "full_reach")
+        "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents")
     """The option's fields by name, in the order reports and `repr` list them."""
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
         "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
         "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
-        "full_reach": True}
+        "full_reach": True, "level_costs_cents": ()}
 
     def __new__(cls, **fields: Any) -> Option:
         unknown = sorted(fields.keys() - set(cls.FIELDS))
@@ -318,6 +323,8 @@ class CandidateSet:
     demands: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> stream -> units
     limits: dict[str, WorkloadLimits] = field(default_factory=dict)
     unserved: dict[str, list[str]] = field(default_factory=dict)  # real-time user locations no option can serve
+    levels: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    """Workloads with a traffic profile: (share of peak, hours a month) per load level (advisor.demand)."""
     solved: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
     """The solver's memo of what it computed from these candidates (fingerprints of each workload's options)."""
 
@@ -330,7 +337,9 @@ class CandidateSet:
         return CandidateSet(options={**self.options, **extra.options},
                             ruled_out=merge_ruled_out(self.ruled_out, extra.ruled_out),
                             provider_kinds=self.provider_kinds, demands={**self.demands, **extra.demands},
-                            limits={**self.limits, **extra.limits}, unserved={**self.unserved, **extra.unserved})
+                            limits={**self.limits, **extra.limits}, unserved={**self.unserved, **extra.unserved},
+                            levels={**{w: v for w, v in self.levels.items() if w not in extra.options},
+                                    **extra.levels})
 
 
 @dataclass(frozen=True)
@@ -719,6 +728,7 @@ class _Workload:
         self.by_count = isinstance(w, (RealtimeInference, BatchInference))
         self.min_replicas = w.constraints.min_replicas
         self.failover = isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None
+        self.levels = profile_levels(w)
 
     @property
     def unlimited(self) -> _Sizer:
@@ -843,9 +853,13 @@ class _Workload:
         if slot.carbon is not None and place.power_kw is not None:
             carbon = round(place.power_kw * instances * sizing.busy_hours_per_month * slot.carbon / 1000, 1)
         realtime = self.realtime
+        level_costs: tuple[float, ...] = ()
         if realtime and slot.pricing != "capex":
             count_cost, load_cost, unit_instances = place.held, 0.0, 1  # as _unit_costs has it
             capacity = sizing.throughput_per_instance * RT_UNITS_PER_RPS  # as _capacity has it
+            if self.levels and not place.reserved:  # billed by the hour: held through each level's hours only
+                count_cost, *rest = (place.held * hours / HOURS_PER_MONTH for _, hours in self.levels)
+                level_costs = tuple(rest)
         else:
             count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot, place.held)
             capacity = _capacity(w, sizing, self.demand)
@@ -866,6 +880,9 @@ class _Workload:
                 serves, tuple(region.rtts[loc] for loc in serves))
         # alone, a partial option could not serve everyone: rank it by its unit cost
         monthly = cost_cents if full else round(max_count * count_cost + load_cost)
+        if full and level_costs:  # alone through the day: as many units at each level as its load needs
+            monthly = round(sum(cost * units_carrying(self.demand, share, capacity) for (share, _), cost
+                                in zip(self.levels, (count_cost, *level_costs), strict=True)))
         if full:
             key = place.option_key
         else:
@@ -879,7 +896,7 @@ class _Workload:
             instances, instances * place.offering.accelerator_count, self.reuse.ints.setdefault(monthly, monthly),
             _shared(latency, floats), _shared(rtt, floats), _shared(carbon, floats), sizing,
             _shared(capacity, floats), _shared(count_cost, floats), _shared(load_cost, floats), unit_instances,
-            max_count, serves if realtime else (), failover, rtts, full, key, place.listing)
+            max_count, serves if realtime else (), failover, rtts, full, level_costs, key, place.listing)
         return (not full, monthly, latency or 0.0, key), record
 
 
@@ -965,6 +982,9 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
         out.ruled_out[w.name] = [_ruled_out(RuledOut, (w.name, *r)) for r in shape.records]
     out.unserved[w.name] = list(shape.unserved)
     out.demands[w.name] = demand_units(w)
+    levels = profile_levels(w)
+    if levels:
+        out.levels[w.name] = levels
     c = w.constraints
     out.limits[w.name] = WorkloadLimits(
         kind=w.kind, team=w.team, min_replicas=c.min_replicas, max_replicas=c.max_replicas,

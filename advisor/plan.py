@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class EstimateSummary(Strict):
@@ -42,6 +42,14 @@ class Route(Strict):
     network_rtt_ms: float
     latency_ms: float | None = None  # p95 end to end: compute + network
     ttft_ms: float | None = None  # network included
+
+
+class LevelRun(Strict):
+    """Instances a placement runs through one load level of its workload's traffic profile."""
+
+    load_pct: float  # the level's load, as a share of peak
+    hours_per_month: float  # hours a month the load is at this level
+    instances: int
 
 
 class Assignment(Strict):
@@ -76,6 +84,8 @@ class Assignment(Strict):
     placement: int = 1  # 1-based, within the workload
     load_share_pct: float = 100.0  # share of the workload's demand this placement carries
     serves: list[Route] = []  # real-time: the user locations routed here
+    schedule: list[LevelRun] = []  # under a traffic profile: instances running at each load level, peak first
+    instance_hours_per_month: float | None = None  # under a traffic profile: instance-hours run (billed if hourly)
 
 
 class WorkloadRoute(Strict):
@@ -87,6 +97,28 @@ class WorkloadRoute(Strict):
     share_pct: float
     latency_ms: float | None = None
     ttft_ms: float | None = None
+
+
+class Commitment(Strict):
+    """Capacity a workload commits to for a term (reserved or bought): it bills every hour, used or not."""
+
+    pricing: Literal["reserved_1y", "reserved_3y", "capex"]
+    term_months: int  # 12 or 36 for reservations; the amortisation term of bought hardware
+    instances: int
+    monthly_usd: float
+    total_liability_usd: float  # monthly x term: what the term commits to in all
+    upfront_usd: float | None = None  # bought hardware: the purchase price of these instances
+    utilisation_pct: float  # its average use under the profile (committed capacity is filled first)
+    break_even_utilisation_pct: float | None = None  # the use at which renting on demand would cost the same
+    break_even_against: str | None = None  # the on-demand offering that comparison uses
+
+
+class Burst(Strict):
+    """Capacity rented by the hour above the commitments: what runs at peak and what the month bills."""
+
+    peak_instances: int
+    instance_hours_per_month: float
+    monthly_usd: float
 
 
 class WorkloadPlan(Strict):
@@ -101,6 +133,11 @@ class WorkloadPlan(Strict):
     routing: list[WorkloadRoute] = []
     min_regions: int | None = None
     survive_region_loss: bool = False
+    mean_load_pct: float | None = None  # under a traffic profile: average load as a share of peak
+    commitments: list[Commitment] = []  # under a traffic profile: capacity committed for a term, per pricing
+    burst: Burst | None = None  # under a traffic profile: capacity rented by the hour above the commitments
+    peak_sized_monthly_usd: float | None = None  # its own cheapest plan sized for its peak around the clock
+    profile_saving_monthly_usd: float | None = None  # what following the profile saves on its own cheapest plan
 
 
 class Alternative(Strict):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from advisor.candidates import CandidateSet, build_candidates
 from advisor.catalog.models import Catalog
+from advisor.commitments import peak_sized_costs
 from advisor.explain import Explainer, explain_mode, usd
 from advisor.infeasibility import explain_infeasibility
 from advisor.plan import (
@@ -130,6 +131,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     rows = {w.name: [assignment(w, p, i, topology) for i, p in enumerate(result.placements[w.name], start=1)]
             for w in workloads}
     assignments = [a for w in workloads for a in rows[w.name]]
+    peak_sized = peak_sized_costs(workloads, policy, build, time_limit_s) if mode != "none" else {}
     total = round(sum(a.monthly_cost_usd for a in assignments), 2)
     vendors = {name: acc.vendor for name, acc in catalog.accelerators.items()}
     share_settings = ("lock_in.max_provider_share_pct", "lock_in.max_vendor_share_pct")
@@ -141,7 +143,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         assignments=assignments, explanations=explanations,
         constraints=constraints, spend_by_provider=shares(assignments, "provider"),
         spend_by_vendor=shares(assignments, "vendor", vendors), objective=policy.objective,
-        workloads=[workload_plan(w, rows[w.name]) for w in workloads],
+        workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name))
+                   for w in workloads],
         budget_monthly_usd=policy.budget.monthly_usd, policy=policy.name,
         solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),
         input_files=inputs.files, catalog_layers=layers, notes=notes)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from advisor.candidates import Option
+from advisor.catalog.models import Catalog
+from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.estimate import Sizing
 from advisor.plan import Assignment, EstimateSummary, Route, Share, WorkloadPlan, WorkloadRoute
 from advisor.solver import Placement
@@ -62,6 +64,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
     ttft = max((r.ttft_ms for r in routes if r.ttft_ms is not None), default=None) if routes else (
         round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None)
     rtt = max((r.network_rtt_ms for r in routes), default=None) if routes else o.network_rtt_ms
+    runs, instance_hours = schedule(w, p)
     return Assignment(
         workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
         jurisdiction=o.jurisdiction, instance=o.offering, instances=p.instances, accelerator=o.accelerator,
@@ -74,11 +77,14 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         network_rtt_ms=rtt, carbon_kg_per_month=_carbon(o, p), estimate=_estimate(s),
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
         placement=index, load_share_pct=round(100 * p.share, 1), serves=routes,
+        schedule=runs, instance_hours_per_month=instance_hours,
     )
 
 
-def workload_plan(w: Workload, rows: list[Assignment]) -> WorkloadPlan:
-    """A workload's total and routing: per user location and region, the share and the worst latency."""
+def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options: list[Option],
+                  peak_sized: tuple[float, float] | None = None) -> WorkloadPlan:
+    """A workload's total and routing (per user location and region, the share and the worst
+    latency), and under a traffic profile its commitments and burst (advisor.commitments)."""
     routing: dict[tuple[str, str, str], list[Route]] = defaultdict(list)
     for a in rows:
         for r in a.serves:
@@ -92,7 +98,10 @@ def workload_plan(w: Workload, rows: list[Assignment]) -> WorkloadPlan:
     return WorkloadPlan(
         workload=w.name, kind=w.kind, team=w.team, monthly_cost_usd=round(sum(a.monthly_cost_usd for a in rows), 2),
         placements=len(rows), regions=sorted({f"{a.provider}:{a.region}" for a in rows}), routing=routes,
-        min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
+        min_regions=c.min_regions, survive_region_loss=c.survive_region_loss, mean_load_pct=mean_load_pct(w),
+        commitments=commitments(w, rows, catalog, options), burst=burst(w, rows),
+        peak_sized_monthly_usd=peak_sized[0] if peak_sized else None,
+        profile_saving_monthly_usd=peak_sized[1] if peak_sized else None)
 
 
 def shares(rows: list[Assignment], attribute: str, vendors: dict[str, str] | None = None) -> list[Share]:

@@ -242,6 +242,8 @@ def _expected_cost(w: Workload, p: _Placed) -> float | None:
         return a.instances * p.unit_monthly
     if p.hourly is None:
         return None
+    if a.schedule and not a.pricing.startswith("reserved"):  # under a traffic profile: the hours it runs
+        return sum(run.instances * run.hours_per_month for run in a.schedule) * p.hourly
     if a.pricing.startswith("reserved") or isinstance(w, (RealtimeInference, EdgeInference)):
         return a.instances * HOURS_PER_MONTH * p.hourly
     if p.sizing is None:
@@ -404,6 +406,90 @@ def _check_region_loss(w: RealtimeInference, placed: list[_Placed], catalog: Cat
     return bad
 
 
+def _load_levels(w: RealtimeInference) -> list[tuple[float, float]]:
+    """(share of peak, hours a month) of each distinct hourly load of the workload's profile,
+    highest first, hours without traffic left out; [] without a profile (or a flat one).
+    Recomputed from the written profile: 24 shares a day, 5 weekdays and 2 weekend days a week."""
+    if w.traffic.profile is None:
+        return []
+    weekday, weekend = w.traffic.week()
+    hours: dict[float, float] = defaultdict(float)
+    for day, days in ((weekday, 5), (weekend, 2)):
+        for share in day:
+            hours[share] += days * HOURS_PER_MONTH / (7 * 24)
+    if len(hours) == 1:
+        return []
+    return sorted(((share, h) for share, h in hours.items() if share > 0), key=lambda item: -item[0])
+
+
+def _schedule_levels_bad(w: RealtimeInference, label: str, runs: list[tuple[float, float]]) -> list[str]:
+    """A schedule's levels must cover the profile: each hour counted at the lowest listed level
+    at or above its load, with the hours of each level adding up."""
+    hours: dict[int, float] = defaultdict(float)
+    for share, h in _load_levels(w):
+        above = [k for k, (level, _) in enumerate(runs) if level >= share - 1e-4]  # load_pct has 2 decimals
+        if not above:
+            return [f"{label}: no level of its schedule covers the hours at {100 * share:g}% of peak"]
+        hours[min(above, key=lambda k: runs[k][0])] += h
+    if any(abs(hours.get(k, 0.0) - h) > 0.01 * (1 + len(runs)) for k, (_, h) in enumerate(runs)):
+        return [f"{label}: the hours of its schedule's levels do not add up to the profile's"]
+    return []
+
+
+def _check_schedule(w: RealtimeInference, placed: list[_Placed], catalog: Catalog) -> list[str]:
+    """Under a traffic profile: every placement lists the profile's load levels with the instances
+    it runs at each (at most its peak count; all of them when committed), and at every level the
+    running instances carry that level's load of each user location (a max-flow from the
+    locations to the placements that may answer them within the objectives)."""
+    levels = _load_levels(w)
+    bad: list[str] = []
+    if not levels:
+        for p in placed:
+            if p.a.schedule:
+                bad.append(f"{p.label}: lists a schedule, but the workload has no traffic profile")
+        return bad
+    first = [(run.load_pct / 100, run.hours_per_month) for run in placed[0].a.schedule]
+    for p in placed:
+        runs = [(run.load_pct / 100, run.hours_per_month) for run in p.a.schedule]
+        if runs != first or not runs or runs[0][0] < 1 - 1e-6:
+            bad.append(f"{p.label}: its schedule's levels differ from the workload's other placements or miss "
+                       "the peak")
+            return bad
+    bad.extend(_schedule_levels_bad(w, w.name, first))
+    if bad:
+        return bad
+    for p in placed:
+        committed = p.a.pricing != "on_demand" and p.a.pricing != "spot"
+        for run in p.a.schedule:
+            if run.instances > p.a.instances or run.instances < 0 or (committed and run.instances != p.a.instances):
+                bad.append(f"{p.label}: runs {run.instances} instances at {run.load_pct:g}% load; it holds "
+                           f"{p.a.instances}{' (committed: all of them run)' if committed else ''}")
+    load = _user_load(w)
+    for level, (share, _) in enumerate(first):
+        graph = nx.DiGraph()
+        for loc, rps in load.items():
+            graph.add_edge("source", ("location", loc), capacity=rps * share)
+        for i, p in enumerate(placed):
+            if p.sizing is None:
+                continue
+            graph.add_edge(("placement", i), "sink",
+                           capacity=p.a.schedule[level].instances * p.sizing.throughput_per_instance)
+            for loc in load:
+                rtt = _rtt(catalog, loc, p.a.provider, p.a.region)
+                if loc in p.routes or (rtt is not None and not _latency_violations("", w, p.sizing, rtt)):
+                    graph.add_edge(("location", loc), ("placement", i))
+        need = sum(load.values()) * share
+        carried = nx.maximum_flow_value(graph, "source", "sink") if graph.has_node("sink") else 0.0
+        if carried < need * (1 - CAPACITY_REL_TOL) - 1e-9:
+            bad.append(f"{w.name}: at {100 * share:g}% of peak the running instances carry {carried:.4g} of "
+                       f"{need:.4g} requests/s")
+        running = sum(p.a.schedule[level].instances for p in placed)
+        if running < w.constraints.min_replicas:
+            bad.append(f"{w.name}: {running} instances run at {100 * share:g}% of peak, under min_replicas "
+                       f"{w.constraints.min_replicas}")
+    return bad
+
+
 def _check_workload(w: Workload, assignments: list[Assignment], policy: Policy, catalog: Catalog) -> list[str]:
     """Every placement of one workload, and what holds over all of them."""
     if not assignments:
@@ -439,6 +525,10 @@ def _check_workload(w: Workload, assignments: list[Assignment], policy: Policy, 
         bad.append(f"{w.name}: placed in {len(regions)} region(s), min_regions is {c.min_regions}")
     if isinstance(w, RealtimeInference) and c.survive_region_loss:
         bad.extend(_check_region_loss(w, placed, catalog))
+    if isinstance(w, RealtimeInference):
+        bad.extend(_check_schedule(w, placed, catalog))
+    elif any(a.schedule for a in assignments):
+        bad.append(f"{w.name}: lists a schedule; only real-time workloads with a traffic profile have one")
     return bad
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadRoute
+from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadPlan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -38,6 +38,8 @@ BOM_COLUMNS = [
     "price_is_estimate", "price_source", "model", "description",
     # schema 1.1: one row per placement; appended so that earlier columns keep their positions
     "placement", "load_share_pct", "serves",
+    # schema 1.3: instance-hours a month under a traffic profile (hourly placements bill these)
+    "instance_hours_per_month",
 ]
 
 
@@ -100,6 +102,17 @@ class WorkloadView:
     routing: list[WorkloadRoute]  # by location, in the order they first appear
     min_regions: int | None
     survive_region_loss: bool
+    profile: WorkloadPlan | None = None  # set when the workload has a traffic profile
+
+    @property
+    def levels(self) -> str:
+        """Instances running at each load level under the profile: '100% (304 h): 4; 60% (30 h): 3'."""
+        rows = [a for a in self.placements if a.schedule]
+        if not rows:
+            return ""
+        return "; ".join(f"{run.load_pct:g}% ({run.hours_per_month:.0f} h): "
+                         f"{sum(a.schedule[k].instances for a in rows)}"
+                         for k, run in enumerate(rows[0].schedule))
 
     @property
     def several(self) -> bool:
@@ -149,6 +162,7 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
             routing=_by_location(w.routing if w and w.routing else _routes_of(rows)),
             min_regions=w.min_regions if w else None,
             survive_region_loss=w.survive_region_loss if w else False,
+            profile=w if w is not None and w.mean_load_pct is not None else None,
         ))
     return views
 

@@ -7,6 +7,9 @@ import math
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, rtt_bucket
 
+Profile = tuple[float, float, int, int, tuple[int, ...], tuple[float, ...]]
+"""What dominance compares: unit cost, load cost, capacity, max count, round-trip buckets, level costs."""
+
 
 def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset(),
                    priced: bool = False, nearest_later: bool = False) -> list[Option]:
@@ -32,22 +35,23 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 o.vendor if "vendor_share" in prefixes else None,
                 o.team if "budget_team" in prefixes else None,
                 o.region_key if prefixes & {"min_regions", "region_loss"} else None,
-                o.serves, o.failover_serves, o.unit_instances)
+                o.serves, o.failover_serves, o.unit_instances,
+                bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 
-    def profile(o: Option) -> tuple[float, float, int, int, tuple[int, ...]]:
+    def profile(o: Option) -> Profile:
         return (o.count_cost_cents, o.load_cost_cents, math.floor(o.capacity * CAP_SCALE), o.max_count,
-                tuple(rtt_bucket(r) for r in o.serve_rtt_ms))
+                tuple(rtt_bucket(r) for r in o.serve_rtt_ms), o.level_costs_cents)
 
-    def dominates(a: tuple[float, float, int, int, tuple[int, ...]],
-                  b: tuple[float, float, int, int, tuple[int, ...]]) -> bool:
-        same_price = a[0] == b[0] and a[1] == b[1]
-        cheaper = same_price if share_caps else a[0] <= b[0] and a[1] <= b[1]
+    def dominates(a: Profile, b: Profile) -> bool:
+        same_price = a[0] == b[0] and a[1] == b[1] and a[5] == b[5]
+        cheaper = same_price if share_caps else (a[0] <= b[0] and a[1] <= b[1]
+                                                 and all(x <= y for x, y in zip(a[5], b[5], strict=True)))
         # at the same price b may still be the nearer region, which the tie-break prefers
         return (cheaper and a[2] >= b[2] and a[3] >= b[3]
                 and (not same_price or nearest_later or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
 
     keys = [o.key for o in options]
-    fronts: dict[tuple[object, ...], list[tuple[float, float, int, int, tuple[int, ...]]]] = {}
+    fronts: dict[tuple[object, ...], list[Profile]] = {}
     kept = []
     for i in sorted(range(len(options)), key=lambda i: (options[i].count_cost_cents, options[i].load_cost_cents,
                                                         -options[i].capacity, keys[i])):

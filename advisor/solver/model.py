@@ -22,12 +22,13 @@ import math
 import operator
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
+from advisor.demand import units_carrying
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
@@ -43,7 +44,7 @@ LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
 SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
-             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances")
+             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances", "level_costs_cents")
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
@@ -95,10 +96,16 @@ def _hint(mm: PlacementModel, w: str, wanted: str | None) -> None:
 
 
 def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
-    """Milli-cents of `o` carrying workload `w` alone."""
-    total = sum(candidates.demands[w].values())
+    """Milli-cents of `o` carrying workload `w` alone (under a traffic profile, as many units at
+    each quieter level as its load and min_replicas need)."""
+    demand = candidates.demands[w]
+    total = sum(demand.values())
     c = Coefficients.of(o, total)
-    return c.per_unit * _units_alone(candidates, w, o) + c.per_load * total
+    units = _units_alone(candidates, w, o)
+    levels = candidates.levels.get(w, ())[1:len(c.per_level) + 1]
+    least = candidates.limits[w].min_replicas
+    running = tuple(min(units, max(least, units_carrying(demand, share, o.capacity))) for share, _ in levels)
+    return c.cost(units, total, running)
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
@@ -199,7 +206,8 @@ def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
     key = ("read", w)
     if key not in candidates.solved:
         rows = tuple(map(_READ, candidates.options[w]))
-        fingerprint = hash((rows, tuple(sorted(candidates.demands[w].items())), candidates.limits.get(w)))
+        fingerprint = hash((rows, tuple(sorted(candidates.demands[w].items())), candidates.limits.get(w),
+                            candidates.levels.get(w)))
         columns = list(zip(*rows, strict=True)) or [()] * len(_READ_FIELDS)
         terms = np.array([columns[i] for i in _TERM_COLUMNS], dtype=np.float64).reshape(len(TERM_FIELDS), -1).T
         candidates.solved[key] = (fingerprint, terms)
@@ -248,8 +256,10 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
 def _searchable(candidates: CandidateSet, w: str, own: list[str]) -> int | None:
     """The least number of units the exact search of advisor.solver.alone must buy for workload w
     with its own families `own` (its min_replicas, else 0); None when those families are ones the
-    search does not cover (regions, region loss, a replica ceiling)."""
+    search does not cover (regions, region loss, a replica ceiling, or a traffic profile)."""
     limits = candidates.limits[w]
+    if w in candidates.levels:  # load levels under a traffic profile: CP-SAT's model has them
+        return None
     min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
     return None if own and not min_units else min_units
 
@@ -355,7 +365,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     if len(workloads) == 1 and not want_core and start is None:
         mm, solver, code = _alone_in_two_passes(policy, candidates, workloads[0], names, forced, mm, time_limit_s)
     else:
-        solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1)
+        solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1, mm=mm)
         code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
     if code == cp_model.MODEL_INVALID:  # a defect of the model, never an answer
         raise RuntimeError(f"the placement model is invalid: {mm.m.validate()[:500]}")
@@ -420,7 +430,7 @@ def _tie_break_each(candidates: CandidateSet, policy: Policy, names: list[str], 
             for value in sorted({getattr(o, attribute) for o in mm.options[w]}):
                 spent = sum(c for key, c in spread.items() if key[attributes.index(attribute)] == value)
                 mm.m.add(mm.spend(attribute, value) == spent)
-        first = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False)
+        first = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False, mm=mm)
         if run_interruptibly(first, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             out[w] = found
             continue
@@ -465,7 +475,7 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     capped (TIE_BREAK_LIMIT_S of deterministic time): past it, the nearest routing found so far.
     """
     mm.m.clear_hints()
-    for var in [*mm.n.values(), *mm.f.values()]:
+    for var in [*mm.n.values(), *mm.f.values(), *mm.u.values(), *mm.g.values()]:
         mm.m.add_hint(var, first.value(var))
     mm.m.add(mm.total == cost)
     terms = []
@@ -480,7 +490,7 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
             elif o.load_cost_cents > 0:
                 terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
-    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False)
+    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False, mm=mm)
     code = run_interruptibly(second, mm.m)
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
@@ -500,7 +510,7 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
     plans over 700 options took up to 48 s; over the 170 within the plan's cost, 2 s."""
     left, limit = time_limit_s, FIRST_PASS_S
     while True:
-        first = _solver(max(1e-3, min(limit, left)), interleave=False)
+        first = _solver(max(1e-3, min(limit, left)), interleave=False, mm=mm)
         code = run_interruptibly(first, mm.m)
         left -= first.deterministic_time
         if code != cp_model.UNKNOWN or left <= 0:
@@ -521,7 +531,7 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
     for (_, i, st), var in again.f.items():
         old = mm.f.get((w, by_key[again.options[w][i].key], st))
         again.m.add_hint(var, int(first.value(old)) if old is not None else 0)
-    second = _solver(left, interleave=False)
+    second = _solver(left, interleave=False, mm=again)
     second_code = run_interruptibly(second, again.m)
     if second_code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return mm, first, code  # out of time before it found the plan again: the first plan stands
@@ -534,11 +544,13 @@ WARM_START_SHARE = 0.2
 
 @dataclass(frozen=True)
 class KnownPlan:
-    """A feasible plan by option key: units per (workload, key), load per (workload, key, stream)."""
+    """A feasible plan by option key: units per (workload, key), load per (workload, key, stream),
+    and units running at each quieter load level (profiled workloads' hourly-billed options)."""
 
     units: dict[tuple[str, str], int]
     load: dict[tuple[str, str, str], int]
     cost: int
+    running: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
 
 
 def _regional(names: list[str]) -> bool:
@@ -619,13 +631,13 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
             mm.m.add(mm.n[w, i] == sum(units * x for x, (units, _) in used))
             for s in mm.streams(w, o):
                 mm.m.add(mm.f[w, i, s] == sum(load.get(s, 0) * x for x, (_, load) in used))
-    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
+    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), mm=mm)
     code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
                      load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
-                     cost=int(round(solver.objective_value)))
+                     cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver))
 
 
 def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
@@ -783,7 +795,8 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     split = sorted(lag.fractional)
     if not split:
         return None
-    inside = set(split)
+    # columns hold no units per load level: profiled workloads are re-solved
+    inside = set(split) | (set(workloads) & set(candidates.levels))
     base = KnownPlan(units=units, load=load, cost=0)
     fixed = _known_placements(candidates, [w for w in workloads if w not in inside], base)
     # a column may not meet its workload's own families (a cheapest-alone pattern in one region
@@ -803,14 +816,15 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
         mm.m.add(lit == 1)
     # no hints: the LP's columns may not fit with the rest fixed, and CP-SAT's interleaved search
     # aborts when hinted towards a model it then proves infeasible
-    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE))
+    solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), mm=mm)
     if run_interruptibly(solver, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     units = {k: v for k, v in units.items() if k[0] not in inside}
     load = {k: v for k, v in load.items() if k[0] not in inside}
     units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
     load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
-    plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)))
+    plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)),
+                     running=_running_by_key(mm, solver))
     # the workloads held fixed were only checked against the coupling rows: their own families
     # (regions, region loss, replicas) and forced options are checked here, without the solver
     placements = _known_placements(candidates, workloads, plan)
@@ -866,7 +880,9 @@ def _known_placements(candidates: CandidateSet, workloads: list[str], plan: Know
         placements[w] = _placements_of(candidates, w, options,
                                        {i: plan.units.get((w, key), 0) for i, key in enumerate(keys)},
                                        {(i, s): plan.load.get((w, key, s), 0)
-                                        for i, key in enumerate(keys) for s in candidates.demands[w]})
+                                        for i, key in enumerate(keys) for s in candidates.demands[w]},
+                                       {i: plan.running[w, key] for i, key in enumerate(keys)
+                                        if (w, key) in plan.running})
     return placements
 
 
@@ -888,14 +904,32 @@ def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
     loads: dict[str, dict[tuple[int, str], int]] = {w: {} for w in mm.workloads}
     for (w, i, s), var in mm.f.items():  # one pass over the loads, not one per workload
         loads[w][i, s] = int(solver.value(var))
+    running: dict[str, dict[int, tuple[int, ...]]] = {w: {} for w in mm.workloads}
+    for (w, i), levels in _running(mm, solver).items():
+        running[w][i] = levels
     return {w: _placements_of(mm.candidates, w, mm.options[w],
-                              {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}, loads[w])
+                              {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}, loads[w],
+                              running[w])
             for w in mm.workloads}
 
 
+def _running(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, int], tuple[int, ...]]:
+    """Units running at each quieter load level, per (workload, option index) with level variables."""
+    found: dict[tuple[str, int], list[int]] = {}
+    for (w, i, _), var in sorted(mm.u.items()):
+        found.setdefault((w, i), []).append(int(solver.value(var)))
+    return {key: tuple(levels) for key, levels in found.items()}
+
+
+def _running_by_key(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, str], tuple[int, ...]]:
+    return {(w, mm.options[w][i].key): levels for (w, i), levels in _running(mm, solver).items()}
+
+
 def _placements_of(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],
-                   loads: dict[tuple[int, str], int]) -> list[Placement]:
-    """A workload's placements from units per option index and load per (option index, stream)."""
+                   loads: dict[tuple[int, str], int],
+                   running: dict[int, tuple[int, ...]] | None = None) -> list[Placement]:
+    """A workload's placements from units per option index, load per (option index, stream) and,
+    under a traffic profile, units running at each quieter level per option index."""
     demand = candidates.demands[w]
     total = sum(demand.values())
     found = []
@@ -907,8 +941,9 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
             count = _units_for(o, sum(load.values()))
         if count == 0 and not load:
             continue
-        cost = c.per_unit * count + c.per_load * sum(load.values())
-        found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand))
+        levels = (running or {}).get(i, ())
+        cost = c.cost(count, sum(load.values()), levels)
+        found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand, running=levels))
     found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
     return _with_min_replicas(found, candidates.limits[w], options)
 
@@ -929,7 +964,7 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits, options: 
         if p.option.count_cost_cents == 0:
             extra = min(short, p.option.max_count - p.count)
             found[k] = Placement(option=p.option, count=p.count + extra, load=p.load,
-                                 cost_millicents=p.cost_millicents, demand=p.demand)
+                                 cost_millicents=p.cost_millicents, demand=p.demand, running=p.running)
             short -= extra
     placed = {p.option.key for p in found}
     demand = found[0].demand if found else {}
@@ -943,9 +978,14 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits, options: 
     return found
 
 
-def _solver(time_limit_s: float, interleave: bool = True) -> cp_model.CpSolver:
+def _solver(time_limit_s: float, interleave: bool = True, mm: PlacementModel | None = None) -> cp_model.CpSolver:
+    """A solver with the project's settings; `mm`, when given, tunes it to that model."""
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit_s
+    if mm is not None and mm.u:
+        # Load levels (traffic profiles): with only the default linear relaxation the single search
+        # stalled far from the bound (30 s unproven) on a model the full relaxation proves in 0.6 s.
+        solver.parameters.linearization_level = 2
     # Several subsolvers (LNS, feasibility jump, ...) interleaved deterministically: placement
     # models with share caps need them to find plans, and interleaving keeps runs reproducible.
     solver.parameters.num_workers = SUBSOLVERS if interleave else 1  # fixed: answers never depend on cores

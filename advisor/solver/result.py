@@ -9,13 +9,22 @@ from advisor.candidates import Option
 
 @dataclass(frozen=True)
 class Placement:
-    """`count` units of one option carrying `load` (stream -> load units) of its workload."""
+    """`count` units of one option carrying `load` (stream -> load units) of its workload at peak.
+
+    Under a traffic profile an hourly-billed placement runs `running[l - 1]` of its units at the
+    workload's quieter load level l (advisor.demand); a committed one (`running` empty) runs all
+    of them at every level."""
 
     option: Option
     count: int
     load: dict[str, int]
     cost_millicents: int
     demand: dict[str, int]
+    running: tuple[int, ...] = ()
+
+    def at_level(self, level: int) -> int:
+        """Units running at load level `level` (0: the peak)."""
+        return self.count if level == 0 or not self.running else self.running[level - 1]
 
     @property
     def cost_cents(self) -> float:

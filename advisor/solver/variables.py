@@ -12,21 +12,38 @@ For workload w with demand streams s (advisor.demand) and options o:
 cc[o] is the monthly cost of one unit, lc[o] the cost of one load unit of hourly-billed work
 (batch and training on demand or spot bill the work done, not the instances held).
 Spend aggregates (`spend(attribute, value)`, `total`) are defined once, for every family.
+
+A workload with a traffic profile (advisor.demand.profile_levels) is also carried at each
+quieter load level l >= 1, with share_l of its peak for h_l hours a month:
+
+    u[o,l]    units of an hourly-billed option o running at level l, u[o,l] <= n[o]
+    g[o,s,l]  load units of stream s that o carries at level l
+
+    sum_o g[o,s,l] = ceil(share_l D[w,s])
+    CAP * sum_s g[o,s,l] <= floor(CAP * capacity[o]) * r[o,l],  r[o,l] = u[o,l] if o is billed by
+                                                                the hour, else n[o]
+    sum_o floor(CAP * capacity[o]) * r[o,l] >= CAP * sum_s ceil(share_l D[w,s])   (implied; a cut)
+    cost[o] += sum_l cl[o,l] u[o,l]
+
+n[o] is then the peak fleet: an hourly-billed option's cc[o] covers the peak hours h_0 only and
+cl[o,l] the hours of level l (both from the candidates), while a committed one (reserved,
+bought) bills the month in cc[o] and runs at every level. Units run at a quieter level only
+out of the peak fleet (u <= n: one autoscaling group per placement, sized at its peak).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option
+from advisor.demand import CAP_SCALE, level_demand
 
 MILLI = 1000
 """Money in the model is milli-cents: hourly-billed work splits into 1/1000 shares exactly."""
-CAP_SCALE = 1000
-"""Capacities are floored to 1/1000 of a load unit, so the model never over-states what a unit carries."""
 
 
 MAX_SPEND = 2**62 // 20_000
@@ -50,10 +67,18 @@ class Coefficients:
 
     per_unit: int
     per_load: int
+    per_level: tuple[int, ...] = ()
+    """Per unit running at each quieter load level (hourly-billed options of profiled workloads)."""
 
     @classmethod
     def of(cls, o: Option, total_demand: int) -> Coefficients:
-        return cls(round(o.count_cost_cents * MILLI), round(o.load_cost_cents * MILLI / max(1, total_demand)))
+        return cls(round(o.count_cost_cents * MILLI), round(o.load_cost_cents * MILLI / max(1, total_demand)),
+                   tuple(round(c * MILLI) for c in o.level_costs_cents))
+
+    def cost(self, units: int, load: int, running: tuple[int, ...] = ()) -> int:
+        """Milli-cents of `units` units carrying `load` load units, `running[l]` of them running at level l + 1."""
+        return self.per_unit * units + self.per_load * load + sum(
+            c * k for c, k in zip(self.per_level, running, strict=False))
 
 
 @dataclass(frozen=True)
@@ -87,6 +112,9 @@ class PlacementModel:
         self.n: dict[tuple[str, int], cp_model.IntVar] = {}
         self.f: dict[tuple[str, int, str], cp_model.IntVar] = {}
         self.coefficients: dict[tuple[str, int], Coefficients] = {}
+        self.most: dict[tuple[str, int], int] = {}  # n's upper bound
+        self.u: dict[tuple[str, int, int], cp_model.IntVar] = {}
+        self.g: dict[tuple[str, int, str, int], cp_model.IntVar] = {}
         self.enforce: dict[str, cp_model.IntVar] = {}
         self._spend: dict[tuple[str, str], cp_model.IntVar] = {}
         self._counted_total: cp_model.IntVar | None = None
@@ -100,14 +128,43 @@ class PlacementModel:
                 self.coefficients[w, i] = c
                 most = min(o.max_count, limit // c.per_unit) if c.per_unit else o.max_count  # no plan buys more
                 self.n[w, i] = self.m.new_int_var(0, most, f"n[{w}#{i}]")
+                self.most[w, i] = most
                 for s in self.streams(w, o):
                     self.f[w, i, s] = self.m.new_int_var(0, demand[s], f"f[{w}#{i},{s}]")
+            self._add_levels(w)
             # every option at its most: a plan that mixes options may spend more than any one alone
-            upper += sum(self.coefficients[w, i].per_unit * o.max_count + self.coefficients[w, i].per_load
-                         * total_demand for i, o in enumerate(options[w]))
+            upper += sum(self.coefficients[w, i].cost(o.max_count, total_demand,
+                                                      (self.most[w, i],) * len(o.level_costs_cents))
+                         for i, o in enumerate(options[w]))
         self.upper = max(1, min(upper + rest.total, limit))
         self.total = self.m.new_int_var(0, self.upper, "total")
         self.m.add(self.total == self.cost_sum(lambda o: True) + rest.total)
+
+    def _add_levels(self, w: str) -> None:
+        """The quieter load levels of a profiled workload: their units, loads and rows (module docstring)."""
+        levels = self.candidates.levels.get(w, ())
+        for level, (share, _) in enumerate(levels[1:], start=1):
+            need = level_demand(self.candidates.demands[w], share)
+            for i, o in enumerate(self.options[w]):
+                running = self.n[w, i]
+                if level <= len(o.level_costs_cents):
+                    running = self.u[w, i, level] = self.m.new_int_var(0, self.most[w, i], f"u[{w}#{i},{level}]")
+                    self.m.add(running <= self.n[w, i])
+                carried = []
+                for s in self.streams(w, o):
+                    var = self.g[w, i, s, level] = self.m.new_int_var(0, need[s], f"g[{w}#{i},{s},{level}]")
+                    carried.append(var)
+                self.m.add(CAP_SCALE * sum(carried) <= math.floor(o.capacity * CAP_SCALE) * running)
+            for s, units in need.items():
+                self.m.add(sum(self.g[w, i, s, level] for i in range(len(self.options[w]))
+                               if (w, i, s, level) in self.g) == units)
+        for level, (share, _) in enumerate(levels):
+            # implied by the rows above, but it lets CP-SAT prove these models in a fraction of a
+            # second where it took minutes: the units running at a level carry its whole load
+            need_all = sum(level_demand(self.candidates.demands[w], share).values())
+            running_all = [self.u.get((w, i, level), self.n[w, i]) for i in range(len(self.options[w]))]
+            self.m.add(sum(math.floor(o.capacity * CAP_SCALE) * k for o, k in zip(self.options[w], running_all,
+                                                                                 strict=True)) >= CAP_SCALE * need_all)
 
     def streams(self, w: str, o: Option) -> list[str]:
         """The demand streams option `o` may carry."""
@@ -132,6 +189,10 @@ class PlacementModel:
                     for s in self.streams(w, o):
                         variables.append(self.f[w, i, s])
                         weights.append(c.per_load)
+                for level, per in enumerate(c.per_level, start=1):
+                    if (w, i, level) in self.u:
+                        variables.append(self.u[w, i, level])
+                        weights.append(per)
         return cp_model.LinearExpr.weighted_sum(variables, weights)
 
     def workload_cost(self, w: str, weights: list[int] | None = None) -> cp_model.LinearExpr:
@@ -147,6 +208,10 @@ class PlacementModel:
             for s in self.streams(w, o):
                 variables.append(self.f[w, i, s])
                 coefficients.append(k * c.per_load)
+            for level, per in enumerate(c.per_level, start=1):
+                if (w, i, level) in self.u:
+                    variables.append(self.u[w, i, level])
+                    coefficients.append(k * per)
         return cp_model.LinearExpr.weighted_sum(variables, coefficients)
 
     def spend(self, attribute: str, value: str) -> cp_model.IntVar:

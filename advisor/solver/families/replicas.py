@@ -28,6 +28,9 @@ class Replicas(Family):
         mm.m.add(units >= lim.min_replicas).only_enforce_if(lit)
         if lim.max_replicas is not None:
             mm.m.add(units <= lim.max_replicas).only_enforce_if(lit)
+        for level in range(1, len(ctx.candidates.levels.get(w, ()))):  # min_replicas holds at every hour
+            running = sum(mm.u.get((w, i, level), mm.n[w, i]) for i in range(len(mm.options[w])))
+            mm.m.add(running >= lim.min_replicas).only_enforce_if(lit)
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
         out = []
@@ -35,7 +38,9 @@ class Replicas(Family):
             w = name.partition(":")[2]
             lim = ctx.candidates.limits[w]
             count = sum(p.count for p in placements.get(w, []))
-            if count < lim.min_replicas or (lim.max_replicas is not None and count > lim.max_replicas):
+            quietest = min((sum(p.at_level(level) for p in placements.get(w, []))
+                            for level in range(len(ctx.candidates.levels.get(w, ())))), default=count)
+            if min(count, quietest) < lim.min_replicas or (lim.max_replicas is not None and count > lim.max_replicas):
                 out.append(name)
         return out
 
