@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from advisor.catalog.models import (
+    DEFAULT_SPOT_INTERRUPTION_PCT,
     HOURS_PER_MONTH,
     PRICING_MODELS,
     Accelerator,
     Catalog,
     Offering,
     PricingModel,
+    Provider,
 )
 from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, profile_levels, splits_by_count, units_carrying
 from advisor.estimate import Sizing, Unfit, size
@@ -59,6 +61,7 @@ RULES: dict[str, str] = {
     "latency_slo": "workload: latency objectives (p95, TTFT, TPOT)",
     "power_budget": "workload: power budget per edge site",
     "capacity": "the fleet size stays within what can be bought",
+    "commitment_term": "policy: longest commitment term (budget.max_commitment_term_months)",
 }
 PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_support", "fabric", "spot_realtime",
                             "capacity"})
@@ -76,6 +79,8 @@ class Listing(NamedTuple):
     price_source: str
     price_as_of: str
     price_estimate: bool
+    fallback_hourly_usd: float | None  # spot: the on-demand price of the same offering (it replaces reclaimed capacity)
+    spot_interruption: float | None  # spot: the share of its capacity assumed reclaimed while the work runs
     region_key: str  # provider:region, as Option.region_key
 
 
@@ -107,6 +112,7 @@ class _OptionRecord(NamedTuple):
     serve_rtt_ms: tuple[float, ...]  # network round trip to each location in `serves`
     full_reach: bool
     level_costs_cents: tuple[float, ...]  # profiled, billed by the hour: one unit running at each quieter level
+    term_months: int  # committed capacity: the term it bills for (12, 36, or bought hardware's amortisation); else 0
     key: str
     listing: Listing
 
@@ -141,13 +147,15 @@ class Option(_OptionRecord):
         "pricing", "instances", "accelerator_count", "unit_monthly_usd", "hourly_usd", "monthly_cost_cents",
         "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
         "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
-        "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents")
+        "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents", "term_months",
+        "fallback_hourly_usd", "spot_interruption")
     """The option's fields by name, in the order reports and `repr` list them."""
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
         "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
         "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
-        "full_reach": True, "level_costs_cents": ()}
+        "full_reach": True, "level_costs_cents": (), "term_months": 0, "fallback_hourly_usd": None,
+        "spot_interruption": None}
 
     def __new__(cls, **fields: Any) -> Option:
         unknown = sorted(fields.keys() - set(cls.FIELDS))
@@ -213,6 +221,14 @@ class Option(_OptionRecord):
     @property
     def region_key(self) -> str:
         return self.listing.region_key
+
+    @property
+    def fallback_hourly_usd(self) -> float | None:
+        return self.listing.fallback_hourly_usd
+
+    @property
+    def spot_interruption(self) -> float | None:
+        return self.listing.spot_interruption
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -365,6 +381,7 @@ class _Slot:
     pricing: PricingModel
     hourly: float | None
     unit_monthly: float | None
+    on_demand: float | None  # the on-demand price in the same region (spot's fallback)
     source: str
     as_of: str
     estimate: bool
@@ -378,7 +395,7 @@ def _slots(offering: Offering, catalog: Catalog) -> Iterator[_Slot]:
         for name in regions:
             region = catalog.region(offering.provider, name)
             yield _Slot(name, region.jurisdiction if region else None, region.key if region else None,
-                        "capex", None, p.monthly_usd, p.source, str(p.as_of), p.estimate,
+                        "capex", None, p.monthly_usd, None, p.source, str(p.as_of), p.estimate,
                         region.carbon_gco2_per_kwh if region else None)
         return
     for price in offering.prices:
@@ -388,7 +405,7 @@ def _slots(offering: Offering, catalog: Catalog) -> Iterator[_Slot]:
             hourly = price.hourly(pricing)
             if hourly is None:
                 continue
-            yield _Slot(price.region, region.jurisdiction, region.key, pricing, hourly, None,
+            yield _Slot(price.region, region.jurisdiction, region.key, pricing, hourly, None, price.on_demand,
                         price.source, str(price.as_of), price.estimate or pricing == "spot",
                         region.carbon_gco2_per_kwh)
 
@@ -422,7 +439,31 @@ def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelera
         broken.append(("spot_interruptible", "spot capacity can be reclaimed; the workload does not allow spot"))
     if c.pricing is not None and slot.pricing not in c.pricing:
         broken.append(("pricing", f"workload allows only {', '.join(c.pricing)} pricing"))
+    longest, term = policy.budget.max_commitment_term_months, commitment_months(offering, slot.pricing)
+    if longest is not None and term > longest:
+        broken.append(("commitment_term", f"{slot.pricing} commits for {term} months; the policy allows at most "
+                       f"{longest}"))
     return broken
+
+
+def spot_interruption(policy: Policy, provider: Provider | None) -> float:
+    """The share of spot capacity reclaimed while work runs: the policy's figure, else the provider's
+    catalog figure, else DEFAULT_SPOT_INTERRUPTION_PCT (an estimate, with its source there)."""
+    pct = policy.spot_interruption_pct
+    if pct is None and provider is not None:
+        pct = provider.spot_interruption_pct
+    return (DEFAULT_SPOT_INTERRUPTION_PCT if pct is None else pct) / 100
+
+
+COMMITMENT_MONTHS = {"reserved_1y": 12, "reserved_3y": 36}
+
+
+def commitment_months(offering: Offering, pricing: str) -> int:
+    """The months a pricing model commits to: 12 or 36 for reservations, bought hardware's
+    amortisation term; 0 for capacity billed by the hour."""
+    if pricing == "capex":
+        return offering.purchase.lifetime_months if offering.purchase is not None else 0
+    return COMMITMENT_MONTHS.get(pricing, 0)
 
 
 def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, unit_monthly: float | None) -> float:
@@ -530,9 +571,10 @@ class _Place:
     """One slot of one offering with what every workload reads of it, found once per build."""
 
     __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed",
-                 "listing", "partial_keys", "capex", "reserved", "hourly", "unit_monthly")
+                 "listing", "partial_keys", "capex", "reserved", "hourly", "unit_monthly", "term")
 
-    def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot):
+    def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot, interruption: float = 0.0):
+        """`interruption`: the share of spot capacity reclaimed while work runs (spot slots only)."""
         self.offering, self.accelerator, self.slot = offering, accelerator, slot
         self.offering_key = offering.key
         self.option_key = f"{offering.provider}:{slot.region}:{offering.name}:{slot.pricing}"  # as Option.key
@@ -541,14 +583,20 @@ class _Place:
         self.power_kw = None if accelerator.tdp_w is None else accelerator.tdp_w / 1000 * offering.accelerator_count
         # the option fields of the place, in _OptionRecord order: the head of the record, and the listing
         self.fixed = (offering.provider, slot.region, offering.name, accelerator.vendor, slot.pricing)
+        spot = slot.pricing == "spot"
         self.listing = Listing(slot.jurisdiction, accelerator.name, slot.unit_monthly, slot.hourly, slot.source,
-                               slot.as_of, slot.estimate, f"{offering.provider}:{slot.region}")
+                               slot.as_of, slot.estimate, slot.on_demand if spot else None,
+                               interruption if spot else None, f"{offering.provider}:{slot.region}")
         self.partial_keys: dict[tuple[str, ...], str] = {}  # locations served -> key of the variant serving them
         self.capex, self.reserved = slot.pricing == "capex", slot.pricing in ("reserved_1y", "reserved_3y")
+        self.term = commitment_months(offering, slot.pricing)
         self.hourly, self.unit_monthly = slot.hourly or 0.0, slot.unit_monthly or 0.0
+        if spot:  # reclaimed capacity is replaced by the same offering on demand: the blended hourly price
+            self.hourly = (1 - interruption) * self.hourly + interruption * (slot.on_demand or 0.0)
 
     def cents(self, sizing: Sizing) -> int:
-        """The month's cost in cents, as `monthly_cost_usd` computes it, with the slot's pricing read once."""
+        """The month's cost in cents, as `monthly_cost_usd` computes it, with the slot's pricing read once
+        (spot at its price blended with the on-demand fallback's)."""
         if self.capex:
             return round(100 * (sizing.instances * self.unit_monthly))
         hours = HOURS_PER_MONTH if self.reserved else sizing.busy_hours_per_month
@@ -861,7 +909,7 @@ class _Workload:
                 count_cost, *rest = (place.held * hours / HOURS_PER_MONTH for _, hours in self.levels)
                 level_costs = tuple(rest)
         else:
-            count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot, place.held)
+            count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot, place.held, place.hourly)
             capacity = _capacity(w, sizing, self.demand)
         if self.by_count:
             need = math.ceil(self.total / capacity) if capacity > 0 else MAX_INSTANCES
@@ -896,7 +944,7 @@ class _Workload:
             instances, instances * place.offering.accelerator_count, self.reuse.ints.setdefault(monthly, monthly),
             _shared(latency, floats), _shared(rtt, floats), _shared(carbon, floats), sizing,
             _shared(capacity, floats), _shared(count_cost, floats), _shared(load_cost, floats), unit_instances,
-            max_count, serves if realtime else (), failover, rtts, full, level_costs, key, place.listing)
+            max_count, serves if realtime else (), failover, rtts, full, level_costs, place.term, key, place.listing)
         return (not full, monthly, latency or 0.0, key), record
 
 
@@ -915,9 +963,10 @@ def _renamed(option: Option, head: tuple[str, str, str]) -> Option:
     return _option((*head, *option[3:]))
 
 
-def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float) -> tuple[float, float, int]:
+def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float, hourly: float) -> tuple[float, float, int]:
     """(cost of one unit in cents a month, cost of the whole demand's work in cents, instances per unit);
-    `held` is the month of one instance, HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)."""
+    `held` is the month of one instance, HOURS_PER_MONTH * 100 * (slot.hourly or 0.0); `hourly` the
+    price the work bills at (for spot, blended with its on-demand fallback: _Place)."""
     if isinstance(w, EdgeInference):
         return sizing.instances * 100 * (slot.unit_monthly or 0.0), 0.0, sizing.instances
     unit_instances = sizing.instances if isinstance(w, Training) else 1
@@ -925,7 +974,7 @@ def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float) -> tuple[
         return unit_instances * 100 * (slot.unit_monthly or 0.0), 0.0, unit_instances
     if slot.pricing in ("reserved_1y", "reserved_3y") or isinstance(w, RealtimeInference):
         return unit_instances * held, 0.0, unit_instances
-    work = 100 * monthly_cost_usd(sizing, slot.pricing, slot.hourly, slot.unit_monthly)
+    work = 100 * monthly_cost_usd(sizing, slot.pricing, hourly, slot.unit_monthly)
     return 0.0, work, unit_instances
 
 
@@ -999,7 +1048,8 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
     Workloads share what they have in common (sizings, rule checks, whole results: see `_Reuse`);
     `reuse=False` computes every workload on its own, with the same result, only slower."""
     out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()})
-    places = [_Place(offering, catalog.accelerators[offering.accelerator], slot)
+    places = [_Place(offering, catalog.accelerators[offering.accelerator], slot,
+                     spot_interruption(policy, catalog.providers.get(offering.provider)))
               for offering in catalog.offerings.values() for slot in _slots(offering, catalog)]
     shared = _Reuse(shared=True)
     with _cyclic_gc_paused():

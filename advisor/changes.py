@@ -46,6 +46,8 @@ def rule_changes(w: Workload, policy: Policy, rule: str, option: Option) -> list
         return [Change(document=POLICY, field="allowed_providers", value=allowed)]
     if rule == "latency_slo" and isinstance(w, (RealtimeInference, EdgeInference)):
         return _latency_changes(w, option)
+    if rule == "commitment_term":
+        return [Change(document=POLICY, field="budget.max_commitment_term_months", value=option.term_months)]
     if rule == "power_budget" and isinstance(w, EdgeInference) and option.sizing.power_w_per_site is not None:
         return [Change(document=w.name, field="sites.max_power_w", value=_ceil(option.sizing.power_w_per_site))]
     return None

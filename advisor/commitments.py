@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from advisor.candidates import CandidateSet, Option
+from advisor.candidates import CandidateSet, Option, commitment_months
 from advisor.catalog.models import HOURS_PER_MONTH, Catalog
 from advisor.demand import Levels, profile_levels
 from advisor.plan import Assignment, Burst, Commitment, LevelRun
@@ -39,7 +39,6 @@ from advisor.workload.profile import mean_share
 CommittedPricing = Literal["capex", "reserved_3y", "reserved_1y"]
 COMMITTED: tuple[CommittedPricing, ...] = ("capex", "reserved_3y", "reserved_1y")
 """Pricing models that bill the whole month for a term, longest term first (the fill order)."""
-TERM_MONTHS = {"reserved_1y": 12, "reserved_3y": 36}
 
 
 def schedule(w: Workload, p: Placement) -> tuple[list[LevelRun], float | None]:
@@ -114,10 +113,7 @@ def burst(w: Workload, rows: list[Assignment]) -> Burst | None:
 
 
 def _term_months(a: Assignment, catalog: Catalog) -> int:
-    if a.pricing == "capex":
-        purchase = catalog.offerings[f"{a.provider}:{a.instance}"].purchase
-        return purchase.lifetime_months if purchase is not None else 0
-    return TERM_MONTHS[a.pricing]
+    return commitment_months(catalog.offerings[f"{a.provider}:{a.instance}"], a.pricing)
 
 
 def _purchase_price(a: Assignment, catalog: Catalog) -> float:

@@ -86,6 +86,9 @@ class Assignment(Strict):
     serves: list[Route] = []  # real-time: the user locations routed here
     schedule: list[LevelRun] = []  # under a traffic profile: instances running at each load level, peak first
     instance_hours_per_month: float | None = None  # under a traffic profile: instance-hours run (billed if hourly)
+    spot_interruption_pct: float | None = None  # spot: share of its capacity assumed reclaimed while the work runs
+    fallback_hourly_usd: float | None = None  # spot: on-demand price of the same instance, which replaces it
+    fallback_monthly_usd: float | None = None  # spot: the part of monthly_cost_usd paid for that replacement
 
 
 class WorkloadRoute(Strict):
@@ -136,6 +139,7 @@ class WorkloadPlan(Strict):
     mean_load_pct: float | None = None  # under a traffic profile: average load as a share of peak
     commitments: list[Commitment] = []  # under a traffic profile: capacity committed for a term, per pricing
     burst: Burst | None = None  # under a traffic profile: capacity rented by the hour above the commitments
+    spot_share_pct: float | None = None  # interruptible work: share of its work placed on spot (with fallback)
     peak_sized_monthly_usd: float | None = None  # its own cheapest plan sized for its peak around the clock
     profile_saving_monthly_usd: float | None = None  # what following the profile saves on its own cheapest plan
 

@@ -65,6 +65,11 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None)
     rtt = max((r.network_rtt_ms for r in routes), default=None) if routes else o.network_rtt_ms
     runs, instance_hours = schedule(w, p)
+    r = o.spot_interruption
+    fallback = None
+    if r is not None and o.hourly_usd is not None and o.fallback_hourly_usd is not None:
+        blended = (1 - r) * o.hourly_usd + r * o.fallback_hourly_usd
+        fallback = round(cents / 100 * r * o.fallback_hourly_usd / blended, 2) if blended else 0.0
     return Assignment(
         workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
         jurisdiction=o.jurisdiction, instance=o.offering, instances=p.instances, accelerator=o.accelerator,
@@ -78,6 +83,8 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
         placement=index, load_share_pct=round(100 * p.share, 1), serves=routes,
         schedule=runs, instance_hours_per_month=instance_hours,
+        spot_interruption_pct=None if r is None else round(100 * r, 2), fallback_hourly_usd=o.fallback_hourly_usd,
+        fallback_monthly_usd=fallback,
     )
 
 
@@ -100,8 +107,16 @@ def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options
         placements=len(rows), regions=sorted({f"{a.provider}:{a.region}" for a in rows}), routing=routes,
         min_regions=c.min_regions, survive_region_loss=c.survive_region_loss, mean_load_pct=mean_load_pct(w),
         commitments=commitments(w, rows, catalog, options), burst=burst(w, rows),
+        spot_share_pct=_spot_share(w, rows),
         peak_sized_monthly_usd=peak_sized[0] if peak_sized else None,
         profile_saving_monthly_usd=peak_sized[1] if peak_sized else None)
+
+
+def _spot_share(w: Workload, rows: list[Assignment]) -> float | None:
+    """Share of an interruptible workload's work on spot; None when it does not allow spot."""
+    if isinstance(w, RealtimeInference) or not w.constraints.spot:
+        return None
+    return round(sum(a.load_share_pct for a in rows if a.pricing == "spot"), 1)
 
 
 def shares(rows: list[Assignment], attribute: str, vendors: dict[str, str] | None = None) -> list[Share]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from advisor.candidates import with_catalog_measurements
-from advisor.catalog.models import HOURS_PER_MONTH, Accelerator, Catalog, Offering
+from advisor.catalog.models import DEFAULT_SPOT_INTERRUPTION_PCT, HOURS_PER_MONTH, Accelerator, Catalog, Offering
 from advisor.estimate import Sizing, Unfit, size
 from advisor.plan import Assignment, Plan
 from advisor.topology import great_circle_km, rtt_ms
@@ -154,6 +154,8 @@ class _Placed:
     unit_monthly: float | None = None
     sizing: Sizing | None = None  # None: the offering cannot run the workload, or no price/site
     routes: dict[str, float] = field(default_factory=dict)  # real-time: location -> share of its traffic (%)
+    on_demand: float | None = None  # the on-demand price of the same instance and region (spot's fallback)
+    spot_rate: float = 0.0  # spot: share of capacity reclaimed while the work runs
 
     @property
     def region_key(self) -> str:
@@ -199,6 +201,16 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
         if a.hourly_usd is not None and not math.isclose(a.hourly_usd, hourly, abs_tol=1e-6):
             bad.append(f"{name}: hourly price {a.hourly_usd:g} but the catalog gives {hourly:g}")
         unit = None
+        p.on_demand = rows[0].on_demand
+        if a.pricing == "spot":
+            p.spot_rate = _spot_rate(a, policy, catalog)
+            if a.spot_interruption_pct is None or abs(a.spot_interruption_pct - 100 * p.spot_rate) > 0.01:
+                bad.append(f"{name}: spot interruption {a.spot_interruption_pct}% but the policy and catalog give "
+                           f"{100 * p.spot_rate:g}%")
+            if a.fallback_hourly_usd is None or not math.isclose(a.fallback_hourly_usd, rows[0].on_demand,
+                                                                 abs_tol=1e-6):
+                bad.append(f"{name}: spot fallback at {a.fallback_hourly_usd} an hour, but the same instance costs "
+                           f"{rows[0].on_demand:g} on demand")
     p.offering, p.acc, p.hourly, p.unit_monthly = offering, acc, hourly, unit
     # residency, provider and pricing rules
     region = catalog.region(a.provider, a.region)
@@ -235,6 +247,15 @@ def _size(w: Workload, p: _Placed, catalog: Catalog, rtt: float | None) -> list[
     return []
 
 
+def _spot_rate(a: Assignment, policy: Policy, catalog: Catalog) -> float:
+    """Share of spot capacity reclaimed while work runs: the policy's, the provider's, or the default."""
+    pct = policy.spot_interruption_pct
+    provider = catalog.providers.get(a.provider)
+    if pct is None and provider is not None:
+        pct = provider.spot_interruption_pct
+    return (DEFAULT_SPOT_INTERRUPTION_PCT if pct is None else pct) / 100
+
+
 def _expected_cost(w: Workload, p: _Placed) -> float | None:
     """The placement's monthly cost recomputed from the catalog; None when it cannot be priced."""
     a = p.a
@@ -248,8 +269,10 @@ def _expected_cost(w: Workload, p: _Placed) -> float | None:
         return a.instances * HOURS_PER_MONTH * p.hourly
     if p.sizing is None:
         return None
-    # on-demand and spot batch or training: billed for the work it does, in proportion to its load
-    return a.load_share_pct / 100 * p.sizing.instances * p.sizing.busy_hours_per_month * p.hourly
+    # on-demand and spot batch or training: billed for the work it does, in proportion to its load;
+    # spot capacity reclaimed (share p.spot_rate) is replaced by the same instance on demand
+    hourly = p.hourly if a.pricing != "spot" else (1 - p.spot_rate) * p.hourly + p.spot_rate * (p.on_demand or 0.0)
+    return a.load_share_pct / 100 * p.sizing.instances * p.sizing.busy_hours_per_month * hourly
 
 
 def _check_cost(w: Workload, p: _Placed) -> list[str]:
@@ -599,4 +622,29 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
                     catalog.providers[a.provider].kind if a.provider in catalog.providers else "cloud")
               for a in plan.assignments if a.accelerator in catalog.accelerators]
     found.extend(policy_violations(spends, policy))
+    found.extend(_commitment_violations(plan.assignments, policy, catalog))
+    return found
+
+
+def _commitment_violations(assignments: list[Assignment], policy: Policy, catalog: Catalog) -> list[str]:
+    """Reserved and bought capacity against budget.max_commitment_usd (monthly x term, summed) and
+    budget.max_commitment_term_months; terms from the catalog: 12 or 36 months for reservations,
+    the purchase's lifetime for bought hardware."""
+    cap, longest = policy.budget.max_commitment_usd, policy.budget.max_commitment_term_months
+    if cap is None and longest is None:
+        return []
+    found: list[str] = []
+    liability = 0.0
+    for a in assignments:
+        offering = catalog.offerings.get(f"{a.provider}:{a.instance}")
+        if a.pricing == "capex":
+            months = offering.purchase.lifetime_months if offering is not None and offering.purchase else 0
+        else:
+            months = {"reserved_1y": 12, "reserved_3y": 36}.get(a.pricing, 0)
+        liability += a.monthly_cost_usd * months
+        if longest is not None and months > longest:
+            found.append(f"{a.workload} placement {a.placement}: {a.pricing} commits for {months} months, over "
+                         f"max_commitment_term_months {longest}")
+    if cap is not None and liability > cap + CENT * max(1, len(assignments)) * 36:
+        found.append(f"commitments total {liability:,.2f} (monthly x term), over max_commitment_usd {cap:,.2f}")
     return found

@@ -95,3 +95,45 @@ def test_min_replicas_hold_at_every_hour(run_cli, tmp_path):
     data = plan(run_cli, service(tmp_path / "f", 20, "business-hours", "portable: true, min_replicas: 2"))
     assert {(a["pricing"], a["instances"]) for a in rows(data, "chat")} == {("reserved_1y", 2)}
     assert data["total_monthly_cost_usd"] == pytest.approx(2 * 1095)
+
+
+def policy(directory: Path, text: str) -> Path:
+    (directory / "policy.yaml").write_text(f"kind: policy\nbudget: {{{text}}}\n", encoding="utf-8")
+    return directory
+
+
+def test_a_commitment_cap_that_binds_is_priced(run_cli, tmp_path):
+    """The optimum of the business-hours case commits $1,095 x 12 = $13,140. A cap of $10,000 leaves
+    only renting: both replicas on demand, $2 x (730 + 334.58) = $2,129.17. The rule costs
+    $2,129.17 - $1,764.17 = $365.00 a month, and the report says so."""
+    burst_hours = PEAK_HOURS + AT_60_PCT
+    d = policy(service(tmp_path / "f", 20, "business-hours"), "max_commitment_usd: 10000")
+    data = plan(run_cli, d)
+    assert {a["pricing"] for a in rows(data, "chat")} == {"on_demand"}
+    assert data["total_monthly_cost_usd"] == pytest.approx(2 * (730 + burst_hours), abs=0.01)
+    (summary,) = data["workloads"]
+    assert summary["commitments"] == []
+    cost = {c["name"]: c for c in data["constraints"]}["commitment_total"]
+    assert cost["binding"] is True
+    assert cost["cost_usd"] == pytest.approx(2 * (730 + burst_hours) - (1095 + 2 * burst_hours), abs=0.01)
+    assert cost["setting"] == "budget.max_commitment_usd"
+
+
+def test_a_commitment_cap_with_room_does_not_bind(run_cli, tmp_path):
+    d = policy(service(tmp_path / "f", 20, "business-hours"), "max_commitment_usd: 13140")
+    data = plan(run_cli, d)
+    assert {a["pricing"] for a in rows(data, "chat")} == {"reserved_1y", "on_demand"}
+    cost = {c["name"]: c for c in data["constraints"]}["commitment_total"]
+    assert cost["binding"] is False
+
+
+def test_a_term_cap_rules_reservations_out(run_cli, tmp_path):
+    """With terms of at most 6 months, the 1-year reservation is ruled out (named rule), so the flat
+    service rents its replica: $2 x 730 = $1,460."""
+    d = policy(service(tmp_path / "f", 10, "flat"), "max_commitment_term_months: 6")
+    data = plan(run_cli, d)
+    (a,) = rows(data, "chat")
+    assert a["pricing"] == "on_demand"
+    assert data["total_monthly_cost_usd"] == pytest.approx(1460)
+    (x,) = data["explanations"]
+    assert any(g["rule"] == "commitment_term" for g in x["ruled_out"])

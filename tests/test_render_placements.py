@@ -97,7 +97,8 @@ def test_markdown_shows_both_placements_under_one_workload_row(split_plan):
     assert table[head + 2].startswith("| ↳ placement 2 |") and "| beta | eu-1 | 1 x y2 |" in table[head + 2]
     assert "| spot | 40% | $400.00 |" in table[head + 2]
     assert sum(line.startswith("| **chat**") for line in md.splitlines()) == 1
-    assert "| tune | training | alpha | us-1 |" in md and "| 100% | $10.16 |" in md
+    # spot with its fallback: 10.17 h x (0.8 x $1 + 0.2 x $2 on demand)
+    assert "| tune | training | alpha | us-1 |" in md and "| 100% | $12.20 |" in md
     assert "| chat (placement 2) | roofline |" in md  # estimate basis: one row per placement
     assert_markdown_tables_are_rectangular(md)
     assert_markdown_blocks_are_separated(md)
@@ -177,7 +178,7 @@ def test_html_shows_both_placements_under_one_workload_row(split_plan):
 def test_html_shows_the_routing_and_escapes_a_hostile_location(baseline):
     html = render(_two_placements(baseline, workloads=True, location=HOSTILE_LOCATION), "html")
     assert "<b>" not in html and "&lt;b&gt;eu|central&lt;/b&gt;" in html
-    rows = _html_rows(html, "<h3>Routing of user traffic</h3>", "<h3>Estimate basis</h3>")
+    rows = _html_rows(html, "<h3>Routing of user traffic</h3>", "<h3>Spot with on-demand fallback</h3>")
     assert [cells for _, cells in rows[1:]] == [
         ["chat", "us-east", "alpha us-1", "100%", "4380 ms", "80 ms"],
         ["", HOSTILE_LOCATION, "beta eu-1", "80%", "4370 ms", "75 ms"],

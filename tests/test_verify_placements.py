@@ -66,7 +66,9 @@ def _placement(base: Plan, catalog: Catalog, w: Workload, number: int, provider:
             cost = instances * HOURS_PER_MONTH * hourly
         else:  # load-proportional: this share of the whole workload's bill on that offering alone
             alone = size(w, o, catalog.accelerators[o.accelerator])
-            cost = share / 100 * alone.instances * alone.busy_hours_per_month * hourly
+            # spot: 20% of it (the default) reclaimed and replaced by the same instance on demand
+            rate = hourly if pricing != "spot" or row is None else 0.8 * hourly + 0.2 * row.on_demand
+            cost = share / 100 * alone.instances * alone.busy_hours_per_month * rate
     routes = [Route(location=loc, share_pct=pct, network_rtt_ms=round(_rtt(catalog, loc, provider, region), 1))
               for loc, pct in (serves or {}).items()]
     return template.model_copy(update={
@@ -74,7 +76,9 @@ def _placement(base: Plan, catalog: Catalog, w: Workload, number: int, provider:
         "jurisdiction": catalog.regions[f"{provider}:{region}"].jurisdiction, "instance": offering,
         "instances": instances, "accelerator": o.accelerator, "accelerator_count": instances * o.accelerator_count,
         "pricing": pricing, "hourly_usd": hourly, "monthly_cost_usd": round(cost, 2),
-        "annual_cost_usd": round(12 * cost, 2), "placement": number, "load_share_pct": share, "serves": routes})
+        "annual_cost_usd": round(12 * cost, 2), "placement": number, "load_share_pct": share, "serves": routes,
+        "spot_interruption_pct": 20.0 if pricing == "spot" else None,
+        "fallback_hourly_usd": row.on_demand if pricing == "spot" and row is not None else None})
 
 
 def _plan(base: Plan, *assignments: Assignment) -> Plan:

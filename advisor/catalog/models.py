@@ -22,6 +22,14 @@ ProviderKind = Literal["cloud", "gpu-cloud", "onprem", "edge"]
 Fabric = Literal["efa", "infiniband", "ici", "roce", "ethernet", "neuronlink", "none"]
 PricingModel = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
 PRICING_MODELS: tuple[PricingModel, ...] = ("on_demand", "spot", "reserved_1y", "reserved_3y", "capex")
+
+DEFAULT_SPOT_INTERRUPTION_PCT = 20.0
+"""Share of spot capacity assumed reclaimed while a batch window or a training job runs, when
+neither the policy (`spot_interruption_pct`) nor the provider's catalog record gives one. An
+estimate: AWS's Spot Instance Advisor (https://aws.amazon.com/ec2/spot/instance-advisor/, read
+2026-11) reports per instance type and region the share of spot capacity reclaimed over the
+trailing month in the buckets <5%, 5-10%, 10-15%, 15-20% and >20%; GPU instance types often sit
+in the top bucket, so the lower edge of that bucket is the default."""
 HOURS_PER_MONTH = 730.0
 
 # Upper limits of catalog figures, far above any real one (docs/CATALOG.md, "Limits"): they catch
@@ -144,6 +152,9 @@ class Provider(CatalogRecord):
     kind: ProviderKind
     egress: Egress | None = None
     notes: str = ""
+    spot_interruption_pct: float | None = Field(default=None, ge=0, lt=100)
+    """Share of spot capacity reclaimed while a job runs (the policy's figure wins; else
+    DEFAULT_SPOT_INTERRUPTION_PCT); give its source in `notes`."""
 
     _name = field_validator("name")(_check_name)
 

@@ -105,6 +105,11 @@ class WorkloadView:
     profile: WorkloadPlan | None = None  # set when the workload has a traffic profile
 
     @property
+    def spot(self) -> list[Assignment]:
+        """Its placements on spot capacity (each with its on-demand fallback)."""
+        return [a for a in self.placements if a.pricing == "spot"]
+
+    @property
     def levels(self) -> str:
         """Instances running at each load level under the profile: '100% (304 h): 4; 60% (30 h): 3'."""
         rows = [a for a in self.placements if a.schedule]

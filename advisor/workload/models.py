@@ -348,6 +348,12 @@ WORKLOAD_MODELS: dict[str, type[WorkloadBase]] = {
 class Budget(Input):
     monthly_usd: NonNegativeFloat | None = Field(default=None, le=MAX_MONTHLY_USD)
     per_team_monthly_usd: dict[str, Annotated[NonNegativeFloat, Field(le=MAX_MONTHLY_USD)]] = {}
+    max_commitment_usd: NonNegativeFloat | None = Field(default=None, le=MAX_MONTHLY_USD * 120)
+    """The most the plan may commit to in all: over reserved and bought capacity, its monthly
+    cost times its term in months (12 or 36 for reservations, the amortisation term of hardware)."""
+    max_commitment_term_months: PositiveInt | None = Field(default=None, le=120)
+    """The longest term the plan may commit to: 12 allows 1-year reservations only, 36 also
+    3-year ones; bought hardware counts its amortisation term."""
 
 
 class LockIn(Input):
@@ -368,5 +374,8 @@ class Policy(Input):
     lock_in: LockIn = LockIn()
     allowed_providers: list[str] | None = None
     objective: Literal["cost"] = "cost"
+    spot_interruption_pct: float | None = Field(default=None, ge=0, lt=100)
+    """Share of spot capacity reclaimed while a job runs, for every provider (default: each
+    provider's catalog figure, else advisor.catalog.models.DEFAULT_SPOT_INTERRUPTION_PCT)."""
 
     _name = field_validator("name")(_check_name)
