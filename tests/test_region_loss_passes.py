@@ -52,3 +52,23 @@ def test_the_second_pass_keeps_the_optimum(region_loss, monkeypatch):
     assert passes, "the second pass did not run"
     assert found.status == "optimal" and found.cost_millicents == proven.cost_millicents
     assert passes[0] >= proven.cost_millicents  # cut at the cost of a real plan, never below the optimum
+
+
+def test_the_two_region_start_is_a_real_plan_and_keeps_the_optimum(region_loss, monkeypatch):
+    """The first plan built without a search (cheapest option alone, plus the cheapest in another
+    region as a standby) survives the loss of either region and costs no less than the optimum;
+    the search from it proves the same optimum as the searched first plan does."""
+    candidates, policy, w, names = region_loss
+    mm, _ = model._build(policy, candidates, [w], {}, names)
+    cost, units, loads = model._two_region_start(candidates, mm, w, names, {})
+    by_key = {o.key: o for o in mm.options[w]}
+    placed = {w: model._placements_of(candidates, w, [by_key[k] for k in units], dict(enumerate(units.values())),
+                                      {(i, s): loads.get((k, s), 0) for i, k in enumerate(units)
+                                       for s in candidates.demands[w]})}
+    assert not model.policy_breaks(placed, policy, candidates)
+    assert sum(p.cost_millicents for p in placed[w]) == cost
+    with_start = _solve(region_loss)
+    monkeypatch.setattr(model, "_two_region_start", lambda *a, **k: None)
+    searched = _solve(region_loss)
+    assert with_start.status == searched.status == "optimal"
+    assert with_start.cost_millicents == searched.cost_millicents <= cost

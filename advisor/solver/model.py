@@ -169,6 +169,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
     names = [n for n in family_names(policy, candidates) if n not in disabled]
+    _own_work_end[0] = solver_work() + time_limit_s
     split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core, progress)
     if split is not None:
         return split
@@ -214,6 +215,16 @@ def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
     return candidates.solved[key]  # type: ignore[no-any-return]
 
 
+OWN_WORK_FLOOR_S = 2.0
+"""Deterministic seconds an own optimum still gets once the solve's own-optimum work is spent:
+enough for the first short searches to find a plan (with its bound), not to prove it."""
+_own_work_end = [math.inf]
+"""When the own optima of the current solve have used its time limit (solver_work() units): each
+own optimum past it gets OWN_WORK_FLOOR_S. A fleet with hundreds of workloads that need CP-SAT
+alone (region loss, min_regions) then ends near its limit with feasible own plans and their
+bounds, instead of proving each one (1,000 of them took tens of minutes)."""
+
+
 def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
                  time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
     key = (w, _fingerprint(candidates, w), tuple(own), forced, time_limit_s, tie_break, want_core)
@@ -223,8 +234,12 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
         return memo
     before = solver_work()
+    limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
     result = _searched_optimum(candidates, w, own, forced) or _solve_together(
-        candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s, want_core, {}, tie_break)
+        candidates, policy, [w], own, {w: forced} if forced else {}, limit, want_core, {}, tie_break)
+    if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
+        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s,
+                                 want_core, {}, tie_break)
     _own_optima[key] = (result, solver_work() - before)
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
@@ -503,11 +518,19 @@ its options are cut to those within the cost of the plan found (see _alone_in_tw
 def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names: list[str],
                          forced: dict[str, str], mm: PlacementModel, time_limit_s: float
                          ) -> tuple[PlacementModel, cp_model.CpSolver, cp_model.CpSolverStatus]:
-    """One workload with families of its own (region loss, min_regions): short searches (each four
-    times longer than the last) until one finds a plan; if it is not proven, the search again over
-    the options within that plan's cost (alone.within_reach: exact, since a plan that buys a unit
-    of an option costs at least what that test counts), hinted with the plan. Proving region-loss
-    plans over 700 options took up to 48 s; over the 170 within the plan's cost, 2 s."""
+    """One workload with families of its own (region loss, min_regions): a first plan, then the
+    search again over the options within that plan's cost (alone.within_reach: exact, since a
+    plan that buys a unit of an option costs at least what that test counts), hinted with the plan.
+    Proving region-loss plans over 700 options took up to 48 s; over the 170 within the plan's
+    cost, 2 s. The first plan is built without a search where it can be (_two_region_start), else
+    found by short searches, each four times longer than the last."""
+    keep = _kept(forced.get(w))
+    start = _two_region_start(candidates, mm, w, names, forced)
+    if start is not None:
+        cost, units, loads = start
+        found = _within_cost(policy, candidates, w, names, forced, mm, cost, units, loads, keep, time_limit_s)
+        if found is not None:
+            return found
     left, limit = time_limit_s, FIRST_PASS_S
     while True:
         first = _solver(max(1e-3, min(limit, left)), interleave=False, mm=mm)
@@ -518,24 +541,61 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
         limit *= 4
     if code != cp_model.FEASIBLE or left <= 0:
         return mm, first, code
-    cost = int(round(first.objective_value))
-    used = frozenset(mm.options[w][i].key for (_, i), var in mm.n.items() if first.value(var)) | frozenset(
-        mm.options[w][i].key for (_, i, _), var in mm.f.items() if first.value(var))
-    near = within_reach(mm.options[w], candidates.demands[w], cost, used | _kept(forced.get(w)))
+    units = {mm.options[w][i].key: int(first.value(var)) for (_, i), var in mm.n.items()}
+    loads = {(mm.options[w][i].key, st): int(first.value(var)) for (_, i, st), var in mm.f.items()}
+    found = _within_cost(policy, candidates, w, names, forced, mm, int(round(first.objective_value)), units, loads,
+                         keep, left)
+    return found if found is not None else (mm, first, code)  # out of time before it found the plan again
+
+
+def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[str], forced: dict[str, str],
+                 mm: PlacementModel, cost: int, units: dict[str, int], loads: dict[tuple[str, str], int],
+                 keep: frozenset[str], time_limit_s: float
+                 ) -> tuple[PlacementModel, cp_model.CpSolver, cp_model.CpSolverStatus] | None:
+    """The search over workload w's options within `cost` (a known plan's), hinted with that plan's
+    units and loads by option key; None when it finds no plan in `time_limit_s`."""
+    used = frozenset(key for key, n in units.items() if n) | frozenset(key for (key, _), v in loads.items() if v)
+    near = within_reach(mm.options[w], candidates.demands[w], cost, used | keep)
     again, _ = _build(policy, candidates, [w], forced, names, {w: near}, cost)
     for lit in again.enforce.values():
         again.m.add(lit == 1)
-    by_key = {o.key: i for i, o in enumerate(mm.options[w])}
     for (_, i), var in again.n.items():
-        again.m.add_hint(var, int(first.value(mm.n[w, by_key[again.options[w][i].key]])))
+        again.m.add_hint(var, units.get(again.options[w][i].key, 0))
     for (_, i, st), var in again.f.items():
-        old = mm.f.get((w, by_key[again.options[w][i].key], st))
-        again.m.add_hint(var, int(first.value(old)) if old is not None else 0)
-    second = _solver(left, interleave=False, mm=again)
-    second_code = run_interruptibly(second, again.m)
-    if second_code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return mm, first, code  # out of time before it found the plan again: the first plan stands
-    return again, second, second_code
+        again.m.add_hint(var, loads.get((again.options[w][i].key, st), 0))
+    second = _solver(max(1e-3, time_limit_s), interleave=False, mm=again)
+    code = run_interruptibly(second, again.m)
+    return (again, second, code) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, names: list[str],
+                      forced: dict[str, str]) -> tuple[int, dict[str, int], dict[tuple[str, str], int]] | None:
+    """A plan for a workload whose own rules are region loss and at most two regions, found without a
+    search: its cheapest option that carries it alone, plus the cheapest in another region that
+    could carry it alone after a loss, as a standby. Losing either region leaves the other
+    carrying everything. (cost, units by key, loads by (key, stream)); None when the rules are
+    others, or no such pair exists."""
+    limits = candidates.limits[w]
+    own = {n.partition(":")[0] for n in names if n.partition(":")[2] == w}
+    if forced.get(w) or "region_loss" not in own or not own <= {"region_loss", "min_regions", "replicas"} \
+            or (limits.min_regions or 0) > 2 or limits.max_replicas is not None:
+        return None
+    demand = candidates.demands[w]
+    whole = []
+    for o in mm.options[w]:
+        if o.full_reach and set(demand) <= set(o.failover_serves or o.serves or demand) \
+                and _units_alone(candidates, w, o) <= o.max_count and o.capacity > 0:
+            whole.append((_alone_cost(candidates, w, o), o.key, o))
+    if not whole:
+        return None
+    whole.sort(key=lambda item: (item[0], item[1]))
+    first = whole[0][2]
+    second = next((o for _, _, o in whole if o.region_key != first.region_key), None)
+    if second is None:
+        return None
+    units = {first.key: _units_alone(candidates, w, first), second.key: _units_alone(candidates, w, second)}
+    loads = {(first.key, s): d for s, d in demand.items()}
+    return whole[0][0] + _alone_cost(candidates, w, second), units, loads
 
 
 WARM_START_SHARE = 0.2
@@ -580,7 +640,7 @@ def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], 
     vendor (which let coupling families move it elsewhere)."""
     out: list[Pattern] = []
     alone = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
-    if alone.status == "optimal":
+    if alone.status in ("optimal", "feasible"):  # feasible: its own families hold, the proof ran out of work
         out.append({p.option.key: (p.count, dict(p.load)) for p in alone.placements[w]})
     demand = candidates.demands[w]
     for o in _alone_choices(candidates, w, regional, forced):
