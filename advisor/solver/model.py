@@ -691,6 +691,10 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
             mm.m.add(mm.n[w, i] == sum(units * x for x, (units, _) in used))
             for s in mm.streams(w, o):
                 mm.m.add(mm.f[w, i, s] == sum(load.get(s, 0) * x for x, (_, load) in used))
+            for level, (share, _) in enumerate(candidates.levels.get(w, ())[1:], start=1):
+                if (w, i, level) in mm.u:  # a pattern's hourly units follow its load down the levels
+                    mm.m.add(mm.u[w, i, level] == sum(_running_at(o, units, load, share) * x
+                                                      for x, (units, load) in used))
     solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), mm=mm)
     code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -698,6 +702,15 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
                      load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
                      cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver))
+
+
+def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> int:
+    """Units of `o` that carry `share` of the load a pattern gives it at peak (each stream rounded
+    up, so the units of a workload's options together carry the level's demand): what a whole
+    pattern runs at a quieter load level."""
+    carry = math.floor(o.capacity * CAP_SCALE)
+    need = sum(math.ceil(share * v - 1e-9) for v in load.values())
+    return min(units, math.ceil(CAP_SCALE * need / carry)) if carry > 0 else units
 
 
 def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
@@ -829,7 +842,7 @@ def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
     for w in mm.workloads:
         weights = [lag.weight(o) for o in mm.options[w]]
         total = sum(mm.candidates.demands[w].values())
-        reach = sum(k * (mm.coefficients[w, i].per_unit * o.max_count + mm.coefficients[w, i].per_load * total)
+        reach = sum(k * mm.coefficients[w, i].cost(o.max_count, total, (o.max_count,) * len(o.level_costs_cents))
                     for i, (o, k) in enumerate(zip(mm.options[w], weights, strict=True)))
         d = max(1, -(-reach // CUT_LIMIT))
         if d > 1:

@@ -22,7 +22,7 @@ quieter load level l >= 1, with share_l of its peak for h_l hours a month:
     sum_o g[o,s,l] = ceil(share_l D[w,s])
     CAP * sum_s g[o,s,l] <= floor(CAP * capacity[o]) * r[o,l],  r[o,l] = u[o,l] if o is billed by
                                                                 the hour, else n[o]
-    sum_o floor(CAP * capacity[o]) * r[o,l] >= CAP * sum_s ceil(share_l D[w,s])   (implied; a cut)
+    sum_o ceil(capacity[o]) * r[o,l] >= sum_s ceil(share_l D[w,s])   (implied; a cut)
     cost[o] += sum_l cl[o,l] u[o,l]
 
 n[o] is then the peak fleet: an hourly-billed option's cc[o] covers the peak hours h_0 only and
@@ -159,12 +159,14 @@ class PlacementModel:
                 self.m.add(sum(self.g[w, i, s, level] for i in range(len(self.options[w]))
                                if (w, i, s, level) in self.g) == units)
         for level, (share, _) in enumerate(levels):
-            # implied by the rows above, but it lets CP-SAT prove these models in a fraction of a
-            # second where it took minutes: the units running at a level carry its whole load
+            # implied by the rows above (capacities rounded up, so it never cuts a plan off), but it
+            # lets CP-SAT prove these models in a fraction of a second where it took minutes: the
+            # units running at a level carry its whole load. Whole load units keep the row's
+            # coefficients small (x CAP_SCALE overflowed 64 bits on fleets of large capacities).
             need_all = sum(level_demand(self.candidates.demands[w], share).values())
             running_all = [self.u.get((w, i, level), self.n[w, i]) for i in range(len(self.options[w]))]
-            self.m.add(sum(math.floor(o.capacity * CAP_SCALE) * k for o, k in zip(self.options[w], running_all,
-                                                                                 strict=True)) >= CAP_SCALE * need_all)
+            self.m.add(sum(math.ceil(o.capacity) * k for o, k in zip(self.options[w], running_all, strict=True))
+                       >= need_all)
 
     def streams(self, w: str, o: Option) -> list[str]:
         """The demand streams option `o` may carry."""
