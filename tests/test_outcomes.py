@@ -61,6 +61,24 @@ def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path, monkeyp
     assert code == EXIT_OK and json.loads(out)["status"] == "optimal"
 
 
+def test_a_fleet_too_large_to_search_without_a_start_ends_as_a_time_out(run_cli, tmp_path, monkeypatch):
+    """With no warm-start plan, a joint model past the size that fits in memory is not built: the
+    run ends as a time-out (exit 3, "no plan within the limit"), not a crash, even with a long limit."""
+    import advisor.solver.model
+
+    fleet = capped_fleet(tmp_path / "fleet")
+    monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "FULL_SEARCH_OPTIONS", 10)
+    built = []
+    real_build = advisor.solver.model._build
+    monkeypatch.setattr(advisor.solver.model, "_build", lambda *a, **k: built.append(len(a[2])) or real_build(*a, **k))
+    code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "10", "--format", "json", "--explain", "none")
+    assert code == EXIT_TIMEOUT
+    assert json.loads(out)["status"] == "timeout"
+    assert all(size == 1 for size in built)  # only one-workload models (own optima), never the fleet's
+
+
 def test_a_time_out_report_says_so_in_markdown(run_cli, tmp_path, monkeypatch):
     import advisor.solver.model
 

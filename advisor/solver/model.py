@@ -359,6 +359,12 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                          f"({FULL_SEARCH_OPTIONS:,}): the warm start's plan stands, with its gap to the bound")
                 return _known_result(candidates, policy, workloads, names, forced, start, _best_bound(lag, lower),
                                      time_limit_s, tie_break)
+        elif sum(map(len, candidates.options.values())) > FULL_SEARCH_OPTIONS * FULL_SEARCH_UNREDUCED:
+            # no plan to start from, and a full model this size runs CP-SAT out of memory (10,000
+            # workloads: 16 GB): no plan within the limit, said as such, rather than a crash
+            progress("no warm-start plan was found, and the full model is too large to search: no plan within "
+                     "the limit")
+            return SolveResult(status="unknown", bound_millicents=_best_bound(lag, lower))
     mm, _ = _build(policy, candidates, workloads, forced, names, options, start.cost if start is not None else None)
     if start is not None:
         add_own_cuts(mm, lower)
@@ -937,6 +943,12 @@ FULL_SEARCH_OPTIONS = 60_000
 search: its model then takes minutes to build and many gigabytes to search (a generated
 1,000-workload fleet: over 17 GB), so the warm start's plan stands, with its gap to the
 Lagrangian bound. bench_scale's 200 workloads under caps keep about 9,000."""
+
+
+FULL_SEARCH_UNREDUCED = 5
+"""Candidate options (before the reductions) per FULL_SEARCH_OPTIONS above which a joint solve with
+no warm-start plan does not build the full model: at 1,000 workloads (660,000 options) it took
+34 s to build and more than 17 GB to search, and at 10,000 it ran out of memory."""
 
 
 def _best_bound(lag: LagrangeBound | None, lower: dict[str, int]) -> int:
