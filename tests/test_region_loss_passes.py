@@ -72,3 +72,27 @@ def test_the_two_region_start_is_a_real_plan_and_keeps_the_optimum(region_loss, 
     searched = _solve(region_loss)
     assert with_start.status == searched.status == "optimal"
     assert with_start.cost_millicents == searched.cost_millicents <= cost
+
+
+def test_the_two_region_start_serves_min_regions_too(monkeypatch):
+    """Asked for two regions (no region-loss rule), the same start spans two regions and the search
+    from it proves the optimum the searched first plan proves."""
+    catalog = load_catalog()
+    base = load_inputs([EXAMPLE], catalog).workloads[0]
+    workload = base.model_copy(update={"constraints": base.constraints.model_copy(
+        update={"survive_region_loss": False, "min_regions": 2})})
+    policy = Policy.model_validate({"kind": "policy"})
+    candidates = build_candidates([workload], policy, catalog, Topology(catalog))
+    names = [n for n in model.family_names(policy, candidates) if n.endswith(f":{workload.name}")]
+    assert any(n.startswith("min_regions:") for n in names)
+    mm, _ = model._build(policy, candidates, [workload.name], {}, names)
+    start = model._two_region_start(candidates, mm, workload.name, names, {})
+    assert start is not None
+    keys = [k for k, n in start[1].items() if n]
+    regions = {o.region_key for o in mm.options[workload.name] if o.key in keys}
+    assert len(regions) == 2
+    with_start = model._solve_together(candidates, policy, [workload.name], names, {}, 60.0, False, {}, True)
+    monkeypatch.setattr(model, "_two_region_start", lambda *a, **k: None)
+    searched = model._solve_together(candidates, policy, [workload.name], names, {}, 60.0, False, {}, True)
+    assert with_start.status == searched.status == "optimal"
+    assert with_start.cost_millicents == searched.cost_millicents <= start[0]

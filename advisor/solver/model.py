@@ -579,20 +579,22 @@ def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[s
 
 def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, names: list[str],
                       forced: dict[str, str]) -> tuple[int, dict[str, int], dict[tuple[str, str], int]] | None:
-    """A plan for a workload whose own rules are region loss and at most two regions, found without a
+    """A plan for a workload whose own rules are region loss or at most two regions, found without a
     search: its cheapest option that carries it alone, plus the cheapest in another region that
-    could carry it alone after a loss, as a standby. Losing either region leaves the other
-    carrying everything. (cost, units by key, loads by (key, stream)); None when the rules are
-    others, or no such pair exists."""
+    could carry it alone (after a loss), as a standby. Losing either region leaves the other
+    carrying everything, and the plan spans two regions. (cost, units by key, loads by (key,
+    stream)); None when the rules are others, or no such pair exists."""
     limits = candidates.limits[w]
     own = {n.partition(":")[0] for n in names if n.partition(":")[2] == w}
-    if forced.get(w) or "region_loss" not in own or not own <= {"region_loss", "min_regions", "replicas"} \
+    regional = {"region_loss", "min_regions"}
+    if forced.get(w) or not own & regional or not own <= regional | {"replicas"} \
             or (limits.min_regions or 0) > 2 or limits.max_replicas is not None:
         return None
     demand = candidates.demands[w]
     whole = []
     for o in mm.options[w]:
-        if o.full_reach and set(demand) <= set(o.failover_serves or o.serves or demand) \
+        reach = (o.failover_serves or o.serves) if "region_loss" in own else o.serves
+        if o.full_reach and set(demand) <= set(reach or demand) \
                 and _units_alone(candidates, w, o) <= o.max_count and o.capacity > 0:
             whole.append((_alone_cost(candidates, w, o), o.key, o))
     if not whole:
