@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import CATALOG_ARGS
 from test_placements import MEASURED, plan, rows
 
 PEAK_HOURS = 730 * 10 / 24  # business-hours: the peak 10 hours a day
@@ -137,3 +138,15 @@ def test_a_term_cap_rules_reservations_out(run_cli, tmp_path):
     assert data["total_monthly_cost_usd"] == pytest.approx(1460)
     (x,) = data["explanations"]
     assert any(g["rule"] == "commitment_term" for g in x["ruled_out"])
+
+
+def test_the_report_states_commitment_burst_and_the_hours_burst_runs(run_cli, tmp_path):
+    """The Markdown report of the baseline-plus-burst case: the commitment row, the burst row, and
+    in the estimate basis the on-demand replica's 334.6 busy hours a month (not 730)."""
+    code, out, err = run_cli("plan", service(tmp_path / "f", 20, "business-hours"), *CATALOG_ARGS, "-q")
+    assert code == 0, err
+    section = out[out.index("### Committed baseline and hourly burst"):out.index("### Estimate basis")]
+    assert "| chat | reserved_1y | 1 | 12 months | $1,095.00 | $13,140.00 | - |" in section
+    assert "| chat | " in section and "| 1 | 335 | $669.17 |" in section
+    basis = out[out.index("### Estimate basis"):]
+    assert "| 334.6 |" in basis and "| 730.0 |" in basis
