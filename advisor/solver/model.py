@@ -235,11 +235,14 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         return memo
     before = solver_work()
     limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
-    result = _searched_optimum(candidates, w, own, forced) or _solve_together(
-        candidates, policy, [w], own, {w: forced} if forced else {}, limit, want_core, {}, tie_break)
+
+    def alone(work: float) -> SolveResult:
+        return _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, work, want_core, {},
+                               tie_break)
+
+    result = _searched_optimum(candidates, w, own, forced) or alone(limit)
     if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
-        result = _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, time_limit_s,
-                                 want_core, {}, tie_break)
+        result = alone(time_limit_s)
     _own_optima[key] = (result, solver_work() - before)
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
@@ -600,13 +603,14 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     if not whole:
         return None
     whole.sort(key=lambda item: (item[0], item[1]))
-    first = whole[0][2]
-    second = next((o for _, _, o in whole if o.region_key != first.region_key), None)
-    if second is None:
+    cost, _, first = whole[0]
+    standby = next(((c, o) for c, _, o in whole if o.region_key != first.region_key), None)
+    if standby is None:
         return None
+    second = standby[1]
     units = {first.key: _units_alone(candidates, w, first), second.key: _units_alone(candidates, w, second)}
     loads = {(first.key, s): d for s, d in demand.items()}
-    return whole[0][0] + _alone_cost(candidates, w, second), units, loads
+    return cost + standby[0], units, loads
 
 
 WARM_START_SHARE = 0.2
@@ -719,9 +723,7 @@ def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> in
     """Units of `o` that carry `share` of the load a pattern gives it at peak (each stream rounded
     up, so the units of a workload's options together carry the level's demand): what a whole
     pattern runs at a quieter load level."""
-    carry = math.floor(o.capacity * CAP_SCALE)
-    need = sum(math.ceil(share * v - 1e-9) for v in load.values())
-    return min(units, math.ceil(CAP_SCALE * need / carry)) if carry > 0 else units
+    return min(units, units_carrying(load, share, o.capacity)) if math.floor(o.capacity * CAP_SCALE) > 0 else units
 
 
 def _pattern_options(patterns: dict[str, list[Pattern]]) -> int:

@@ -143,8 +143,8 @@ class PlacementModel:
     def _add_levels(self, w: str) -> None:
         """The quieter load levels of a profiled workload: their units, loads and rows (module docstring)."""
         levels = self.candidates.levels.get(w, ())
-        for level, (share, _) in enumerate(levels[1:], start=1):
-            need = level_demand(self.candidates.demands[w], share)
+        needs = [level_demand(self.candidates.demands[w], share) for share, _ in levels]
+        for level, need in enumerate(needs[1:], start=1):
             for i, o in enumerate(self.options[w]):
                 running = self.n[w, i]
                 if level <= len(o.level_costs_cents):
@@ -158,12 +158,12 @@ class PlacementModel:
             for s, units in need.items():
                 self.m.add(sum(self.g[w, i, s, level] for i in range(len(self.options[w]))
                                if (w, i, s, level) in self.g) == units)
-        for level, (share, _) in enumerate(levels):
+        for level, need in enumerate(needs):
             # implied by the rows above (capacities rounded up, so it never cuts a plan off), but it
             # lets CP-SAT prove these models in a fraction of a second where it took minutes: the
             # units running at a level carry its whole load. Whole load units keep the row's
             # coefficients small (x CAP_SCALE overflowed 64 bits on fleets of large capacities).
-            need_all = sum(level_demand(self.candidates.demands[w], share).values())
+            need_all = sum(need.values())
             running_all = [self.u.get((w, i, level), self.n[w, i]) for i in range(len(self.options[w]))]
             self.m.add(sum(math.ceil(o.capacity) * k for o, k in zip(self.options[w], running_all, strict=True))
                        >= need_all)
