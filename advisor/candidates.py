@@ -24,7 +24,20 @@ from advisor.catalog.models import (
     PricingModel,
     Provider,
 )
-from advisor.demand import BATCH_UNITS, RT_UNITS_PER_RPS, demand_units, profile_levels, splits_by_count, units_carrying
+from advisor.demand import (
+    BATCH_UNITS,
+    RT_UNITS_PER_RPS,
+    bucket_of,
+    bucket_workloads,
+    demand_units,
+    load_weights,
+    location_of,
+    profile_levels,
+    splits_by_count,
+    stream,
+    units_carrying,
+    units_for_load,
+)
 from advisor.estimate import Sizing, Unfit, size
 from advisor.estimate.sizing import MAX_INSTANCES
 from advisor.progress import Progress
@@ -113,6 +126,8 @@ class _OptionRecord(NamedTuple):
     full_reach: bool
     level_costs_cents: tuple[float, ...]  # profiled, billed by the hour: one unit running at each quieter level
     term_months: int  # committed capacity: the term it bills for (12, 36, or bought hardware's amortisation); else 0
+    stream_capacity: tuple[float, ...]  # request-size mix: load units a unit carries of each stream in `serves`
+    bucket_sizings: tuple[tuple[str, Sizing], ...]  # request-size mix: (bucket, its sizing) per bucket served
     key: str
     listing: Listing
 
@@ -130,7 +145,8 @@ class Option(_OptionRecord):
     (advisor.demand.profile_levels), an option billed by the hour costs `count_cost_cents` per
     unit held through the peak hours and `level_costs_cents` per unit running through each
     quieter level's hours; a committed one (reserved, bought) bills the whole month and runs at
-    every level.
+    every level. Under a request-size mix a unit carries each stream (location and bucket) at
+    its own rate, `stream_capacity`, and `capacity` is the fastest (advisor.demand.load_weights).
 
     A fleet has millions of options, so an option is one immutable tuple (about 260 bytes, where
     a pydantic model took 1.3 KB): the fields the solver reads are items, what only reports read
@@ -148,14 +164,14 @@ class Option(_OptionRecord):
         "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
         "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
         "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents", "term_months",
-        "fallback_hourly_usd", "spot_interruption")
+        "stream_capacity", "bucket_sizings", "fallback_hourly_usd", "spot_interruption")
     """The option's fields by name, in the order reports and `repr` list them."""
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
         "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
         "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
-        "full_reach": True, "level_costs_cents": (), "term_months": 0, "fallback_hourly_usd": None,
-        "spot_interruption": None}
+        "full_reach": True, "level_costs_cents": (), "term_months": 0, "stream_capacity": (),
+        "bucket_sizings": (), "fallback_hourly_usd": None, "spot_interruption": None}
 
     def __new__(cls, **fields: Any) -> Option:
         unknown = sorted(fields.keys() - set(cls.FIELDS))
@@ -233,6 +249,18 @@ class Option(_OptionRecord):
     @property
     def monthly_cost_usd(self) -> float:
         return self.monthly_cost_cents / 100
+
+    def load_weights(self) -> dict[str, int]:
+        """Weight of a load unit of each stream in this option's capacity row ({}: all equal)."""
+        return load_weights(self.capacity, self.serves, self.stream_capacity)
+
+    def units_for(self, load: dict[str, int]) -> int:
+        """Least units of this option that carry `load` (stream -> load units)."""
+        return units_for_load(self.capacity, self.load_weights(), load)
+
+    def sizing_of(self, bucket: str | None) -> Sizing:
+        """The sizing a stream of `bucket` runs at (the option's own without a mix)."""
+        return next((s for name, s in self.bucket_sizings if name == bucket), self.sizing)
 
 
 def _option(record: tuple[Any, ...]) -> Option:
@@ -474,12 +502,24 @@ def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, un
     return sizing.instances * hours * (hourly or 0.0)
 
 
+def _request_size(w: Workload) -> tuple[int | None, int | None]:
+    if isinstance(w, RealtimeInference):
+        return w.traffic.input_tokens, w.traffic.output_tokens
+    if isinstance(w, BatchInference):
+        return w.volume.input_tokens, w.volume.output_tokens
+    return None, None
+
+
 def with_catalog_measurements(w: Workload, catalog: Catalog) -> Workload:
-    """The workload with the catalog's measurements of its model added; its own measurements win."""
+    """The workload with the catalog's measurements of its model added; its own measurements win,
+    and one taken at the workload's request size comes before one that names no size."""
     own = {m.accelerator for m in w.measured}
     figures = set(Measurement.model_fields)  # every figure both records carry: none is dropped on the way
-    shared = [Measurement(**m.model_dump(include=figures))
-              for m in catalog.measurements.values() if m.model == w.model.name and m.accelerator not in own]
+    size = _request_size(w)
+    fitting = [m for m in catalog.measurements.values() if m.model == w.model.name and m.accelerator not in own
+               and (m.input_tokens is None or (m.input_tokens, m.output_tokens) == size)]
+    fitting.sort(key=lambda m: m.input_tokens is None)  # stable: catalog order within each kind
+    shared = [Measurement(**m.model_dump(include=figures)) for m in fitting]
     return w.model_copy(update={"measured": [*w.measured, *shared]}) if shared else w
 
 
@@ -777,6 +817,14 @@ class _Workload:
         self.min_replicas = w.constraints.min_replicas
         self.failover = isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None
         self.levels = profile_levels(w)
+        self.buckets: dict[str, _Sizer] = {}  # request-size mix: a sizer per bucket
+        self._unlimited_buckets: dict[str, _Sizer] | None = None
+        if isinstance(w, RealtimeInference) and w.traffic.mix is not None:
+            sized = {name: with_catalog_measurements(one, catalog) for name, one in bucket_workloads(w).items()}
+            self.buckets = {name: _Sizer(one, catalog, topology, disabled, reuse) for name, one in sized.items()}
+            unlimited = disabled | {"latency_slo"}
+            self._make_unlimited_buckets = lambda: {name: _Sizer(one, catalog, topology, unlimited, reuse)
+                                                    for name, one in sized.items()}
 
     @property
     def unlimited(self) -> _Sizer:
@@ -790,11 +838,11 @@ class _Workload:
         found = self.regions.get(region_key)
         if found is None:
             assert self.users is not None
-            rtts = {loc: self.topology.rtt(loc, region_key) for loc in self.demand}
+            rtts = {loc: self.topology.rtt(loc, region_key) for loc in self.users}
             partial = []
             for reach in sorted(set(rtts.values()), reverse=True):
                 serves = tuple(sorted(loc for loc, r in rtts.items() if r <= reach + 1e-9))
-                if len(serves) < len(self.demand):  # the full-reach option is built on its own
+                if len(serves) < len(self.users):  # the full-reach option is built on its own
                     partial.append((reach, serves))
             found = self.regions[region_key] = _Region(self.topology.worst_rtt(self.users, region_key), rtts,
                                                        partial, {})
@@ -811,6 +859,8 @@ class _Workload:
     def shape(self, places: list[_Place]) -> _Shape:
         """Every place checked in catalog order: its option (and the variants for nearer users), or
         its ruled-out record with every rule it breaks; options sorted as reports list them."""
+        if self.buckets:
+            return self.mixed_shape(places)
         w, sizer, disabled = self.w, self.sizer, self.disabled
         entries: list[_Entry] = []
         records: list[_Record] = []
@@ -871,6 +921,106 @@ class _Workload:
         served = {s for o in options for s in (o.serves or self.demand)}
         return _Shape(options, tuple(records), sorted(set(self.demand) - served))
 
+    def mixed_shape(self, places: list[_Place]) -> _Shape:
+        """Options of a workload with a request-size mix: per place and reach (the round trip of the
+        farthest user location served, widest first), each bucket sized on its own; an option
+        serves the streams of the locations within its reach whose buckets meet the objectives
+        there, each at its bucket's rate. A narrower reach is kept only when it serves some
+        bucket faster than the wider one."""
+        entries: list[_Entry] = []
+        records: list[_Record] = []
+        checks = _static_checks(self.w, self.policy, self.disabled, places, self.reuse)
+        for place, check in zip(places, checks, strict=True):
+            if check.kind_mismatch is not None:
+                records.append(check.kind_mismatch)
+                continue
+            offering, slot = place.offering, place.slot
+            region = self.region(slot.region_key) if slot.region_key is not None else None
+            reaches = [] if region is None else [(region.worst, tuple(sorted(self.users or ()))), *region.partial]
+            first_unfit: tuple[str, Unfit] | None = None
+            wider: dict[str, float] = {}
+            full = False
+            for reach, locations in reaches:
+                sized = {name: sizer.sized(offering, place.offering_key, reach) for name, sizer in self.buckets.items()}
+                fit = {name: z for name, z in sized.items() if isinstance(z, Sizing)}
+                if first_unfit is None:
+                    first_unfit = next(((name, z) for name, z in sized.items() if isinstance(z, Unfit)), None)
+                rates = {name: z.throughput_per_instance * RT_UNITS_PER_RPS for name, z in fit.items()}
+                if not fit or check.rules or all(rates[b] <= wider.get(b, -1.0) for b in rates):
+                    continue
+                wider = {b: max(r, wider.get(b, -1.0)) for b, r in rates.items()}
+                serves = tuple(sorted(stream(loc, b) for loc in locations for b in fit))
+                stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
+                main = max(fit, key=lambda b: (self.share_of(b), b))
+                assert region is not None  # reaches come from a region
+                self.mixed_entry(entries, place, fit, main, serves, stream_capacity, reach, region)
+                full = full or len(serves) == len(self.demand)
+            if full:
+                continue
+            # no option here serves every size of every user: the record says why, and what the
+            # place would cost without a latency objective (the relaxation an explanation offers)
+            rules, reasons = check.rules, check.reasons
+            cost_cents = latency = None
+            if region is None:
+                rules, reasons = (*rules, "latency_slo"), (*reasons, f"{offering.name} stands at a site with no known "
+                                                           "location: the round trip to users is unknown")
+            elif first_unfit is not None:
+                name, unfit = first_unfit
+                rules, reasons = (*rules, unfit.rule), (*reasons, f"{name} requests: {unfit.reason}")
+                if unfit.rule == "latency_slo":
+                    cost_cents, latency = self.unlimited_mix(place, region.worst)
+            if not rules:
+                continue
+            records.append((offering.provider, slot.region, offering.name, slot.pricing, rules, reasons, cost_cents,
+                            latency))
+        entries.sort(key=_sort_key)
+        options = [_option(record) for _, record in entries]
+        served = {st for o in options for st in o.serves}
+        return _Shape(options, tuple(records), sorted(set(self.demand) - served))
+
+    def unlimited_mix(self, place: _Place, reach: float) -> tuple[int | None, float | None]:
+        """(monthly cents, latency) of a place serving every size of every user without a latency
+        objective; (None, None) when some size does not run there at all."""
+        if self._unlimited_buckets is None:
+            self._unlimited_buckets = self._make_unlimited_buckets()
+        sized = {name: sizer.sized(place.offering, place.offering_key, reach)
+                 for name, sizer in self._unlimited_buckets.items()}
+        fit = {name: z for name, z in sized.items() if isinstance(z, Sizing)}
+        if len(fit) < len(sized):
+            return None, None
+        rates = {name: z.throughput_per_instance * RT_UNITS_PER_RPS for name, z in fit.items()}
+        serves = tuple(sorted(self.demand))
+        stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
+        capacity = max(stream_capacity)
+        units = max(self.min_replicas,
+                    units_for_load(capacity, load_weights(capacity, serves, stream_capacity), self.demand))
+        main = max(fit, key=lambda b: (self.share_of(b), b))
+        latencies = [z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None]
+        return (place.cents(fit[main].model_copy(update={"instances": units})),
+                _latency_of(max(latencies), reach) if latencies else None)
+
+    def share_of(self, bucket: str) -> float:
+        """A bucket's share of the workload's requests."""
+        assert isinstance(self.w, RealtimeInference) and self.w.traffic.mix is not None
+        return next(b.share for b in self.w.traffic.mix if b.name == bucket)
+
+    def mixed_entry(self, entries: list[_Entry], place: _Place, fit: dict[str, Sizing], main: str,
+                    serves: tuple[str, ...], stream_capacity: tuple[float, ...], reach: float,
+                    region: _Region) -> None:
+        """The option of one place serving `serves` of a mixed workload: sized as a whole by its
+        units carrying those streams' demand, reported with its most requested bucket's sizing."""
+        capacity = max(stream_capacity)
+        weights = load_weights(capacity, serves, stream_capacity)
+        load = {st: self.demand[st] for st in serves}
+        units = max(self.min_replicas, units_for_load(capacity, weights, load))
+        sizing = fit[main].model_copy(update={"instances": units})
+        sizing = self.reuse.sizing_values.setdefault(sizing, sizing)
+        latency = max(z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None) \
+            if any(z.compute_latency_ms is not None for z in fit.values()) else None
+        entry = self.entry(place, sizing, reach, _latency_of(latency, reach), place.cents(sizing), serves, region,
+                           (capacity, stream_capacity, tuple(sorted(fit.items()))))
+        entries.append(entry)
+
     def partial_variants(self, entries: list[_Entry], place: _Place, region: _Region, below: float | None) -> None:
         """Real-time options sized for the nearer user locations only, one per reach (round trip).
 
@@ -892,9 +1042,11 @@ class _Workload:
             wider = sizing
 
     def entry(self, place: _Place, sizing: Sizing, rtt: float | None, latency: float | None, cost_cents: int,
-              serves: tuple[str, ...], region: _Region | None) -> _Entry:
+              serves: tuple[str, ...], region: _Region | None,
+              mix: tuple[float, tuple[float, ...], tuple[tuple[str, Sizing], ...]] | None = None) -> _Entry:
         """The fields of the option of one place at one sizing, serving the streams `serves`, in field
-        order, with the option's sort key (the arithmetic of each field as the reports have it)."""
+        order, with the option's sort key (the arithmetic of each field as the reports have it).
+        `mix`: under a request-size mix, (capacity, stream_capacity, bucket_sizings)."""
         w, slot = self.w, place.slot
         instances = sizing.instances
         carbon = None
@@ -911,8 +1063,17 @@ class _Workload:
         else:
             count_cost, load_cost, unit_instances = _unit_costs(w, sizing, slot, place.held, place.hourly)
             capacity = _capacity(w, sizing, self.demand)
-        if self.by_count:
+        stream_capacity: tuple[float, ...] = ()
+        bucket_sizings: tuple[tuple[str, Sizing], ...] = ()
+        weights: dict[str, int] = {}
+        if mix is not None:
+            capacity, stream_capacity, bucket_sizings = mix
+            weights = load_weights(capacity, serves, stream_capacity)
+        if mix is not None:
+            need = units_for_load(capacity, weights, {st: self.demand[st] for st in serves})
+        elif self.by_count:
             need = math.ceil(self.total / capacity) if capacity > 0 else MAX_INSTANCES
+        if self.by_count:
             # more than the load needs only to pad a share-of-spend cap (or to survive a region loss)
             max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, self.min_replicas) + PADDING_UNITS)
         else:
@@ -925,11 +1086,11 @@ class _Workload:
         rtts: tuple[float, ...] = ()
         if region is not None:
             rtts = region.serve_rtts.get(serves) or region.serve_rtts.setdefault(
-                serves, tuple(region.rtts[loc] for loc in serves))
+                serves, tuple(region.rtts[location_of(st)] for st in serves))
         # alone, a partial option could not serve everyone: rank it by its unit cost
         monthly = cost_cents if full else round(max_count * count_cost + load_cost)
         if full and level_costs:  # alone through the day: as many units at each level as its load needs
-            monthly = round(sum(cost * units_carrying(self.demand, share, capacity) for (share, _), cost
+            monthly = round(sum(cost * units_carrying(self.demand, share, capacity, weights) for (share, _), cost
                                 in zip(self.levels, (count_cost, *level_costs), strict=True)))
         if full:
             key = place.option_key
@@ -944,8 +1105,17 @@ class _Workload:
             instances, instances * place.offering.accelerator_count, self.reuse.ints.setdefault(monthly, monthly),
             _shared(latency, floats), _shared(rtt, floats), _shared(carbon, floats), sizing,
             _shared(capacity, floats), _shared(count_cost, floats), _shared(load_cost, floats), unit_instances,
-            max_count, serves if realtime else (), failover, rtts, full, level_costs, place.term, key, place.listing)
+            max_count, serves if realtime else (), failover, rtts, full, level_costs, place.term,
+            _shared_capacities(stream_capacity, floats), bucket_sizings, key, place.listing)
         return (not full, monthly, latency or 0.0, key), record
+
+
+def _shared_capacities(rates: tuple[float, ...], floats: dict[float, float]) -> tuple[float, ...]:
+    return tuple(_shared(r, floats) or 0.0 for r in rates) if rates else ()
+
+
+def _latency_of(compute_ms: float | None, rtt: float) -> float | None:
+    return None if compute_ms is None else round(compute_ms + rtt, 1)
 
 
 def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:

@@ -55,11 +55,17 @@ def rule_changes(w: Workload, policy: Policy, rule: str, option: Option) -> list
 
 def _latency_changes(w: RealtimeInference | EdgeInference, option: Option) -> list[Change]:
     """Raise each latency objective the workload sets to what `option` achieves (network included)."""
-    s, network = option.sizing, option.network_rtt_ms or 0.0
+    network = option.network_rtt_ms or 0.0
+    sizings = [s for _, s in option.bucket_sizings] or [option.sizing]  # under a request-size mix: the slowest size
+
+    def worst(values: list[float | None], plus: float) -> float | None:
+        known = [v for v in values if v is not None]
+        return max(known) + plus if known else None
+
     achieved = {
-        "p95_latency_ms": None if s.compute_latency_ms is None else s.compute_latency_ms + network,
-        "ttft_ms": None if s.ttft_ms is None else s.ttft_ms + network,
-        "tpot_ms": s.tpot_ms,
+        "p95_latency_ms": worst([s.compute_latency_ms for s in sizings], network),
+        "ttft_ms": worst([s.ttft_ms for s in sizings], network),
+        "tpot_ms": worst([s.tpot_ms for s in sizings], 0.0),
     }
     changes = []
     for name, value in achieved.items():

@@ -18,6 +18,17 @@ of peak its load takes over the month, each with its hours (advisor.workload.pro
 At level l each stream needs ceil(share_l x D_s) units, rounded up like the peak. A profile
 with more than MAX_LEVELS distinct shares is merged into that many levels, each quieter hour
 counted at the share of the level it joins (never lower than its own).
+
+A real-time language-model service with a request-size mix (`traffic.mix`) has one stream per
+user location and bucket, `location/bucket`, with ceil(peak_rps x user share x bucket share x
+1000) units. An option then carries each bucket at its own rate: its `stream_capacity` (load
+units a unit carries of each stream it serves, when all of its load is of that stream) next to
+`capacity`, the fastest of them. A unit's load is weighed per stream (`load_weights`): CAP_SCALE
+per load unit of its fastest stream, ceil(CAP_SCALE x capacity / rate) of a slower one, so that
+
+    sum_s weight_s x load_s <= floor(CAP_SCALE x capacity) x units
+
+is "sum of load / rate <= units", rounded on the safe side (weights up, capacity down).
 """
 
 from __future__ import annotations
@@ -34,8 +45,15 @@ CAP_SCALE = 1000
 """Capacities are floored to 1/1000 of a load unit, so the model never over-states what a unit carries."""
 
 
+MIX_SEPARATOR = "/"
+"""Joins a user location and a request-size bucket in a stream's name (neither may hold it)."""
+
+
 def demand_units(w: Workload) -> dict[str, int]:
     """Stream -> units the workload's placements must carry together."""
+    if isinstance(w, RealtimeInference) and w.traffic.mix is not None:
+        return {stream(loc, b.name): max(1, math.ceil(w.traffic.peak_rps * share * b.share * RT_UNITS_PER_RPS - 1e-9))
+                for loc, share in sorted(w.traffic.users.items()) for b in w.traffic.mix}
     if isinstance(w, RealtimeInference):
         return {loc: max(1, math.ceil(w.traffic.peak_rps * share * RT_UNITS_PER_RPS - 1e-9))
                 for loc, share in sorted(w.traffic.users.items())}
@@ -45,6 +63,51 @@ def demand_units(w: Workload) -> dict[str, int]:
         runs = w.runs_per_month
         return {ALL: int(runs) if float(runs).is_integer() and runs >= 1 else 1}
     return {ALL: 1}
+
+
+def stream(location: str, bucket: str | None) -> str:
+    """The stream of a user location's requests of one size (the location itself without a mix)."""
+    return location if bucket is None else f"{location}{MIX_SEPARATOR}{bucket}"
+
+
+def location_of(name: str) -> str:
+    """The user location of a stream."""
+    return name.partition(MIX_SEPARATOR)[0]
+
+
+def bucket_of(name: str) -> str | None:
+    """The request-size bucket of a stream; None for a workload without a mix."""
+    location, sep, bucket = name.partition(MIX_SEPARATOR)
+    return bucket if sep else None
+
+
+def bucket_workloads(w: RealtimeInference) -> dict[str, RealtimeInference]:
+    """Each bucket of a mixed workload as a workload of one request size: its tokens, its share
+    of the peak, and the measurements taken at that size (what the performance model sizes)."""
+    out = {}
+    for b in w.traffic.mix or []:
+        traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": b.input_tokens,
+                                               "output_tokens": b.output_tokens,
+                                               "peak_rps": w.traffic.peak_rps * b.share})
+        measured = [m.model_copy(update={"bucket": None}) for m in w.measured if m.bucket == b.name]
+        out[b.name] = w.model_copy(update={"traffic": traffic, "measured": measured})
+    return out
+
+
+def load_weights(capacity: float, serves: tuple[str, ...], stream_capacity: tuple[float, ...]) -> dict[str, int]:
+    """Weight of one load unit of each stream in a unit's capacity row (module docstring); {} when
+    every stream weighs CAP_SCALE (an option without per-stream rates)."""
+    if not stream_capacity:
+        return {}
+    return {s: math.ceil(CAP_SCALE * capacity / rate - 1e-9) if rate > 0 else 0
+            for s, rate in zip(serves, stream_capacity, strict=True)}
+
+
+def units_for_load(capacity: float, weights: dict[str, int], load: dict[str, int]) -> int:
+    """Least units of an option that carry `load` (stream -> load units), with the model's rounding."""
+    carry = math.floor(capacity * CAP_SCALE)
+    weighed = sum(weights.get(s, CAP_SCALE) * units for s, units in load.items())
+    return math.ceil(weighed / carry) if carry > 0 else 0
 
 
 def splits_by_count(w: Workload) -> bool:
@@ -88,9 +151,8 @@ def level_demand(demand: dict[str, int], share: float) -> dict[str, int]:
     return {s: math.ceil(share * units - 1e-9) for s, units in demand.items()}
 
 
-def units_carrying(demand: dict[str, int], share: float, capacity: float) -> int:
-    """Units of `capacity` load units each that carry the whole demand at `share` of peak, with
-    the model's rounding (a unit carries floor(CAP_SCALE x capacity) / CAP_SCALE)."""
-    carry = math.floor(capacity * CAP_SCALE)
-    need = sum(level_demand(demand, share).values())
-    return math.ceil(CAP_SCALE * need / carry) if carry > 0 else 0
+def units_carrying(demand: dict[str, int], share: float, capacity: float,
+                   weights: dict[str, int] | None = None) -> int:
+    """Units of `capacity` load units each (streams weighed by `weights`) that carry the whole
+    demand at `share` of peak, with the model's rounding."""
+    return units_for_load(capacity, weights or {}, level_demand(demand, share))

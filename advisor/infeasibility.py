@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from advisor.candidates import PHYSICAL_RULES, CandidateSet, Option, RuledOut
 from advisor.changes import apply_changes, describe_change, rule_changes
+from advisor.demand import bucket_of, location_of
 from advisor.explain import Explainer, describe, label, ruled_out_groups, usd
 from advisor.plan import Change, EmptyWorkload, Infeasibility, Relaxation
 from advisor.solver import SolveResult
@@ -192,7 +193,11 @@ def _unserved(ex: Explainer, workload: str) -> str:
     locations = ex.candidates.unserved.get(workload) or []
     if not locations or not ex.candidates.options[workload]:
         return ""
-    return f" (no option can serve its users in {', '.join(locations)} within the objectives)"
+    named = [location_of(s) if bucket_of(s) is None else f"{bucket_of(s)} requests of its users in {location_of(s)}"
+             for s in locations]
+    if all(bucket_of(s) is None for s in locations):
+        return f" (no option can serve its users in {', '.join(named)} within the objectives)"
+    return f" (no option can serve the {'; the '.join(named)} within the objectives)"
 
 
 def explain_infeasibility(ex: Explainer) -> Infeasibility:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class EstimateSummary(Strict):
@@ -38,8 +38,10 @@ class Route(Strict):
     """User traffic from one location served by one placement (real-time workloads)."""
 
     location: str
-    share_pct: float  # share of that location's traffic
+    share_pct: float  # share of that location's traffic (of that size, under a request-size mix)
     network_rtt_ms: float
+    size: str | None = None  # under a request-size mix (traffic.mix): the bucket these requests are
+    throughput_per_instance: float | None = None  # under a request-size mix: requests/s an instance serves of this size
     latency_ms: float | None = None  # p95 end to end: compute + network
     ttft_ms: float | None = None  # network included
 
@@ -98,6 +100,7 @@ class WorkloadRoute(Strict):
     provider: str
     region: str
     share_pct: float
+    size: str | None = None  # under a request-size mix: the bucket
     latency_ms: float | None = None
     ttft_ms: float | None = None
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from advisor.candidates import Option
 from advisor.catalog.models import Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
+from advisor.demand import bucket_of, location_of
 from advisor.estimate import Sizing
 from advisor.plan import Assignment, EstimateSummary, Route, Share, WorkloadPlan, WorkloadRoute
 from advisor.solver import Placement
@@ -34,14 +35,19 @@ def _estimate(s: Sizing) -> EstimateSummary:
 
 
 def _routes(w: RealtimeInference, p: Placement, topology: Topology) -> list[Route]:
-    s = p.option.sizing
+    """The streams routed to a placement: per user location (and request size, under a mix) its
+    share, round trip and latency."""
     routes = []
-    for location in sorted(p.load):
+    for name in sorted(p.load):
+        location, size = location_of(name), bucket_of(name)
+        s = p.option.sizing_of(size)
         rtt = topology.rtt(location, p.option.region_key)
         routes.append(Route(
-            location=location, share_pct=round(100 * p.stream_share(location), 1), network_rtt_ms=round(rtt, 1),
+            location=location, size=size, share_pct=round(100 * p.stream_share(name), 1),
+            network_rtt_ms=round(rtt, 1),
             latency_ms=round(s.compute_latency_ms + rtt, 1) if s.compute_latency_ms is not None else None,
-            ttft_ms=round(s.ttft_ms + rtt, 1) if s.ttft_ms is not None else None))
+            ttft_ms=round(s.ttft_ms + rtt, 1) if s.ttft_ms is not None else None,
+            throughput_per_instance=round(s.throughput_per_instance, 3) if size is not None else None))
     return routes
 
 
@@ -53,8 +59,21 @@ def _carbon(o: Option, p: Placement) -> float | None:
     return round(o.carbon_kg_per_month * scale, 1)
 
 
+def _main_sizing(p: Placement) -> Sizing:
+    """The sizing a placement is reported with: under a request-size mix, that of the size it
+    carries most of (its first served size when it carries none)."""
+    o = p.option
+    if not o.bucket_sizings:
+        return o.sizing
+    by_size: dict[str | None, int] = defaultdict(int)
+    for name, units in p.load.items():
+        by_size[bucket_of(name)] += units
+    main = max(sorted(by_size, key=str), key=by_size.__getitem__, default=o.bucket_sizings[0][0])
+    return o.sizing_of(main)
+
+
 def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Assignment:
-    o, s = p.option, p.option.sizing
+    o, s = p.option, _main_sizing(p)
     slo = w.slo if isinstance(w, (RealtimeInference, EdgeInference)) else None
     routes = _routes(w, p, topology) if isinstance(w, RealtimeInference) else []
     per_instance = o.accelerator_count // max(1, o.instances)
@@ -92,15 +111,15 @@ def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options
                   peak_sized: tuple[float, float] | None = None) -> WorkloadPlan:
     """A workload's total and routing (per user location and region, the share and the worst
     latency), and under a traffic profile its commitments and burst (advisor.commitments)."""
-    routing: dict[tuple[str, str, str], list[Route]] = defaultdict(list)
+    routing: dict[tuple[str, str, str, str], list[Route]] = defaultdict(list)
     for a in rows:
         for r in a.serves:
-            routing[r.location, a.provider, a.region].append(r)
-    routes = [WorkloadRoute(location=loc, provider=provider, region=region,
+            routing[r.location, r.size or "", a.provider, a.region].append(r)
+    routes = [WorkloadRoute(location=loc, provider=provider, region=region, size=size or None,
                             share_pct=round(sum(r.share_pct for r in rs), 1),
                             latency_ms=max((r.latency_ms for r in rs if r.latency_ms is not None), default=None),
                             ttft_ms=max((r.ttft_ms for r in rs if r.ttft_ms is not None), default=None))
-              for (loc, provider, region), rs in sorted(routing.items())]
+              for (loc, size, provider, region), rs in sorted(routing.items())]
     c = w.constraints
     return WorkloadPlan(
         workload=w.name, kind=w.kind, team=w.team, monthly_cost_usd=round(sum(a.monthly_cost_usd for a in rows), 2),

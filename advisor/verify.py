@@ -141,6 +141,27 @@ def _serves_within_failover(w: RealtimeInference, need: Sizing, network: float) 
 
 # --- one placement -------------------------------------------------------------------------
 
+Stream = tuple[str, str | None]
+"""A real-time workload's traffic from one user location, of one request-size bucket (None without a mix)."""
+
+
+def _streams(w: RealtimeInference) -> list[Stream]:
+    sizes: list[str | None] = [b.name for b in w.traffic.mix] if w.traffic.mix else [None]
+    return [(loc, size) for loc in sorted(w.traffic.users) for size in sizes]
+
+
+def _of_size(w: RealtimeInference, size: str | None) -> RealtimeInference:
+    """The workload as the performance model sizes one request-size bucket of its mix: that
+    bucket's tokens, its share of the peak and its measurements (the workload itself without a mix)."""
+    if size is None or not w.traffic.mix:
+        return w
+    bucket = next(b for b in w.traffic.mix if b.name == size)
+    traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
+                                           "output_tokens": bucket.output_tokens,
+                                           "peak_rps": w.traffic.peak_rps * bucket.share})
+    measured = [m.model_copy(update={"bucket": None}) for m in w.measured if m.bucket == size]
+    return w.model_copy(update={"traffic": traffic, "measured": measured})
+
 
 @dataclass
 class _Placed:
@@ -153,7 +174,8 @@ class _Placed:
     hourly: float | None = None
     unit_monthly: float | None = None
     sizing: Sizing | None = None  # None: the offering cannot run the workload, or no price/site
-    routes: dict[str, float] = field(default_factory=dict)  # real-time: location -> share of its traffic (%)
+    routes: dict[Stream, float] = field(default_factory=dict)  # real-time: (location, size) -> share of its traffic (%)
+    sizes: dict[str | None, Sizing] = field(default_factory=dict)  # request-size mix: the sizing of each bucket
     on_demand: float | None = None  # the on-demand price of the same instance and region (spot's fallback)
     spot_rate: float = 0.0  # spot: share of capacity reclaimed while the work runs
 
@@ -317,39 +339,47 @@ def _check_routing(w: RealtimeInference, placed: list[_Placed], catalog: Catalog
     none serves no location (a standby)."""
     bad: list[str] = []
     users = w.traffic.users
-    legacy = all(not p.a.serves for p in placed)
+    sizes = {b.name for b in w.traffic.mix or []}
+    legacy = all(not p.a.serves for p in placed) and not sizes
     for p in placed:
         if legacy:
-            p.routes = {loc: 100.0 for loc in users}
+            p.routes = {(loc, None): 100.0 for loc in users}
             continue
         for r in p.a.serves:
+            what = r.location if r.size is None else f"{r.size} requests of {r.location}"
             if r.location not in catalog.locations:
                 bad.append(f"{p.label}: user location {r.location} is unknown; its round trip cannot be computed")
             elif r.location not in users:
                 bad.append(f"{p.label}: serves {r.location}, which is not a user location of the workload")
-            elif r.location in p.routes:
-                bad.append(f"{p.label}: routes {r.location} twice")
+            elif (r.size is None) != (not sizes) or (r.size is not None and r.size not in sizes):
+                bad.append(f"{p.label}: routes {what}, but the workload's request sizes are "
+                           f"{', '.join(sorted(sizes)) or 'not split (no traffic.mix)'}")
+            elif (r.location, r.size) in p.routes:
+                bad.append(f"{p.label}: routes {what} twice")
             elif r.share_pct < 0:
-                bad.append(f"{p.label}: negative share {r.share_pct:g}% of {r.location}")
+                bad.append(f"{p.label}: negative share {r.share_pct:g}% of {what}")
             else:
-                p.routes[r.location] = r.share_pct
+                p.routes[r.location, r.size] = r.share_pct
     for loc in sorted(users):
         if loc not in catalog.locations:
             bad.append(f"{w.name}: user location {loc} is unknown; its round trip cannot be computed")
-        total = sum(p.routes.get(loc, 0.0) for p in placed)
+    for loc, bucket in _streams(w):
+        total = sum(p.routes.get((loc, bucket), 0.0) for p in placed)
         if abs(total - 100) > SHARE_TOL_PCT:
-            bad.append(f"{w.name}: traffic of {loc} routed {total:g}%, not 100%")
+            what = loc if bucket is None else f"{bucket} requests of {loc}"
+            bad.append(f"{w.name}: traffic of {what} routed {total:g}%, not 100%")
     return bad
 
 
 def _check_realtime(w: RealtimeInference, p: _Placed, catalog: Catalog) -> list[str]:
     """Latency of every route and capacity for the traffic routed here, from a sizing at the
-    round trip of the farthest location this placement serves."""
+    round trip of the farthest location this placement serves (under a request-size mix, one
+    sizing per bucket routed here; their loads add as load / rate <= instances)."""
     a = p.a
     if catalog.region(a.provider, a.region) is None:
         return [f"{p.label}: {a.provider}:{a.region} has no known location; the round trip to users "
                 f"is unknown, so the latency objective cannot hold"]
-    rtts = {loc: _rtt(catalog, loc, a.provider, a.region) for loc in p.routes}
+    rtts = {loc: _rtt(catalog, loc, a.provider, a.region) for loc, _ in p.routes}
     known = {loc: r for loc, r in rtts.items() if r is not None}
     if p.routes:
         farthest = max(known.values(), default=None)
@@ -358,17 +388,52 @@ def _check_realtime(w: RealtimeInference, p: _Placed, catalog: Catalog) -> list[
         farthest = None if any(r is None for r in every) else max(r for r in every if r is not None)
     if farthest is None:
         return [f"{p.label}: the round trip to its users is unknown, so the latency objective cannot hold"]
+    if w.traffic.mix:
+        return _check_mixed(w, p, catalog, farthest, known)
     bad = _size(w, p, catalog, farthest)
     if p.sizing is None:
         return bad
     for loc in sorted(known):
         bad.extend(_latency_violations(f"{p.label}, users in {loc}", w, p.sizing, known[loc]))
     load = _user_load(w)
-    routed = sum(load[loc] * share / 100 for loc, share in p.routes.items() if loc in load)
+    routed = sum(load[loc] * share / 100 for (loc, _), share in p.routes.items() if loc in load)
     capacity = a.instances * p.sizing.throughput_per_instance
     if routed > capacity * (1 + CAPACITY_REL_TOL):
         bad.append(f"{p.label}: {routed:.4g} requests/s routed here, {a.instances} instances carry "
                    f"{capacity:.4g}")
+    return bad
+
+
+def _check_mixed(w: RealtimeInference, p: _Placed, catalog: Catalog, farthest: float,
+                 rtts: dict[str, float]) -> list[str]:
+    """A placement of a workload with a request-size mix: each bucket routed here sized on its
+    own (a standby: the buckets that fit), latency per route, and the instances this placement
+    holds busy: the sum over its routes of requests/s / that bucket's rate per instance."""
+    assert p.offering is not None and p.acc is not None
+    bad: list[str] = []
+    routed = {bucket for _, bucket in p.routes}
+    for b in w.traffic.mix or []:
+        try:
+            p.sizes[b.name] = size(with_catalog_measurements(_of_size(w, b.name), catalog), p.offering, p.acc,
+                                   farthest)
+        except Unfit as unfit:
+            if b.name in routed:
+                bad.append(f"{p.label}: {p.offering.name} cannot serve {b.name} requests: {unfit.reason}")
+    if not p.sizes:
+        return bad or [f"{p.label}: {p.offering.name} serves no request size of the workload"]
+    p.sizing = next(iter(p.sizes.values()))
+    busy = 0.0
+    for (loc, name), share in sorted(p.routes.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        sizing = p.sizes.get(name)
+        if sizing is None or loc not in rtts:
+            continue
+        bad.extend(_latency_violations(f"{p.label}, {name} requests of {loc}", w, sizing, rtts[loc]))
+        bucket = next(b for b in w.traffic.mix or [] if b.name == name)
+        rps = _user_load(w)[loc] * bucket.share * share / 100
+        busy += rps / sizing.throughput_per_instance
+    if busy > p.a.instances * (1 + CAPACITY_REL_TOL):
+        bad.append(f"{p.label}: the requests routed here keep {busy:.4g} instances busy (requests/s over each "
+                   f"size's rate), it holds {p.a.instances}")
     return bad
 
 
@@ -499,7 +564,7 @@ def _check_schedule(w: RealtimeInference, placed: list[_Placed], catalog: Catalo
                            capacity=p.a.schedule[level].instances * p.sizing.throughput_per_instance)
             for loc in load:
                 rtt = _rtt(catalog, loc, p.a.provider, p.a.region)
-                if loc in p.routes or (rtt is not None and not _latency_violations("", w, p.sizing, rtt)):
+                if (loc, None) in p.routes or (rtt is not None and not _latency_violations("", w, p.sizing, rtt)):
                     graph.add_edge(("location", loc), ("placement", i))
         need = sum(load.values()) * share
         carried = nx.maximum_flow_value(graph, "source", "sink") if graph.has_node("sink") else 0.0
@@ -587,12 +652,13 @@ def _check_summaries(plan: Plan, by_name: dict[str, Workload]) -> list[str]:
             bad.append(f"{s.workload}: summary cost {s.monthly_cost_usd:,.2f}, placements add to {cost:,.2f}")
         shares: dict[str, float] = defaultdict(float)
         for r in s.routing:
-            shares[r.location] += r.share_pct
+            what = r.location if r.size is None else f"{r.size} requests of {r.location}"
+            shares[what] += r.share_pct
             if f"{r.provider}:{r.region}" not in regions:
-                bad.append(f"{s.workload}: routes {r.location} to {r.provider}:{r.region}, where it has no placement")
-        for loc, total in sorted(shares.items()):
+                bad.append(f"{s.workload}: routes {what} to {r.provider}:{r.region}, where it has no placement")
+        for what, total in sorted(shares.items()):
             if abs(total - 100) > SHARE_TOL_PCT:
-                bad.append(f"{s.workload}: summary routes {total:g}% of {loc}, not 100%")
+                bad.append(f"{s.workload}: summary routes {total:g}% of {what}, not 100%")
     for name in by_name:
         if name not in seen:
             bad.append(f"{name}: missing from the plan's workload summary")

@@ -1,7 +1,7 @@
 """Benchmark: plan N synthetic workloads against the shipped catalog and print where time goes.
 
-Usage: python bench/bench_scale.py [--policy lock-in|none] [--profiles] [N ...]
-       (default: lock-in, no profiles; 10 50 200)
+Usage: python bench/bench_scale.py [--policy lock-in|none] [--profiles | --mixes] [N ...]
+       (default: lock-in, no profiles or mixes; 10 50 200)
 
 `--policy lock-in` (the default) caps every provider at 50% of the spend and asks for two
 providers: a coupling policy. `--policy none` is the empty policy: nothing couples the
@@ -9,7 +9,10 @@ workloads, and each of these synthetic workloads needs only one placement.
 
 `--profiles` gives each real-time workload a daily traffic profile (one of the presets, drawn
 with the fleet's seed): its plan then commits to a baseline and rents the burst, with load levels
-in the model.
+in the model. `--mixes` gives each real-time workload a request-size mix instead of one
+request size: short requests (300 tokens in, 100 out) and long ones (6,000 in, 400 out), the
+short share drawn from 60-90% with the fleet's seed. Each option then carries each (location,
+size) stream at its own rate.
 
 The peer is the spreadsheet method: the cheapest feasible option per workload, ignoring
 fleet-wide policy. The ratio shows what the solver costs in time and what it saves (or has to
@@ -39,7 +42,10 @@ LOCATIONS = ["us-east", "us-west", "eu-central", "eu-west", "asia-east", "asia-s
 PROFILES = ("business-hours", "consumer-evening", "flat")
 
 
-def synthetic(n: int, seed: int = 7, profiles: bool = False):
+MIX_SHORT_SHARES = (0.6, 0.7, 0.8, 0.9)
+
+
+def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False):
     rng = random.Random(seed)
     shapes = random.Random(seed + 1)  # a stream of its own: the fleet is the same with or without profiles
     fleet = []
@@ -62,6 +68,12 @@ def synthetic(n: int, seed: int = 7, profiles: bool = False):
                      "constraints": {"jurisdictions": rng.choice([["us"], ["eu"], ["us", "eu"], None])}}
         if profiles and kind == "realtime-inference":
             base["traffic"]["profile"] = shapes.choice(PROFILES)
+        if mixes and kind == "realtime-inference":
+            short = shapes.choice(MIX_SHORT_SHARES)
+            del base["traffic"]["input_tokens"], base["traffic"]["output_tokens"]
+            base["traffic"]["mix"] = [
+                {"name": "short", "input_tokens": 300, "output_tokens": 100, "share": short},
+                {"name": "long", "input_tokens": 6000, "output_tokens": 400, "share": round(1 - short, 2)}]
         fleet.append(WORKLOAD_MODELS[kind].model_validate(base))
     return fleet
 
@@ -80,9 +92,9 @@ def placements_per_workload(result) -> dict[str, int]:
     return dict.fromkeys(result.chosen, 1)
 
 
-def run(n: int, catalog, topology, policy_name: str, profiles: bool = False) -> None:
+def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mixes: bool = False) -> None:
     policy = Policy.model_validate(POLICIES[policy_name])
-    fleet = synthetic(n, profiles=profiles)
+    fleet = synthetic(n, profiles=profiles, mixes=mixes)
     t0 = time.perf_counter()
     candidates = build_candidates(fleet, policy, catalog, topology)
     gc.freeze()  # as advisor.planner does: the candidates stay out of the collector's sight while solving
@@ -103,7 +115,7 @@ def run(n: int, catalog, topology, policy_name: str, profiles: bool = False) -> 
     cost = result.cost_cents or 0
     counts = placements_per_workload(result)
     multi = sum(1 for c in counts.values() if c > 1)
-    label = "  profiles" if profiles else ""
+    label = "  profiles" if profiles else "  mixes" if mixes else ""
     print(f"{n:>6} workloads  policy {policy_name:<7}{label}  {options:>8} options  candidates {t1 - t0:7.2f} s  "
           f"solve {t2 - t1:7.2f} s ({result.status}, gap {result.gap_pct})  "
           f"placements {sum(counts.values())} (multi {multi})  peer(greedy) {t3 - t2:6.3f} s  "
@@ -117,8 +129,10 @@ def main(argv: list[str]) -> None:
         policy_name, argv = argv[1], argv[2:]
     if policy_name not in POLICIES:
         raise SystemExit(f"--policy must be one of {', '.join(POLICIES)}")
-    profiles = "--profiles" in argv
-    argv = [a for a in argv if a != "--profiles"]
+    profiles, mixes = "--profiles" in argv, "--mixes" in argv
+    if profiles and mixes:
+        raise SystemExit("--profiles and --mixes cannot be combined: a mix is planned at its peak")
+    argv = [a for a in argv if a not in ("--profiles", "--mixes")]
     sizes = [int(a) for a in argv] or [10, 50, 200]
     t = time.perf_counter()
     catalog = load_catalog()
@@ -126,7 +140,7 @@ def main(argv: list[str]) -> None:
     print(f"catalog: {len(catalog.offerings)} offerings, {len(catalog.regions)} regions, "
           f"loaded in {time.perf_counter() - t:.2f} s")
     for n in sizes:
-        run(n, catalog, topology, policy_name, profiles)
+        run(n, catalog, topology, policy_name, profiles, mixes)
 
 
 if __name__ == "__main__":

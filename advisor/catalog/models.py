@@ -330,16 +330,23 @@ class CatalogMeasurement(Sourced):
     ttft_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
     tpot_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
     tokens_per_s_per_device: float | None = Field(default=None, ge=MIN_MEASURED_TOKENS_PER_S, le=1e9)
+    input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
+    output_tokens: PositiveInt | None = Field(default=None, le=200_000)
+    """The request size measured: the figures then apply only to workloads (or request-size
+    buckets of a `traffic.mix`) of exactly that size; without them, to every size."""
 
     @model_validator(mode="after")
     def _has_figures(self) -> CatalogMeasurement:
         if self.tokens_per_s_per_device is None and self.requests_per_s is None:
             raise ValueError("a measurement needs requests_per_s (inference) or tokens_per_s_per_device (training)")
+        if (self.input_tokens is None) != (self.output_tokens is None):
+            raise ValueError("give both input_tokens and output_tokens (the request size measured), or neither")
         return self
 
     @property
     def key(self) -> str:
-        return f"{self.model}@{self.accelerator}x{self.devices_per_replica}"
+        size = "" if self.input_tokens is None else f"@{self.input_tokens}/{self.output_tokens}"
+        return f"{self.model}@{self.accelerator}x{self.devices_per_replica}{size}"
 
 
 class Catalog(Strict):

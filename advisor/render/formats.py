@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadPlan, WorkloadRoute
+from advisor.plan import SCHEMA_VERSION, Assignment, Plan, Route, WorkloadPlan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -79,6 +79,11 @@ def pct(value: float | None) -> str:
     return f"{value:.0f}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
 
 
+def rate(value: float | None) -> str:
+    """Requests a second, to three significant figures: '8 req/s', '16.5 req/s'."""
+    return "-" if value is None else f"{value:,.3g} req/s"
+
+
 def ms(value: float | None) -> str:
     if value is None:
         return "-"
@@ -120,6 +125,14 @@ class WorkloadView:
                          for k, run in enumerate(rows[0].schedule))
 
     @property
+    def sizes(self) -> list[tuple[str, Route, Assignment]]:
+        """Under a request-size mix, where each size goes: (size, route, placement), by size as the
+        placements list them, then user location, larger shares first."""
+        found = [(r.size, r, a) for a in self.placements for r in a.serves if r.size is not None]
+        order = {size: k for k, (size, _, _) in reversed(list(enumerate(found)))}
+        return sorted(found, key=lambda item: (order[item[0]], item[1].location, -item[1].share_pct))
+
+    @property
     def several(self) -> bool:
         return len(self.placements) > 1
 
@@ -136,7 +149,7 @@ class WorkloadView:
 
 def _routes_of(placements: list[Assignment]) -> list[WorkloadRoute]:
     return [WorkloadRoute(location=r.location, provider=a.provider, region=a.region, share_pct=r.share_pct,
-                          latency_ms=r.latency_ms, ttft_ms=r.ttft_ms)
+                          latency_ms=r.latency_ms, ttft_ms=r.ttft_ms, size=r.size)
             for a in placements for r in a.serves]
 
 
@@ -174,7 +187,7 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
 
 def serves_text(a: Assignment) -> str:
     """The user locations a placement serves, with the share of each one's traffic: 'eu-central 100%; us-east 20%'."""
-    return "; ".join(f"{r.location} {pct(r.share_pct)}" for r in a.serves)
+    return "; ".join(f"{r.location}{f' {r.size}' if r.size else ''} {pct(r.share_pct)}" for r in a.serves)
 
 
 def latency_text(a: Assignment) -> str:
@@ -205,6 +218,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["latency"] = latency_text
     env.filters["pct"] = pct
     env.filters["ms"] = ms
+    env.filters["rate"] = rate
     return env
 
 

@@ -7,8 +7,9 @@ import math
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, rtt_bucket
 
-Profile = tuple[float, float, int, int, tuple[int, ...], tuple[float, ...]]
-"""What dominance compares: unit cost, load cost, capacity, max count, round-trip buckets, level costs."""
+Profile = tuple[float, float, tuple[int, ...], int, tuple[int, ...], tuple[float, ...]]
+"""What dominance compares: unit cost, load cost, capacity (per stream under a request-size mix),
+max count, round-trip buckets, level costs."""
 
 
 def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset(),
@@ -35,11 +36,12 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 o.vendor if "vendor_share" in prefixes else None,
                 o.team if "budget_team" in prefixes else None,
                 o.region_key if prefixes & {"min_regions", "region_loss"} else None,
-                o.serves, o.failover_serves, o.unit_instances,
+                o.serves, o.failover_serves, o.unit_instances, len(o.stream_capacity),
                 bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 
     def profile(o: Option) -> Profile:
-        return (o.count_cost_cents, o.load_cost_cents, math.floor(o.capacity * CAP_SCALE), o.max_count,
+        rates = o.stream_capacity or (o.capacity,)  # per stream under a request-size mix (same serves)
+        return (o.count_cost_cents, o.load_cost_cents, tuple(math.floor(r * CAP_SCALE) for r in rates), o.max_count,
                 tuple(rtt_bucket(r) for r in o.serve_rtt_ms), o.level_costs_cents)
 
     def dominates(a: Profile, b: Profile) -> bool:
@@ -47,7 +49,7 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
         cheaper = same_price if share_caps else (a[0] <= b[0] and a[1] <= b[1]
                                                  and all(x <= y for x, y in zip(a[5], b[5], strict=True)))
         # at the same price b may still be the nearer region, which the tie-break prefers
-        return (cheaper and a[2] >= b[2] and a[3] >= b[3]
+        return (cheaper and all(x >= y for x, y in zip(a[2], b[2], strict=True)) and a[3] >= b[3]
                 and (not same_price or nearest_later or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
 
     keys = [o.key for o in options]

@@ -28,7 +28,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
-from advisor.demand import units_carrying
+from advisor.demand import bucket_of, units_carrying
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
@@ -44,7 +44,8 @@ LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
 SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
-             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances", "level_costs_cents")
+             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances", "level_costs_cents",
+             "stream_capacity")
 """Everything the model reads from an option (what a workload's fingerprint hashes)."""
 
 
@@ -104,15 +105,14 @@ def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
     units = _units_alone(candidates, w, o)
     levels = candidates.levels.get(w, ())[1:len(c.per_level) + 1]
     least = candidates.limits[w].min_replicas
-    running = tuple(min(units, max(least, units_carrying(demand, share, o.capacity))) for share, _ in levels)
+    weights = o.load_weights()
+    running = tuple(min(units, max(least, units_carrying(demand, share, o.capacity, weights))) for share, _ in levels)
     return c.cost(units, total, running)
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
     """Units of `o` that carry workload `w` alone (at least its min_replicas where those count)."""
-    demand = sum(candidates.demands[w].values())
-    capacity = math.floor(o.capacity * CAP_SCALE)
-    need = math.ceil(CAP_SCALE * demand / capacity) if capacity else o.max_count
+    need = o.units_for(candidates.demands[w]) if math.floor(o.capacity * CAP_SCALE) else o.max_count
     limits = candidates.limits[w]
     return min(o.max_count, max(need, limits.min_replicas if limits.by_count else 1))
 
@@ -132,7 +132,7 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
             carriers = [mm.f[w, i, s] for i, o in enumerate(options[w]) if (w, i, s) in mm.f]
             mm.m.add(sum(carriers) == units)
         for i, o in enumerate(options[w]):
-            mm.m.add(CAP_SCALE * mm.load(w, i) <= math.floor(o.capacity * CAP_SCALE) * mm.n[w, i])
+            mm.add_capacity(w, i, {s: mm.f[w, i, s] for s in mm.streams(w, o)}, mm.n[w, i])
     ctx = Context(policy, candidates, counted)
     for name in families:
         family = family_of(name)
@@ -274,10 +274,11 @@ def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: 
 def _searchable(candidates: CandidateSet, w: str, own: list[str]) -> int | None:
     """The least number of units the exact search of advisor.solver.alone must buy for workload w
     with its own families `own` (its min_replicas, else 0); None when those families are ones the
-    search does not cover (regions, region loss, a replica ceiling, or a traffic profile)."""
+    search does not cover (regions, region loss, a replica ceiling, a traffic profile or a
+    request-size mix)."""
     limits = candidates.limits[w]
-    if w in candidates.levels:  # load levels under a traffic profile: CP-SAT's model has them
-        return None
+    if w in candidates.levels or any(map(bucket_of, candidates.demands[w])):
+        return None  # load levels, or a rate per request size: CP-SAT's model has them
     min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
     return None if own and not min_units else min_units
 
@@ -723,7 +724,9 @@ def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> in
     """Units of `o` that carry `share` of the load a pattern gives it at peak (each stream rounded
     up, so the units of a workload's options together carry the level's demand): what a whole
     pattern runs at a quieter load level."""
-    return min(units, units_carrying(load, share, o.capacity)) if math.floor(o.capacity * CAP_SCALE) > 0 else units
+    if math.floor(o.capacity * CAP_SCALE) <= 0:
+        return units
+    return min(units, units_carrying(load, share, o.capacity, o.load_weights()))
 
 
 def _pattern_options(patterns: dict[str, list[Pattern]]) -> int:
@@ -1036,7 +1039,7 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
         load = {s: loads[i, s] for s in demand if loads.get((i, s))}
         count = units.get(i, 0)
         if c.per_unit == 0:  # units of work-billed options cost nothing: report what the load needs
-            count = _units_for(o, sum(load.values()))
+            count = _units_for(o, load)
         if count == 0 and not load:
             continue
         levels = (running or {}).get(i, ())
@@ -1046,9 +1049,9 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
     return _with_min_replicas(found, candidates.limits[w], options)
 
 
-def _units_for(o: Option, load: int) -> int:
+def _units_for(o: Option, load: dict[str, int]) -> int:
     capacity = math.floor(o.capacity * CAP_SCALE)
-    return min(o.max_count, math.ceil(CAP_SCALE * load / capacity)) if load and capacity else 0
+    return min(o.max_count, o.units_for(load)) if load and capacity else 0
 
 
 def _with_min_replicas(found: list[Placement], limits: WorkloadLimits, options: list[Option]) -> list[Placement]:

@@ -6,9 +6,11 @@ For workload w with demand streams s (advisor.demand) and options o:
     f[o,s]  load units of stream s that option o carries (only where o may serve s)
 
     sum_o f[o,s] = D[w,s]                                   every stream fully carried
-    CAP * sum_s f[o,s] <= floor(CAP * capacity[o]) * n[o]   units carry their load (CAP = 1000)
+    sum_s a[o,s] f[o,s] <= floor(CAP * capacity[o]) * n[o]  units carry their load (CAP = 1000)
     cost[o] = cc[o] n[o] + lc[o] sum_s f[o,s]               in milli-cents
 
+a[o,s] = CAP, or under a request-size mix ceil(CAP capacity[o] / rate[o,s]) with capacity[o]
+the option's fastest stream rate (advisor.demand.load_weights): sum of load / rate <= units.
 cc[o] is the monthly cost of one unit, lc[o] the cost of one load unit of hourly-billed work
 (batch and training on demand or spot bill the work done, not the instances held).
 Spend aggregates (`spend(attribute, value)`, `total`) are defined once, for every family.
@@ -20,7 +22,7 @@ quieter load level l >= 1, with share_l of its peak for h_l hours a month:
     g[o,s,l]  load units of stream s that o carries at level l
 
     sum_o g[o,s,l] = ceil(share_l D[w,s])
-    CAP * sum_s g[o,s,l] <= floor(CAP * capacity[o]) * r[o,l],  r[o,l] = u[o,l] if o is billed by
+    sum_s a[o,s] g[o,s,l] <= floor(CAP * capacity[o]) * r[o,l], r[o,l] = u[o,l] if o is billed by
                                                                 the hour, else n[o]
     sum_o ceil(capacity[o]) * r[o,l] >= sum_s ceil(share_l D[w,s])   (implied; a cut)
     cost[o] += sum_l cl[o,l] u[o,l]
@@ -150,11 +152,9 @@ class PlacementModel:
                 if level <= len(o.level_costs_cents):
                     running = self.u[w, i, level] = self.m.new_int_var(0, self.most[w, i], f"u[{w}#{i},{level}]")
                     self.m.add(running <= self.n[w, i])
-                carried = []
                 for s in self.streams(w, o):
-                    var = self.g[w, i, s, level] = self.m.new_int_var(0, need[s], f"g[{w}#{i},{s},{level}]")
-                    carried.append(var)
-                self.m.add(CAP_SCALE * sum(carried) <= math.floor(o.capacity * CAP_SCALE) * running)
+                    self.g[w, i, s, level] = self.m.new_int_var(0, need[s], f"g[{w}#{i},{s},{level}]")
+                self.add_capacity(w, i, {s: self.g[w, i, s, level] for s in self.streams(w, o)}, running)
             for s, units in need.items():
                 self.m.add(sum(self.g[w, i, s, level] for i in range(len(self.options[w]))
                                if (w, i, s, level) in self.g) == units)
@@ -167,6 +167,15 @@ class PlacementModel:
             running_all = [self.u.get((w, i, level), self.n[w, i]) for i in range(len(self.options[w]))]
             self.m.add(sum(math.ceil(o.capacity) * k for o, k in zip(self.options[w], running_all, strict=True))
                        >= need_all)
+
+    def add_capacity(self, w: str, i: int, carried: dict[str, cp_model.IntVar], units: cp_model.IntVar) -> None:
+        """The units of option i carry the load `carried` (stream -> load variable): each stream
+        weighs CAP per load unit, or its own weight under a request-size mix (advisor.demand)."""
+        o = self.options[w][i]
+        weights = o.load_weights()
+        row = cp_model.LinearExpr.weighted_sum(list(carried.values()),
+                                               [weights.get(s, CAP_SCALE) for s in carried])
+        self.m.add(row <= math.floor(o.capacity * CAP_SCALE) * units)
 
     def streams(self, w: str, o: Option) -> list[str]:
         """The demand streams option `o` may carry."""

@@ -137,6 +137,8 @@ class Measurement(Input):
     tpot_ms: float | None = Field(default=None, ge=MIN_MEASURED_MS, le=1e9)
     tokens_per_s_per_device: float | None = Field(default=None, ge=MIN_MEASURED_TOKENS_PER_S, le=1e9)
     source: str = Field(min_length=3, max_length=500)
+    bucket: str | None = Field(default=None, max_length=100)
+    """With traffic.mix: the request-size bucket these figures were measured at."""
 
     @model_validator(mode="after")
     def _has_figures(self) -> Measurement:
@@ -239,6 +241,22 @@ class WeeklyProfile(Input):
 Profile = Annotated[_NamedDay | _HourlyDay | Annotated[WeeklyProfile, Tag(form("weekly"))], Discriminator(_written_as)]
 
 
+MAX_MIX_BUCKETS = 8
+"""Request-size buckets a mix holds at most: each multiplies the streams the solver routes."""
+
+
+class MixBucket(Input):
+    """One request size of a language-model service: its tokens and its share of the requests."""
+
+    name: str
+    input_tokens: PositiveInt = Field(le=2_000_000)
+    output_tokens: PositiveInt = Field(le=200_000)
+    share: float = Field(gt=0, le=1)
+    """Share of the workload's requests of this size (the buckets' shares add up to 1)."""
+
+    _name = field_validator("name")(_check_name)
+
+
 class Traffic(Input):
     peak_rps: PositiveFloat = Field(le=MAX_RPS)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
@@ -246,6 +264,23 @@ class Traffic(Input):
     users: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
     profile: Profile | None = None
     """Load per hour of day as shares of peak_rps; none: peak_rps around the clock (`flat`)."""
+    mix: list[MixBucket] | None = Field(default=None, min_length=2, max_length=MAX_MIX_BUCKETS)
+    """Request sizes of a language-model service, each with its share of requests; in place of
+    input_tokens and output_tokens. Each size may be served by different accelerators."""
+
+    @field_validator("mix")
+    @classmethod
+    def _mix_shares(cls, mix: list[MixBucket] | None) -> list[MixBucket] | None:
+        if mix is None:
+            return None
+        names = [b.name for b in mix]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"bucket names must differ: {', '.join(repeated)} repeated")
+        total = sum(b.share for b in mix)
+        if abs(total - 1.0) > 0.01:
+            raise ValueError(f"bucket shares must add up to 1.0 (they add up to {total:g})")
+        return mix
 
     @field_validator("profile")
     @classmethod
@@ -304,14 +339,43 @@ class RealtimeInference(WorkloadBase):
 
     @model_validator(mode="after")
     def _checks(self) -> RealtimeInference:
-        if self.model.is_llm and (self.traffic.input_tokens is None or self.traffic.output_tokens is None):
-            raise FieldError("an LLM service needs traffic.input_tokens and traffic.output_tokens", "traffic")
+        t = self.traffic
+        if t.mix is not None:
+            self._check_mix()
+        elif self.model.is_llm and (t.input_tokens is None or t.output_tokens is None):
+            raise FieldError("an LLM service needs traffic.input_tokens and traffic.output_tokens (or traffic.mix)",
+                             "traffic")
+        elif any(m.bucket is not None for m in self.measured):
+            raise FieldError("a measurement names a request-size bucket, but the workload has no traffic.mix",
+                             "measured")
         if self.constraints.spot:
             raise FieldError("realtime-inference cannot use spot capacity: it is not interruptible",
                              "constraints", "spot")
         if not self.model.is_llm and self.slo.p95_latency_ms is None:
             raise FieldError("a model without tokens needs slo.p95_latency_ms", "slo")
         return self
+
+    def _check_mix(self) -> None:
+        t = self.traffic
+        if not self.model.is_llm:
+            raise FieldError("traffic.mix gives request sizes in tokens: it needs a language model (params_b)",
+                             "traffic", "mix")
+        if t.input_tokens is not None or t.output_tokens is not None:
+            raise FieldError("give either traffic.input_tokens and output_tokens or traffic.mix, not both",
+                             "traffic", "mix")
+        if t.profile is not None:
+            raise FieldError("traffic.mix with traffic.profile is not supported yet: plan the mix at its peak, "
+                             "or the profile with one request size", "traffic", "mix")
+        if self.constraints.survive_region_loss:
+            raise FieldError("traffic.mix with survive_region_loss is not supported yet", "traffic", "mix")
+        buckets = {b.name for b in t.mix or []}
+        for m in self.measured:
+            if m.bucket is None:
+                raise FieldError("with traffic.mix each measurement names the request-size bucket it was measured "
+                                 f"at (bucket: one of {', '.join(sorted(buckets))})", "measured")
+            if m.bucket not in buckets:
+                raise FieldError(f"measurement for bucket {m.bucket!r}, which traffic.mix does not have "
+                                 f"({', '.join(sorted(buckets))})", "measured")
 
 
 class EdgeSite(Input):
