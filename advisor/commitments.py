@@ -19,6 +19,10 @@ what the same work would on demand: its monthly cost over 730 hours of on-demand
 that carries as much. A reservation is compared with the on-demand price of the same offering
 in the same region; bought hardware, which has no on-demand price, with the workload's
 cheapest on-demand option per unit of throughput.
+
+Under a request-size mix an instance's throughput is its rate at the workload's mix, the
+harmonic mean 1 / sum_b (share_b / rate_b) of its rates per bucket: the requests/s it serves when
+its requests come in the mix's proportions.
 """
 
 from __future__ import annotations
@@ -86,10 +90,10 @@ def commitments(w: Workload, rows: list[Assignment], catalog: Catalog, options: 
     out = []
     for pricing, term in order:
         group = groups[pricing, term]
-        capacity = sum(a.instances * a.estimate.throughput_per_instance for a in group)
+        capacity = sum(a.instances * _rate(w, a, options) for a in group)
         monthly = round(sum(a.monthly_cost_usd for a in group), 2)
         upfront = None
-        break_even, against = _break_even(group, catalog, options)
+        break_even, against = _break_even(w, group, catalog, options)
         if pricing == "capex":
             upfront = round(sum(a.instances * _purchase_price(a, catalog) for a in group), 2)
         out.append(Commitment(
@@ -129,7 +133,29 @@ def _utilisation(levels: Levels, peak_rps: float, below: float, capacity: float)
     return round(100 * carried / (capacity * HOURS_PER_MONTH), 1)
 
 
-def _break_even(group: list[Assignment], catalog: Catalog, options: list[Option]) -> tuple[float | None, str | None]:
+def mix_rate(w: RealtimeInference, o: Option) -> float:
+    """Requests/s one instance of `o` serves at the workload's request-size mix (module docstring);
+    its own throughput without a mix, 0 when it does not serve every size."""
+    if not w.traffic.mix:
+        return o.sizing.throughput_per_instance
+    rates = dict((name, s.throughput_per_instance) for name, s in o.bucket_sizings)
+    if any(rates.get(b.name, 0.0) <= 0 for b in w.traffic.mix):
+        return 0.0
+    return 1 / sum(b.share / rates[b.name] for b in w.traffic.mix)
+
+
+def _rate(w: RealtimeInference, a: Assignment, options: list[Option]) -> float:
+    """An assignment's requests/s per instance at the workload's mix (its estimate without a mix, or
+    when no option of its place serves every size)."""
+    if not w.traffic.mix:
+        return a.estimate.throughput_per_instance
+    same = [mix_rate(w, o) for o in options if (o.provider, o.region, o.offering, o.pricing) ==
+            (a.provider, a.region, a.instance, a.pricing)]
+    return max(same, default=0.0) or a.estimate.throughput_per_instance
+
+
+def _break_even(w: RealtimeInference, group: list[Assignment], catalog: Catalog,
+                options: list[Option]) -> tuple[float | None, str | None]:
     """Break-even utilisation of a commitment against renting on demand (module docstring)."""
     a = max(group, key=lambda row: (row.instances, row.provider, row.region, row.instance))
     per_instance = a.monthly_cost_usd / max(1, a.instances)
@@ -140,13 +166,13 @@ def _break_even(group: list[Assignment], catalog: Catalog, options: list[Option]
             return None, None
         on_demand = prices[0].on_demand * HOURS_PER_MONTH
         return round(100 * per_instance / on_demand, 1), f"on-demand {a.provider}:{a.region} {a.instance}"
-    rented = [o for o in options if o.pricing == "on_demand" and o.full_reach and o.sizing.throughput_per_instance > 0
-              and o.hourly_usd]
-    if not rented or a.estimate.throughput_per_instance <= 0:
+    rented = [o for o in options if o.pricing == "on_demand" and o.full_reach and mix_rate(w, o) > 0 and o.hourly_usd]
+    mine = _rate(w, a, options)
+    if not rented or mine <= 0:
         return None, None
-    best = min(rented, key=lambda o: ((o.hourly_usd or 0.0) / o.sizing.throughput_per_instance, o.key))
-    per_throughput = (best.hourly_usd or 0.0) * HOURS_PER_MONTH / best.sizing.throughput_per_instance
-    return (round(100 * per_instance / a.estimate.throughput_per_instance / per_throughput, 1),
+    best = min(rented, key=lambda o: ((o.hourly_usd or 0.0) / mix_rate(w, o), o.key))
+    per_throughput = (best.hourly_usd or 0.0) * HOURS_PER_MONTH / mix_rate(w, best)
+    return (round(100 * per_instance / mine / per_throughput, 1),
             f"on-demand {best.provider}:{best.region} {best.offering}")
 
 

@@ -52,6 +52,7 @@ class LevelRun(Strict):
     load_pct: float  # the level's load, as a share of peak
     hours_per_month: float  # hours a month the load is at this level
     instances: int
+    serves: list[Route] = []  # under a request-size mix, below the peak: the streams routed here at this level
 
 
 class Assignment(Strict):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from advisor.candidates import Option
 from advisor.catalog.models import Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
-from advisor.demand import bucket_of, location_of
+from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
 from advisor.plan import Assignment, EstimateSummary, Route, Share, WorkloadPlan, WorkloadRoute
 from advisor.solver import Placement
@@ -34,16 +34,19 @@ def _estimate(s: Sizing) -> EstimateSummary:
     )
 
 
-def _routes(w: RealtimeInference, p: Placement, topology: Topology) -> list[Route]:
+def _routes(w: RealtimeInference, p: Placement, topology: Topology, load: dict[str, int] | None = None,
+            demand: dict[str, int] | None = None) -> list[Route]:
     """The streams routed to a placement: per user location (and request size, under a mix) its
-    share, round trip and latency."""
+    share, round trip and latency; at the peak, or with `load` and `demand` at a quieter level."""
+    load, demand = (p.load, p.demand) if load is None or demand is None else (load, demand)
     routes = []
-    for name in sorted(p.load):
+    for name in sorted(load):
         location, size = location_of(name), bucket_of(name)
         s = p.option.sizing_of(size)
         rtt = topology.rtt(location, p.option.region_key)
+        share = load[name] / demand[name] if demand.get(name) else 0.0
         routes.append(Route(
-            location=location, size=size, share_pct=round(100 * p.stream_share(name), 1),
+            location=location, size=size, share_pct=round(100 * share, 3),
             network_rtt_ms=round(rtt, 1),
             latency_ms=round(s.compute_latency_ms + rtt, 1) if s.compute_latency_ms is not None else None,
             ttft_ms=round(s.ttft_ms + rtt, 1) if s.ttft_ms is not None else None,
@@ -84,6 +87,11 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None)
     rtt = max((r.network_rtt_ms for r in routes), default=None) if routes else o.network_rtt_ms
     runs, instance_hours = schedule(w, p)
+    if p.level_loads and isinstance(w, RealtimeInference):  # a mix under a profile: the routing at each level
+        levels = profile_levels(w)
+        runs = [run if k == 0 else run.model_copy(update={"serves": _routes(
+            w, p, topology, p.level_loads[k - 1], level_demand(p.demand, levels[k][0]))})
+            for k, run in enumerate(runs)]
     r = o.spot_interruption
     fallback = None
     if r is not None and o.hourly_usd is not None and o.fallback_hourly_usd is not None:

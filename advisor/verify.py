@@ -23,7 +23,7 @@ import networkx as nx
 from advisor.candidates import with_catalog_measurements
 from advisor.catalog.models import DEFAULT_SPOT_INTERRUPTION_PCT, HOURS_PER_MONTH, Accelerator, Catalog, Offering
 from advisor.estimate import Sizing, Unfit, size
-from advisor.plan import Assignment, Plan
+from advisor.plan import Assignment, Plan, Route
 from advisor.topology import great_circle_km, rtt_ms
 from advisor.workload.models import (
     BatchInference,
@@ -176,6 +176,7 @@ class _Placed:
     sizing: Sizing | None = None  # None: the offering cannot run the workload, or no price/site
     routes: dict[Stream, float] = field(default_factory=dict)  # real-time: (location, size) -> share of its traffic (%)
     sizes: dict[str | None, Sizing] = field(default_factory=dict)  # request-size mix: the sizing of each bucket
+    level_routes: list[dict[Stream, float]] = field(default_factory=list)  # mix under a profile: per quieter level
     on_demand: float | None = None  # the on-demand price of the same instance and region (spot's fallback)
     spot_rate: float = 0.0  # spot: share of capacity reclaimed while the work runs
 
@@ -345,21 +346,12 @@ def _check_routing(w: RealtimeInference, placed: list[_Placed], catalog: Catalog
         if legacy:
             p.routes = {(loc, None): 100.0 for loc in users}
             continue
-        for r in p.a.serves:
-            what = r.location if r.size is None else f"{r.size} requests of {r.location}"
-            if r.location not in catalog.locations:
-                bad.append(f"{p.label}: user location {r.location} is unknown; its round trip cannot be computed")
-            elif r.location not in users:
-                bad.append(f"{p.label}: serves {r.location}, which is not a user location of the workload")
-            elif (r.size is None) != (not sizes) or (r.size is not None and r.size not in sizes):
-                bad.append(f"{p.label}: routes {what}, but the workload's request sizes are "
-                           f"{', '.join(sorted(sizes)) or 'not split (no traffic.mix)'}")
-            elif (r.location, r.size) in p.routes:
-                bad.append(f"{p.label}: routes {what} twice")
-            elif r.share_pct < 0:
-                bad.append(f"{p.label}: negative share {r.share_pct:g}% of {what}")
-            else:
-                p.routes[r.location, r.size] = r.share_pct
+        bad.extend(_read_routes(w, p, p.a.serves, p.routes, catalog, ""))
+        for run in p.a.schedule[1:] if sizes else []:
+            p.level_routes.append({})
+            bad.extend(_read_routes(w, p, run.serves, p.level_routes[-1], catalog, f" at {run.load_pct:g}% load"))
+        if not sizes and any(run.serves for run in p.a.schedule):
+            bad.append(f"{p.label}: lists routes per load level, which only a request-size mix has")
     for loc in sorted(users):
         if loc not in catalog.locations:
             bad.append(f"{w.name}: user location {loc} is unknown; its round trip cannot be computed")
@@ -371,6 +363,31 @@ def _check_routing(w: RealtimeInference, placed: list[_Placed], catalog: Catalog
     return bad
 
 
+def _read_routes(w: RealtimeInference, p: _Placed, routes: list[Route], into: dict[Stream, float],
+                 catalog: Catalog, when: str) -> list[str]:
+    """Check the streams a list of routes names (user locations of the workload, request sizes of
+    its mix, each once, shares not negative) and record their shares in `into`."""
+    bad: list[str] = []
+    users = w.traffic.users
+    sizes = {b.name for b in w.traffic.mix or []}
+    for r in routes:
+        what = r.location if r.size is None else f"{r.size} requests of {r.location}"
+        if r.location not in catalog.locations:
+            bad.append(f"{p.label}: user location {r.location} is unknown; its round trip cannot be computed")
+        elif r.location not in users:
+            bad.append(f"{p.label}: serves {r.location}, which is not a user location of the workload")
+        elif (r.size is None) != (not sizes) or (r.size is not None and r.size not in sizes):
+            bad.append(f"{p.label}: routes {what}, but the workload's request sizes are "
+                       f"{', '.join(sorted(sizes)) or 'not split (no traffic.mix)'}")
+        elif (r.location, r.size) in into:
+            bad.append(f"{p.label}: routes {what} twice{when}")
+        elif r.share_pct < 0:
+            bad.append(f"{p.label}: negative share {r.share_pct:g}% of {what}{when}")
+        else:
+            into[r.location, r.size] = r.share_pct
+    return bad
+
+
 def _check_realtime(w: RealtimeInference, p: _Placed, catalog: Catalog) -> list[str]:
     """Latency of every route and capacity for the traffic routed here, from a sizing at the
     round trip of the farthest location this placement serves (under a request-size mix, one
@@ -379,9 +396,10 @@ def _check_realtime(w: RealtimeInference, p: _Placed, catalog: Catalog) -> list[
     if catalog.region(a.provider, a.region) is None:
         return [f"{p.label}: {a.provider}:{a.region} has no known location; the round trip to users "
                 f"is unknown, so the latency objective cannot hold"]
-    rtts = {loc: _rtt(catalog, loc, a.provider, a.region) for loc, _ in p.routes}
+    served = {loc for loc, _ in p.routes} | {loc for level in p.level_routes for loc, _ in level}
+    rtts = {loc: _rtt(catalog, loc, a.provider, a.region) for loc in served}
     known = {loc: r for loc, r in rtts.items() if r is not None}
-    if p.routes:
+    if served:
         farthest = max(known.values(), default=None)
     else:  # a standby is sized as if it served every user location (as one placement does)
         every = [_rtt(catalog, loc, a.provider, a.region) for loc in w.traffic.users]
@@ -411,7 +429,7 @@ def _check_mixed(w: RealtimeInference, p: _Placed, catalog: Catalog, farthest: f
     holds busy: the sum over its routes of requests/s / that bucket's rate per instance."""
     assert p.offering is not None and p.acc is not None
     bad: list[str] = []
-    routed = {bucket for _, bucket in p.routes}
+    routed = {bucket for _, bucket in p.routes} | {bucket for level in p.level_routes for _, bucket in level}
     for b in w.traffic.mix or []:
         try:
             p.sizes[b.name] = size(with_catalog_measurements(_of_size(w, b.name), catalog), p.offering, p.acc,
@@ -422,18 +440,22 @@ def _check_mixed(w: RealtimeInference, p: _Placed, catalog: Catalog, farthest: f
     if not p.sizes:
         return bad or [f"{p.label}: {p.offering.name} serves no request size of the workload"]
     p.sizing = next(iter(p.sizes.values()))
-    busy = 0.0
-    for (loc, name), share in sorted(p.routes.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        sizing = p.sizes.get(name)
-        if sizing is None or loc not in rtts:
-            continue
-        bad.extend(_latency_violations(f"{p.label}, {name} requests of {loc}", w, sizing, rtts[loc]))
-        bucket = next(b for b in w.traffic.mix or [] if b.name == name)
-        rps = _user_load(w)[loc] * bucket.share * share / 100
-        busy += rps / sizing.throughput_per_instance
-    if busy > p.a.instances * (1 + CAPACITY_REL_TOL):
-        bad.append(f"{p.label}: the requests routed here keep {busy:.4g} instances busy (requests/s over each "
-                   f"size's rate), it holds {p.a.instances}")
+    levels = [(1.0, p.a.instances, p.routes, "")] + [
+        (run.load_pct / 100, run.instances, routes, f" at {run.load_pct:g}% load")
+        for run, routes in zip(p.a.schedule[1:], p.level_routes, strict=False)]
+    for share_of_peak, instances, routes, when in levels:
+        busy = 0.0
+        for (loc, name), share in sorted(routes.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            sizing = p.sizes.get(name)
+            if sizing is None or loc not in rtts:
+                continue
+            bad.extend(_latency_violations(f"{p.label}, {name} requests of {loc}{when}", w, sizing, rtts[loc]))
+            bucket = next(b for b in w.traffic.mix or [] if b.name == name)
+            rps = _user_load(w)[loc] * bucket.share * share_of_peak * share / 100
+            busy += rps / sizing.throughput_per_instance
+        if busy > instances * (1 + CAPACITY_REL_TOL):
+            bad.append(f"{p.label}: the requests routed here{when} keep {busy:.4g} instances busy (requests/s over "
+                       f"each size's rate), it runs {instances}")
     return bad
 
 
@@ -554,6 +576,14 @@ def _check_schedule(w: RealtimeInference, placed: list[_Placed], catalog: Catalo
                            f"{p.a.instances}{' (committed: all of them run)' if committed else ''}")
     load = _user_load(w)
     for level, (share, _) in enumerate(first):
+        running = sum(p.a.schedule[level].instances for p in placed)
+        if running < w.constraints.min_replicas:
+            bad.append(f"{w.name}: {running} instances run at {100 * share:g}% of peak, under min_replicas "
+                       f"{w.constraints.min_replicas}")
+        if w.traffic.mix:  # the plan states its routing at each level: each stream routed in full
+            if level:
+                bad.extend(_level_coverage(w, placed, level, share))
+            continue
         graph = nx.DiGraph()
         for loc, rps in load.items():
             graph.add_edge("source", ("location", loc), capacity=rps * share)
@@ -571,10 +601,19 @@ def _check_schedule(w: RealtimeInference, placed: list[_Placed], catalog: Catalo
         if carried < need * (1 - CAPACITY_REL_TOL) - 1e-9:
             bad.append(f"{w.name}: at {100 * share:g}% of peak the running instances carry {carried:.4g} of "
                        f"{need:.4g} requests/s")
-        running = sum(p.a.schedule[level].instances for p in placed)
-        if running < w.constraints.min_replicas:
-            bad.append(f"{w.name}: {running} instances run at {100 * share:g}% of peak, under min_replicas "
-                       f"{w.constraints.min_replicas}")
+    return bad
+
+
+def _level_coverage(w: RealtimeInference, placed: list[_Placed], level: int, share: float) -> list[str]:
+    """Under a request-size mix, every stream is routed in full at a quieter level (the capacity
+    and latency of each route are checked per placement, in _check_mixed)."""
+    bad = []
+    for loc, bucket in _streams(w):
+        total = sum(p.level_routes[level - 1].get((loc, bucket), 0.0) for p in placed
+                    if len(p.level_routes) >= level)
+        if abs(total - 100) > SHARE_TOL_PCT:
+            bad.append(f"{w.name}: at {100 * share:g}% of peak, {bucket} requests of {loc} routed {total:g}%, "
+                       "not 100%")
     return bad
 
 

@@ -18,6 +18,7 @@ coupling family, the workloads are solved one by one (small models, proven optim
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 import threading
@@ -232,7 +233,7 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         _own_optima.move_to_end(key)
         memo, work = _own_optima[key]
         _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
-        return memo
+        return _rebound(memo, candidates, w)
     before = solver_work()
     limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
 
@@ -247,6 +248,20 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
+
+
+def _rebound(result: SolveResult, candidates: CandidateSet, w: str) -> SolveResult:
+    """A memoised own optimum with its placements on these candidates' options: the fingerprint
+    covers what the model reads, not what only reports read (sizings, sources), which another
+    candidate set with the same numbers may state differently."""
+    placed = result.placements.get(w) if result.placements else None
+    if not placed:
+        return result
+    by_key = options_by_key(candidates, w)
+    if all(by_key.get(p.option.key) is p.option for p in placed):
+        return result
+    moved = [dataclasses.replace(p, option=by_key.get(p.option.key, p.option)) for p in placed]
+    return dataclasses.replace(result, placements={**result.placements, w: moved})
 
 
 def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
@@ -627,6 +642,7 @@ class KnownPlan:
     load: dict[tuple[str, str, str], int]
     cost: int
     running: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    level_loads: dict[tuple[str, str], tuple[dict[str, int], ...]] = field(default_factory=dict)
 
 
 def _regional(names: list[str]) -> bool:
@@ -717,7 +733,8 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
         return None
     return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
                      load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
-                     cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver))
+                     cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver),
+                     level_loads=_level_loads_by_key(mm, solver))
 
 
 def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> int:
@@ -919,7 +936,7 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
     load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
     plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)),
-                     running=_running_by_key(mm, solver))
+                     running=_running_by_key(mm, solver), level_loads=_level_loads_by_key(mm, solver))
     # the workloads held fixed were only checked against the coupling rows: their own families
     # (regions, region loss, replicas) and forced options are checked here, without the solver
     placements = _known_placements(candidates, workloads, plan)
@@ -983,7 +1000,9 @@ def _known_placements(candidates: CandidateSet, workloads: list[str], plan: Know
                                        {(i, s): plan.load.get((w, key, s), 0)
                                         for i, key in enumerate(keys) for s in candidates.demands[w]},
                                        {i: plan.running[w, key] for i, key in enumerate(keys)
-                                        if (w, key) in plan.running})
+                                        if (w, key) in plan.running},
+                                       {i: plan.level_loads[w, key] for i, key in enumerate(keys)
+                                        if (w, key) in plan.level_loads})
     return placements
 
 
@@ -1008,10 +1027,36 @@ def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
     running: dict[str, dict[int, tuple[int, ...]]] = {w: {} for w in mm.workloads}
     for (w, i), levels in _running(mm, solver).items():
         running[w][i] = levels
+    level_loads: dict[str, dict[int, tuple[dict[str, int], ...]]] = {w: {} for w in mm.workloads}
+    for (w, i), carried in _level_loads(mm, solver).items():
+        level_loads[w][i] = carried
     return {w: _placements_of(mm.candidates, w, mm.options[w],
                               {i: int(solver.value(mm.n[w, i])) for i in range(len(mm.options[w]))}, loads[w],
-                              running[w])
+                              running[w], level_loads[w])
             for w in mm.workloads}
+
+
+def _level_loads(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, int], tuple[dict[str, int], ...]]:
+    """Under a request-size mix and a traffic profile: per (workload, option index) the load of
+    each stream at each quieter level (the plan states it; other workloads need no routing there,
+    the checker finds one by max-flow)."""
+    mixed = {w for w in mm.workloads if w in mm.candidates.levels and any(map(bucket_of, mm.candidates.demands[w]))}
+    if not mixed:
+        return {}
+    quieter = {w: len(mm.candidates.levels[w]) - 1 for w in mixed}
+    found: dict[tuple[str, int], list[dict[str, int]]] = {}
+    for (w, i, s, level), var in mm.g.items():
+        if w in mixed:
+            loads = found.setdefault((w, i), [{} for _ in range(quieter[w])])
+            value = int(solver.value(var))
+            if value:
+                loads[level - 1][s] = value
+    return {key: tuple(loads) for key, loads in found.items()}
+
+
+def _level_loads_by_key(mm: PlacementModel,
+                        solver: cp_model.CpSolver) -> dict[tuple[str, str], tuple[dict[str, int], ...]]:
+    return {(w, mm.options[w][i].key): loads for (w, i), loads in _level_loads(mm, solver).items()}
 
 
 def _running(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, int], tuple[int, ...]]:
@@ -1028,9 +1073,11 @@ def _running_by_key(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple
 
 def _placements_of(candidates: CandidateSet, w: str, options: list[Option], units: dict[int, int],
                    loads: dict[tuple[int, str], int],
-                   running: dict[int, tuple[int, ...]] | None = None) -> list[Placement]:
+                   running: dict[int, tuple[int, ...]] | None = None,
+                   level_loads: dict[int, tuple[dict[str, int], ...]] | None = None) -> list[Placement]:
     """A workload's placements from units per option index, load per (option index, stream) and,
-    under a traffic profile, units running at each quieter level per option index."""
+    under a traffic profile, units running (and, under a request-size mix, loads carried) at each
+    quieter level per option index."""
     demand = candidates.demands[w]
     total = sum(demand.values())
     found = []
@@ -1044,7 +1091,8 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
             continue
         levels = (running or {}).get(i, ())
         cost = c.cost(count, sum(load.values()), levels)
-        found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand, running=levels))
+        found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand, running=levels,
+                               level_loads=(level_loads or {}).get(i, ())))
     found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))
     return _with_min_replicas(found, candidates.limits[w], options)
 
@@ -1065,7 +1113,8 @@ def _with_min_replicas(found: list[Placement], limits: WorkloadLimits, options: 
         if p.option.count_cost_cents == 0:
             extra = min(short, p.option.max_count - p.count)
             found[k] = Placement(option=p.option, count=p.count + extra, load=p.load,
-                                 cost_millicents=p.cost_millicents, demand=p.demand, running=p.running)
+                                 cost_millicents=p.cost_millicents, demand=p.demand, running=p.running,
+                                 level_loads=p.level_loads)
             short -= extra
     placed = {p.option.key for p in found}
     demand = found[0].demand if found else {}

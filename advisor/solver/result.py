@@ -21,6 +21,9 @@ class Placement:
     cost_millicents: int
     demand: dict[str, int]
     running: tuple[int, ...] = ()
+    level_loads: tuple[dict[str, int], ...] = ()
+    """Under a request-size mix and a traffic profile: the load of each stream it carries at each
+    quieter level (its routing there, which the plan states for the checker)."""
 
     def at_level(self, level: int) -> int:
         """Units running at load level `level` (0: the peak)."""

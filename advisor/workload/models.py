@@ -363,9 +363,6 @@ class RealtimeInference(WorkloadBase):
         if t.input_tokens is not None or t.output_tokens is not None:
             raise FieldError("give either traffic.input_tokens and output_tokens or traffic.mix, not both",
                              "traffic", "mix")
-        if t.profile is not None:
-            raise FieldError("traffic.mix with traffic.profile is not supported yet: plan the mix at its peak, "
-                             "or the profile with one request size", "traffic", "mix")
         if self.constraints.survive_region_loss:
             raise FieldError("traffic.mix with survive_region_loss is not supported yet", "traffic", "mix")
         buckets = {b.name for b in t.mix or []}
