@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option
-from advisor.demand import CAP_SCALE, level_demand
+from advisor.demand import CAP_SCALE, bucket_of, level_demand
 
 MILLI = 1000
 """Money in the model is milli-cents: hourly-billed work splits into 1/1000 shares exactly."""
@@ -134,6 +134,8 @@ class PlacementModel:
                 for s in self.streams(w, o):
                     self.f[w, i, s] = self.m.new_int_var(0, demand[s], f"f[{w}#{i},{s}]")
             self._add_levels(w)
+            if w not in candidates.levels:
+                self._add_bucket_cuts(w, demand, [self.n[w, i] for i in range(len(options[w]))])
             # every option at its most: a plan that mixes options may spend more than any one alone
             upper += sum(self.coefficients[w, i].cost(o.max_count, total_demand,
                                                       (self.most[w, i],) * len(o.level_costs_cents))
@@ -167,6 +169,26 @@ class PlacementModel:
             running_all = [self.u.get((w, i, level), self.n[w, i]) for i in range(len(self.options[w]))]
             self.m.add(sum(math.ceil(o.capacity) * k for o, k in zip(self.options[w], running_all, strict=True))
                        >= need_all)
+            self._add_bucket_cuts(w, need, running_all)
+
+    def _add_bucket_cuts(self, w: str, need: dict[str, int], running: list[cp_model.IntVar]) -> None:
+        """Under a request-size mix, per bucket: the running units, each carrying that bucket alone,
+        carry its whole load (implied by the capacity rows, whose weights make a unit carry at most
+        floor(CAP capacity) / weight load units of a stream). The weights make the level cut above
+        weak (it counts every unit at its fastest rate), and these let CP-SAT prove mixed models."""
+        by_bucket: dict[str, list[str]] = {}
+        for s in need:
+            bucket = bucket_of(s)
+            if bucket is not None:
+                by_bucket.setdefault(bucket, []).append(s)
+        for streams in by_bucket.values():
+            terms = []
+            for o, k in zip(self.options[w], running, strict=True):
+                weights = o.load_weights()
+                weight = next((weights[s] for s in streams if s in weights), 0)
+                if weight:
+                    terms.append(-(-math.floor(o.capacity * CAP_SCALE) // weight) * k)
+            self.m.add(sum(terms) >= sum(need[s] for s in streams))
 
     def add_capacity(self, w: str, i: int, carried: dict[str, cp_model.IntVar], units: cp_model.IntVar) -> None:
         """The units of option i carry the load `carried` (stream -> load variable): each stream
