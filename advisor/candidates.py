@@ -35,7 +35,7 @@ from advisor.demand import (
     profile_levels,
     splits_by_count,
     stream,
-    units_carrying,
+    units_by_level,
     units_for_load,
 )
 from advisor.estimate import Sizing, Unfit, size
@@ -1090,8 +1090,9 @@ class _Workload:
         # alone, a partial option could not serve everyone: rank it by its unit cost
         monthly = cost_cents if full else round(max_count * count_cost + load_cost)
         if full and level_costs:  # alone through the day: as many units at each level as its load needs
-            monthly = round(sum(cost * units_carrying(self.demand, share, capacity, weights) for (share, _), cost
-                                in zip(self.levels, (count_cost, *level_costs), strict=True)))
+            units = units_by_level(self.demand, [share for share, _ in self.levels], capacity, weights,
+                                   self.min_replicas)
+            monthly = round(sum(cost * k for k, cost in zip(units, (count_cost, *level_costs), strict=True)))
         if full:
             key = place.option_key
         else:

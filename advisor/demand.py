@@ -156,3 +156,12 @@ def units_carrying(demand: dict[str, int], share: float, capacity: float,
     """Units of `capacity` load units each (streams weighed by `weights`) that carry the whole
     demand at `share` of peak, with the model's rounding."""
     return units_for_load(capacity, weights or {}, level_demand(demand, share))
+
+
+def units_by_level(demand: dict[str, int], shares: list[float], capacity: float, weights: dict[str, int],
+                   least: int) -> list[int]:
+    """Units of one option carrying a workload alone at each load level (`shares`, the peak first):
+    what the level's load needs, at least `least` (min_replicas), never more than at the peak
+    (units run out of the peak fleet)."""
+    peak = max(least, units_carrying(demand, shares[0], capacity, weights))
+    return [peak] + [min(peak, max(least, units_carrying(demand, share, capacity, weights))) for share in shares[1:]]

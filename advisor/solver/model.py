@@ -29,7 +29,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
-from advisor.demand import bucket_of, units_carrying
+from advisor.demand import bucket_of, units_by_level, units_carrying
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
@@ -104,11 +104,11 @@ def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
     total = sum(demand.values())
     c = Coefficients.of(o, total)
     units = _units_alone(candidates, w, o)
-    levels = candidates.levels.get(w, ())[1:len(c.per_level) + 1]
+    levels = candidates.levels.get(w, ())[:len(c.per_level) + 1]
+    shares = [share for share, _ in levels]
     least = candidates.limits[w].min_replicas
-    weights = o.load_weights()
-    running = tuple(min(units, max(least, units_carrying(demand, share, o.capacity, weights))) for share, _ in levels)
-    return c.cost(units, total, running)
+    quieter = units_by_level(demand, shares, o.capacity, o.load_weights(), least)[1:] if shares else []
+    return c.cost(units, total, tuple(min(units, k) for k in quieter))
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
