@@ -25,6 +25,7 @@ from advisor.catalog.models import (
     Provider,
 )
 from advisor.demand import (
+    ALL,
     BATCH_UNITS,
     RT_UNITS_PER_RPS,
     bucket_of,
@@ -32,6 +33,7 @@ from advisor.demand import (
     demand_units,
     load_weights,
     location_of,
+    mix_of,
     profile_levels,
     splits_by_count,
     stream,
@@ -819,7 +821,7 @@ class _Workload:
         self.levels = profile_levels(w)
         self.buckets: dict[str, _Sizer] = {}  # request-size mix: a sizer per bucket
         self._unlimited_buckets: dict[str, _Sizer] | None = None
-        if isinstance(w, RealtimeInference) and w.traffic.mix is not None:
+        if mix_of(w) is not None:
             sized = {name: with_catalog_measurements(one, catalog) for name, one in bucket_workloads(w).items()}
             self.buckets = {name: _Sizer(one, catalog, topology, disabled, reuse) for name, one in sized.items()}
             unlimited = disabled | {"latency_slo"}
@@ -935,8 +937,11 @@ class _Workload:
                 records.append(check.kind_mismatch)
                 continue
             offering, slot = place.offering, place.slot
-            region = self.region(slot.region_key) if slot.region_key is not None else None
-            reaches = [] if region is None else [(region.worst, tuple(sorted(self.users or ()))), *region.partial]
+            region = self.region(slot.region_key) if self.realtime and slot.region_key is not None else None
+            reaches: list[tuple[float | None, tuple[str, ...]]] = [(None, (ALL,))]  # batch: no users, one reach
+            if self.realtime:
+                reaches = [] if region is None else [(region.worst, tuple(sorted(self.users or ()))),
+                                                     *region.partial]
             first_unfit: tuple[str, Unfit] | None = None
             wider: dict[str, float] = {}
             full = False
@@ -945,14 +950,13 @@ class _Workload:
                 fit = {name: z for name, z in sized.items() if isinstance(z, Sizing)}
                 if first_unfit is None:
                     first_unfit = next(((name, z) for name, z in sized.items() if isinstance(z, Unfit)), None)
-                rates = {name: z.throughput_per_instance * RT_UNITS_PER_RPS for name, z in fit.items()}
+                rates = {name: self.rate(z) for name, z in fit.items()}
                 if not fit or check.rules or all(rates[b] <= wider.get(b, -1.0) for b in rates):
                     continue
                 wider = {b: max(r, wider.get(b, -1.0)) for b, r in rates.items()}
                 serves = tuple(sorted(stream(loc, b) for loc in locations for b in fit))
                 stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
                 main = max(fit, key=lambda b: (self.share_of(b), b))
-                assert region is not None  # reaches come from a region
                 self.mixed_entry(entries, place, fit, main, serves, stream_capacity, reach, region)
                 full = full or len(serves) == len(self.demand)
             if full:
@@ -961,13 +965,13 @@ class _Workload:
             # place would cost without a latency objective (the relaxation an explanation offers)
             rules, reasons = check.rules, check.reasons
             cost_cents = latency = None
-            if region is None:
+            if self.realtime and region is None:
                 rules, reasons = (*rules, "latency_slo"), (*reasons, f"{offering.name} stands at a site with no known "
                                                            "location: the round trip to users is unknown")
             elif first_unfit is not None:
                 name, unfit = first_unfit
                 rules, reasons = (*rules, unfit.rule), (*reasons, f"{name} requests: {unfit.reason}")
-                if unfit.rule == "latency_slo":
+                if unfit.rule == "latency_slo" and region is not None:
                     cost_cents, latency = self.unlimited_mix(place, region.worst)
             if not rules:
                 continue
@@ -988,7 +992,7 @@ class _Workload:
         fit = {name: z for name, z in sized.items() if isinstance(z, Sizing)}
         if len(fit) < len(sized):
             return None, None
-        rates = {name: z.throughput_per_instance * RT_UNITS_PER_RPS for name, z in fit.items()}
+        rates = {name: self.rate(z) for name, z in fit.items()}
         serves = tuple(sorted(self.demand))
         stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
         capacity = max(stream_capacity)
@@ -1001,12 +1005,26 @@ class _Workload:
 
     def share_of(self, bucket: str) -> float:
         """A bucket's share of the workload's requests."""
-        assert isinstance(self.w, RealtimeInference) and self.w.traffic.mix is not None
-        return next(b.share for b in self.w.traffic.mix if b.name == bucket)
+        return next(b.share for b in mix_of(self.w) or [] if b.name == bucket)
+
+    def rate(self, sizing: Sizing) -> float:
+        """Load units of the workload's demand one instance carries at a bucket's sizing
+        (requests/s for a service, its share of a run's requests in the window for a batch job)."""
+        if isinstance(self.w, BatchInference):
+            return BATCH_UNITS * sizing.throughput_per_instance * 3600 * self.w.window_hours \
+                / self.w.volume.requests_per_run
+        return sizing.throughput_per_instance * RT_UNITS_PER_RPS
+
+    def work_cents(self, place: _Place, load: dict[str, int], rates: dict[str, float]) -> float:
+        """Cents a month a batch job's work-billed option bills for carrying `load` (stream -> load
+        units) at each stream's rate: the instance-hours that load takes, runs_per_month times."""
+        assert isinstance(self.w, BatchInference)
+        windows = sum(units / rates[st] for st, units in load.items())  # instance-windows a run
+        return 100 * place.hourly * windows * self.w.window_hours * self.w.runs_per_month
 
     def mixed_entry(self, entries: list[_Entry], place: _Place, fit: dict[str, Sizing], main: str,
-                    serves: tuple[str, ...], stream_capacity: tuple[float, ...], reach: float,
-                    region: _Region) -> None:
+                    serves: tuple[str, ...], stream_capacity: tuple[float, ...], reach: float | None,
+                    region: _Region | None) -> None:
         """The option of one place serving `serves` of a mixed workload: sized as a whole by its
         units carrying those streams' demand, reported with its most requested bucket's sizing."""
         capacity = max(stream_capacity)
@@ -1015,11 +1033,13 @@ class _Workload:
         units = max(self.min_replicas, units_for_load(capacity, weights, load))
         sizing = fit[main].model_copy(update={"instances": units})
         sizing = self.reuse.sizing_values.setdefault(sizing, sizing)
-        latency = max(z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None) \
-            if any(z.compute_latency_ms is not None for z in fit.values()) else None
-        entry = self.entry(place, sizing, reach, _latency_of(latency, reach), place.cents(sizing), serves, region,
-                           (capacity, stream_capacity, tuple(sorted(fit.items()))))
-        entries.append(entry)
+        latencies = [z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None]
+        latency = _latency_of(max(latencies), reach or 0.0) if latencies and self.realtime else None
+        cost_cents = place.cents(sizing)
+        if isinstance(self.w, BatchInference) and not (place.capex or place.reserved):  # billed by the work
+            cost_cents = round(self.work_cents(place, load, dict(zip(serves, stream_capacity, strict=True))))
+        entries.append(self.entry(place, sizing, reach, latency, cost_cents, serves, region,
+                                  (capacity, stream_capacity, tuple(sorted(fit.items())))))
 
     def partial_variants(self, entries: list[_Entry], place: _Place, region: _Region, below: float | None) -> None:
         """Real-time options sized for the nearer user locations only, one per reach (round trip).
@@ -1069,6 +1089,8 @@ class _Workload:
         if mix is not None:
             capacity, stream_capacity, bucket_sizings = mix
             weights = load_weights(capacity, serves, stream_capacity)
+            if load_cost:  # work-billed: the whole demand at the fastest rate (each stream weighs its own)
+                load_cost = self.work_cents(place, {ALL: self.total}, {ALL: capacity})
         if mix is not None:
             need = units_for_load(capacity, weights, {st: self.demand[st] for st in serves})
         elif self.by_count:
@@ -1078,7 +1100,7 @@ class _Workload:
             max_count = min(MAX_INSTANCES, PADDING_FACTOR * max(need, self.min_replicas) + PADDING_UNITS)
         else:
             max_count = 1
-        full = not realtime or len(serves) == len(self.demand)
+        full = (not realtime and mix is None) or len(serves) == len(self.demand)
         failover = serves
         if self.failover:
             assert isinstance(w, RealtimeInference)
@@ -1106,7 +1128,7 @@ class _Workload:
             instances, instances * place.offering.accelerator_count, self.reuse.ints.setdefault(monthly, monthly),
             _shared(latency, floats), _shared(rtt, floats), _shared(carbon, floats), sizing,
             _shared(capacity, floats), _shared(count_cost, floats), _shared(load_cost, floats), unit_instances,
-            max_count, serves if realtime else (), failover, rtts, full, level_costs, place.term,
+            max_count, serves if realtime or mix is not None else (), failover, rtts, full, level_costs, place.term,
             _shared_capacities(stream_capacity, floats), bucket_sizings, key, place.listing)
         return (not full, monthly, latency or 0.0, key), record
 

@@ -21,7 +21,8 @@ counted at the share of the level it joins (never lower than its own).
 
 A real-time language-model service with a request-size mix (`traffic.mix`) has one stream per
 user location and bucket, `location/bucket`, with ceil(peak_rps x user share x bucket share x
-1000) units. An option then carries each bucket at its own rate: its `stream_capacity` (load
+1000) units; a batch job with one (`volume.mix`) one stream per bucket, `all/bucket`, with
+ceil(1000 x bucket share) units. An option then carries each bucket at its own rate: its `stream_capacity` (load
 units a unit carries of each stream it serves, when all of its load is of that stream) next to
 `capacity`, the fastest of them. A unit's load is weighed per stream (`load_weights`): CAP_SCALE
 per load unit of its fastest stream, ceil(CAP_SCALE x capacity / rate) of a slower one, so that
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.workload.models import BatchInference, RealtimeInference, Training, Workload
+from advisor.workload.models import BatchInference, MixBucket, RealtimeInference, Training, Workload
 from advisor.workload.profile import levels
 
 ALL = "all"
@@ -57,6 +58,8 @@ def demand_units(w: Workload) -> dict[str, int]:
     if isinstance(w, RealtimeInference):
         return {loc: max(1, math.ceil(w.traffic.peak_rps * share * RT_UNITS_PER_RPS - 1e-9))
                 for loc, share in sorted(w.traffic.users.items())}
+    if isinstance(w, BatchInference) and w.volume.mix is not None:
+        return {stream(ALL, b.name): max(1, math.ceil(BATCH_UNITS * b.share - 1e-9)) for b in w.volume.mix}
     if isinstance(w, BatchInference):
         return {ALL: BATCH_UNITS}
     if isinstance(w, Training):
@@ -81,16 +84,29 @@ def bucket_of(name: str) -> str | None:
     return bucket if sep else None
 
 
-def bucket_workloads(w: RealtimeInference) -> dict[str, RealtimeInference]:
+def mix_of(w: Workload) -> list[MixBucket] | None:
+    """The request-size mix of a real-time or batch workload; None without one."""
+    if isinstance(w, RealtimeInference):
+        return w.traffic.mix
+    if isinstance(w, BatchInference):
+        return w.volume.mix
+    return None
+
+
+def bucket_workloads(w: Workload) -> dict[str, Workload]:
     """Each bucket of a mixed workload as a workload of one request size: its tokens, its share
-    of the peak, and the measurements taken at that size (what the performance model sizes)."""
-    out = {}
-    for b in w.traffic.mix or []:
-        traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": b.input_tokens,
-                                               "output_tokens": b.output_tokens,
-                                               "peak_rps": w.traffic.peak_rps * b.share})
+    of the peak (or of a run's requests), and the measurements taken at that size (what the
+    performance model sizes)."""
+    out: dict[str, Workload] = {}
+    for b in mix_of(w) or []:
         measured = [m.model_copy(update={"bucket": None}) for m in w.measured if m.bucket == b.name]
-        out[b.name] = w.model_copy(update={"traffic": traffic, "measured": measured})
+        size = {"mix": None, "input_tokens": b.input_tokens, "output_tokens": b.output_tokens}
+        if isinstance(w, RealtimeInference):
+            traffic = w.traffic.model_copy(update={**size, "peak_rps": w.traffic.peak_rps * b.share})
+            out[b.name] = w.model_copy(update={"traffic": traffic, "measured": measured})
+        elif isinstance(w, BatchInference):
+            volume = w.volume.model_copy(update={**size, "requests_per_run": w.volume.requests_per_run * b.share})
+            out[b.name] = w.model_copy(update={"volume": volume, "measured": measured})
     return out
 
 

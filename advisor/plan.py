@@ -46,6 +46,14 @@ class Route(Strict):
     ttft_ms: float | None = None  # network included
 
 
+class SizeShare(Strict):
+    """A batch job under a request-size mix: the share of one size's requests a placement processes."""
+
+    size: str
+    share_pct: float  # share of that size's requests in a run
+    throughput_per_instance: float  # requests/s an instance processes of this size
+
+
 class LevelRun(Strict):
     """Instances a placement runs through one load level of its workload's traffic profile."""
 
@@ -87,6 +95,7 @@ class Assignment(Strict):
     placement: int = 1  # 1-based, within the workload
     load_share_pct: float = 100.0  # share of the workload's demand this placement carries
     serves: list[Route] = []  # real-time: the user locations routed here
+    sizes: list[SizeShare] = []  # batch under a request-size mix: each size's share processed here
     schedule: list[LevelRun] = []  # under a traffic profile: instances running at each load level, peak first
     instance_hours_per_month: float | None = None  # under a traffic profile: instance-hours run (billed if hourly)
     spot_interruption_pct: float | None = None  # spot: share of its capacity assumed reclaimed while the work runs

@@ -13,10 +13,10 @@ from advisor.catalog.models import Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
-from advisor.plan import Assignment, EstimateSummary, Route, Share, WorkloadPlan, WorkloadRoute
+from advisor.plan import Assignment, EstimateSummary, Route, Share, SizeShare, WorkloadPlan, WorkloadRoute
 from advisor.solver import Placement
 from advisor.topology import Topology
-from advisor.workload.models import EdgeInference, RealtimeInference, Workload
+from advisor.workload.models import BatchInference, EdgeInference, RealtimeInference, Workload
 
 
 def _estimate(s: Sizing) -> EstimateSummary:
@@ -52,6 +52,19 @@ def _routes(w: RealtimeInference, p: Placement, topology: Topology, load: dict[s
             ttft_ms=round(s.ttft_ms + rtt, 1) if s.ttft_ms is not None else None,
             throughput_per_instance=round(s.throughput_per_instance, 3) if size is not None else None))
     return routes
+
+
+def _sizes(p: Placement) -> list[SizeShare]:
+    """A batch job's request sizes processed by a placement (under a mix), with each one's share."""
+    if not p.option.bucket_sizings:
+        return []
+    out = []
+    for name in sorted(p.load):
+        size = bucket_of(name)
+        if size is not None:
+            out.append(SizeShare(size=size, share_pct=round(100 * p.stream_share(name), 3),
+                                 throughput_per_instance=round(p.option.sizing_of(size).throughput_per_instance, 3)))
+    return out
 
 
 def _carbon(o: Option, p: Placement) -> float | None:
@@ -109,6 +122,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         network_rtt_ms=rtt, carbon_kg_per_month=_carbon(o, p), estimate=_estimate(s),
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
         placement=index, load_share_pct=round(100 * p.share, 1), serves=routes,
+        sizes=_sizes(p) if isinstance(w, BatchInference) else [],
         schedule=runs, instance_hours_per_month=instance_hours,
         spot_interruption_pct=None if r is None else round(100 * r, 2), fallback_hourly_usd=o.fallback_hourly_usd,
         fallback_monthly_usd=fallback,

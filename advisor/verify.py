@@ -150,17 +150,24 @@ def _streams(w: RealtimeInference) -> list[Stream]:
     return [(loc, size) for loc in sorted(w.traffic.users) for size in sizes]
 
 
-def _of_size(w: RealtimeInference, size: str | None) -> RealtimeInference:
+def _of_size(w: Workload, size: str | None) -> Workload:
     """The workload as the performance model sizes one request-size bucket of its mix: that
-    bucket's tokens, its share of the peak and its measurements (the workload itself without a mix)."""
-    if size is None or not w.traffic.mix:
-        return w
-    bucket = next(b for b in w.traffic.mix if b.name == size)
-    traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
-                                           "output_tokens": bucket.output_tokens,
-                                           "peak_rps": w.traffic.peak_rps * bucket.share})
+    bucket's tokens, its share of the peak (or of a run's requests) and its measurements (the
+    workload itself without a mix)."""
     measured = [m.model_copy(update={"bucket": None}) for m in w.measured if m.bucket == size]
-    return w.model_copy(update={"traffic": traffic, "measured": measured})
+    if isinstance(w, RealtimeInference) and size is not None and w.traffic.mix:
+        bucket = next(b for b in w.traffic.mix if b.name == size)
+        traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
+                                               "output_tokens": bucket.output_tokens,
+                                               "peak_rps": w.traffic.peak_rps * bucket.share})
+        return w.model_copy(update={"traffic": traffic, "measured": measured})
+    if isinstance(w, BatchInference) and size is not None and w.volume.mix:
+        bucket = next(b for b in w.volume.mix if b.name == size)
+        volume = w.volume.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
+                                             "output_tokens": bucket.output_tokens,
+                                             "requests_per_run": w.volume.requests_per_run * bucket.share})
+        return w.model_copy(update={"volume": volume, "measured": measured})
+    return w
 
 
 @dataclass
@@ -177,6 +184,7 @@ class _Placed:
     routes: dict[Stream, float] = field(default_factory=dict)  # real-time: (location, size) -> share of its traffic (%)
     sizes: dict[str | None, Sizing] = field(default_factory=dict)  # request-size mix: the sizing of each bucket
     level_routes: list[dict[Stream, float]] = field(default_factory=list)  # mix under a profile: per quieter level
+    work_hours: float | None = None  # batch under a mix: instance-hours a month its share of each size takes
     on_demand: float | None = None  # the on-demand price of the same instance and region (spot's fallback)
     spot_rate: float = 0.0  # spot: share of capacity reclaimed while the work runs
 
@@ -295,6 +303,8 @@ def _expected_cost(w: Workload, p: _Placed) -> float | None:
     # on-demand and spot batch or training: billed for the work it does, in proportion to its load;
     # spot capacity reclaimed (share p.spot_rate) is replaced by the same instance on demand
     hourly = p.hourly if a.pricing != "spot" else (1 - p.spot_rate) * p.hourly + p.spot_rate * (p.on_demand or 0.0)
+    if p.work_hours is not None:  # under a request-size mix: each size's share at its own rate
+        return p.work_hours * hourly
     return a.load_share_pct / 100 * p.sizing.instances * p.sizing.busy_hours_per_month * hourly
 
 
@@ -460,6 +470,8 @@ def _check_mixed(w: RealtimeInference, p: _Placed, catalog: Catalog, farthest: f
 
 
 def _check_batch(w: BatchInference, p: _Placed, catalog: Catalog) -> list[str]:
+    if w.volume.mix:
+        return _check_batch_mix(w, p, catalog)
     bad = _size(w, p, catalog, None)
     if p.sizing is None:
         return bad
@@ -469,6 +481,48 @@ def _check_batch(w: BatchInference, p: _Placed, catalog: Catalog) -> list[str]:
     if work > capacity * (1 + CAPACITY_REL_TOL):
         bad.append(f"{p.label}: {work:,.0f} requests per run, {a.instances} instances process {capacity:,.0f} "
                    f"within the {w.window_hours:g} h window")
+    return bad
+
+
+def _check_batch_mix(w: BatchInference, p: _Placed, catalog: Catalog) -> list[str]:
+    """A batch job with a request-size mix: each size processed here sized on its own; the work of
+    every size's share fits the instances within the window (sum of requests / rate), and the
+    instance-hours that work takes a month are what a work-billed placement pays for."""
+    assert p.offering is not None and p.acc is not None
+    mix = {b.name: b for b in w.volume.mix or []}
+    bad: list[str] = []
+    seconds = 0.0  # instance-seconds one run of this placement's share takes
+    seen: set[str] = set()
+    for share in p.a.sizes:
+        if share.size not in mix or share.size in seen or share.share_pct < 0:
+            bad.append(f"{p.label}: processes {share.share_pct:g}% of size {share.size!r}; the job's sizes are "
+                       f"{', '.join(sorted(mix))}, each listed once with a share not below 0")
+            continue
+        seen.add(share.size)
+        try:
+            sizing = size(with_catalog_measurements(_of_size(w, share.size), catalog), p.offering, p.acc, None)
+        except Unfit as unfit:
+            bad.append(f"{p.label}: {p.offering.name} cannot process {share.size} requests: {unfit.reason}")
+            continue
+        p.sizing = p.sizing or sizing
+        p.sizes[share.size] = sizing
+        requests = w.volume.requests_per_run * mix[share.size].share * share.share_pct / 100
+        seconds += requests / sizing.throughput_per_instance
+    if seconds > p.a.instances * w.window_hours * 3600 * (1 + CAPACITY_REL_TOL):
+        bad.append(f"{p.label}: its share of each size takes {seconds / 3600:,.4g} instance-hours a run, "
+                   f"{p.a.instances} instances have {p.a.instances * w.window_hours:g} within the "
+                   f"{w.window_hours:g} h window")
+    p.work_hours = seconds / 3600 * w.runs_per_month
+    return bad
+
+
+def _check_sizes_processed(w: BatchInference, placed: list[_Placed]) -> list[str]:
+    """Every request size of a batch job's mix is processed in full over its placements."""
+    bad = []
+    for b in w.volume.mix or []:
+        total = sum(s.share_pct for p in placed for s in p.a.sizes if s.size == b.name)
+        if abs(total - 100) > SHARE_TOL_PCT:
+            bad.append(f"{w.name}: {total:g}% of its {b.name} requests processed, not 100%")
     return bad
 
 
@@ -650,6 +704,10 @@ def _check_workload(w: Workload, assignments: list[Assignment], policy: Policy, 
     regions = {p.region_key for p in placed}
     if c.min_regions is not None and len(regions) < c.min_regions:
         bad.append(f"{w.name}: placed in {len(regions)} region(s), min_regions is {c.min_regions}")
+    if isinstance(w, BatchInference) and w.volume.mix:
+        bad.extend(_check_sizes_processed(w, placed))
+    elif any(a.sizes for a in assignments):
+        bad.append(f"{w.name}: lists shares per request size; only a batch job with volume.mix has them")
     if isinstance(w, RealtimeInference) and c.survive_region_loss:
         bad.extend(_check_region_loss(w, placed, catalog))
     if isinstance(w, RealtimeInference):

@@ -9,8 +9,8 @@ workloads, and each of these synthetic workloads needs only one placement.
 
 `--profiles` gives each real-time workload a daily traffic profile (one of the presets, drawn
 with the fleet's seed): its plan then commits to a baseline and rents the burst, with load levels
-in the model. `--mixes` gives each real-time workload a request-size mix instead of one
-request size: short requests (300 tokens in, 100 out) and long ones (6,000 in, 400 out), the
+in the model. `--mixes` gives each real-time and batch workload a request-size mix instead of
+one request size: short requests (300 tokens in, 100 out) and long ones (6,000 in, 400 out), the
 short share drawn from 60-90% with the fleet's seed. Each option then carries each (location,
 size) stream at its own rate. Both flags together give real-time workloads a profile and a mix.
 
@@ -68,10 +68,11 @@ def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False
                      "constraints": {"jurisdictions": rng.choice([["us"], ["eu"], ["us", "eu"], None])}}
         if profiles and kind == "realtime-inference":
             base["traffic"]["profile"] = shapes.choice(PROFILES)
-        if mixes and kind == "realtime-inference":
+        if mixes and kind in ("realtime-inference", "batch-inference"):
             short = shapes.choice(MIX_SHORT_SHARES)
-            del base["traffic"]["input_tokens"], base["traffic"]["output_tokens"]
-            base["traffic"]["mix"] = [
+            section = base["traffic" if kind == "realtime-inference" else "volume"]
+            del section["input_tokens"], section["output_tokens"]
+            section["mix"] = [
                 {"name": "short", "input_tokens": 300, "output_tokens": 100, "share": short},
                 {"name": "long", "input_tokens": 6000, "output_tokens": 400, "share": round(1 - short, 2)}]
         fleet.append(WORKLOAD_MODELS[kind].model_validate(base))

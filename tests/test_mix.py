@@ -142,7 +142,7 @@ def test_the_report_says_which_sizes_go_where(run_cli, tmp_path):
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda t: t.replace("share: 0.8}", "share: 0.5}"), "bucket shares must add up to 1.0"),
     (lambda t: t.replace("bucket: long", "bucket: huge", 1), "bucket 'huge', which traffic.mix does not have"),
-    (lambda t: t.replace(", bucket: long", "", 1), "each measurement names the request-size bucket"),
+    (lambda t: t.replace(", bucket: long", "", 1), "each measurement names the bucket it was measured at"),
     (lambda t: t.replace("  mix:\n", "  input_tokens: 100\n  output_tokens: 10\n  mix:\n"),
      "give either traffic.input_tokens and output_tokens or traffic.mix"),
     (lambda t: t.replace("name: long,", "name: short,"), "bucket names must differ: short repeated"),
@@ -243,3 +243,63 @@ def test_a_mix_under_a_profile_commits_to_a_baseline_and_routes_each_level(run_c
     (summary,) = data["workloads"]
     assert summary["peak_sized_monthly_usd"] == pytest.approx(2555.0)
     assert summary["profile_saving_monthly_usd"] == pytest.approx(2555.0 - 1764.17)
+
+
+def batch_job(directory: Path) -> Path:
+    """36,000 requests a run, half short and half long, within 2 hours, 30 runs a month, on demand
+    in alpha us-1: gpu-a (a1 $2.00 an hour, a8 eight of them at $16.00) processes 10 short or 2
+    long requests/s per device, asic-x (x1, $1.00 an hour) 10 short or 0.5 long.
+    Billed by the work: short on x1 costs 18,000 / 10 / 3,600 h x $1 = $0.50 a run, long on gpu-a
+    18,000 / 2 / 3,600 h x $2 = $5.00: $165.00 a month. gpu-a alone: $1.00 + $5.00 = $180.00;
+    asic-x alone: $0.50 + $10.00 = $315.00."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "job.yaml").write_text(
+        "name: summaries\nkind: batch-inference\nmodel: {name: qa-7b, params_b: 7, precision: bf16}\n"
+        "volume:\n  requests_per_run: 36000\n  mix:\n"
+        "    - {name: short, input_tokens: 200, output_tokens: 100, share: 0.5}\n"
+        "    - {name: long, input_tokens: 8000, output_tokens: 400, share: 0.5}\n"
+        "window_hours: 2\nruns_per_month: 30\n"
+        "constraints: {regions: ['alpha:us-1'], pricing: [on_demand]}\nmeasured:\n"
+        "  - {accelerator: gpu-a, bucket: short, requests_per_s: 10, source: hand-made short}\n"
+        "  - {accelerator: gpu-a, bucket: long, requests_per_s: 2, source: hand-made long}\n"
+        "  - {accelerator: asic-x, bucket: short, requests_per_s: 10, source: hand-made short}\n"
+        "  - {accelerator: asic-x, bucket: long, requests_per_s: 0.5, source: hand-made long}\n",
+        encoding="utf-8")
+    return directory
+
+
+def test_a_batch_mix_bills_each_size_at_its_own_rate(run_cli, tmp_path):
+    data = plan(run_cli, batch_job(tmp_path / "f"))
+    assert data["status"] == "optimal"
+    assert data["total_monthly_cost_usd"] == pytest.approx(165.0)
+    by_size = {s["size"]: a for a in rows(data, "summaries") for s in a["sizes"]}
+    assert by_size["short"]["instance"] == "x1" and by_size["short"]["monthly_cost_usd"] == pytest.approx(15.0)
+    assert by_size["long"]["accelerator"] == "gpu-a" and by_size["long"]["monthly_cost_usd"] == pytest.approx(150.0)
+    (explanation,) = data["explanations"]
+    assert explanation["alternatives"][0]["monthly_cost_usd"] == pytest.approx(180.0)
+
+
+def test_the_checker_times_each_size_of_a_batch_job(run_cli, tmp_path):
+    """Long requests moved onto the x1 take 18,000 / 0.5 / 3,600 = 10 instance-hours a run: one x1
+    has 2 within the window, and the work would bill $300.00 a month, not $15.00."""
+    d = batch_job(tmp_path / "f")
+    code, out, err = run_cli("plan", d, *CATALOG_ARGS, "--format", "json", "-q")
+    assert code == 0, err
+    catalog = load_catalog([Path(CATALOG_ARGS[1])], include_shipped=False)
+    inputs = load_inputs([d], catalog)
+    swapped = json.loads(out)
+    x1 = next(a for a in swapped["assignments"] if a["instance"] == "x1")
+    other = next(a for a in swapped["assignments"] if a["instance"] != "x1")
+    x1["sizes"], other["sizes"] = other["sizes"], x1["sizes"]
+    found = verify(Plan.model_validate(swapped), inputs.workloads, inputs.policy, catalog)
+    assert any("x1" in v and "10 instance-hours a run" in v for v in found), found
+    assert any("x1" in v and "prices give 300.00" in v for v in found), found
+
+
+def test_a_batch_mix_needs_tokens_per_size_only(run_cli, tmp_path):
+    d = batch_job(tmp_path / "f")
+    path = d / "job.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  mix:\n", "  input_tokens: 100\n  output_tokens: 10\n  mix:\n"), encoding="utf-8")
+    code, out, err = run_cli("plan", d, *CATALOG_ARGS, "-q")
+    assert code == 2 and "give either volume.input_tokens and output_tokens or volume.mix" in err

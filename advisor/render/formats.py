@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import SCHEMA_VERSION, Assignment, Plan, Route, WorkloadPlan, WorkloadRoute
+from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadPlan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -91,6 +91,19 @@ def ms(value: float | None) -> str:
 
 
 @dataclass(frozen=True)
+class SizeRow:
+    """One row of "Where each request size goes": a size's share served (or processed) by one placement."""
+
+    size: str
+    users: str  # the user location (a batch job has none: "-")
+    share_pct: float
+    rate: float | None  # requests/s per instance for this size
+    latency_ms: float | None
+    ttft_ms: float | None
+    a: Assignment
+
+
+@dataclass(frozen=True)
 class WorkloadView:
     """One workload as the reports show it: its placements, totals, regions and routing.
 
@@ -125,12 +138,15 @@ class WorkloadView:
                          for k, run in enumerate(rows[0].schedule))
 
     @property
-    def sizes(self) -> list[tuple[str, Route, Assignment]]:
-        """Under a request-size mix, where each size goes: (size, route, placement), by size as the
-        placements list them, then user location, larger shares first."""
-        found = [(r.size, r, a) for a in self.placements for r in a.serves if r.size is not None]
-        order = {size: k for k, (size, _, _) in reversed(list(enumerate(found)))}
-        return sorted(found, key=lambda item: (order[item[0]], item[1].location, -item[1].share_pct))
+    def sizes(self) -> list[SizeRow]:
+        """Under a request-size mix, where each size goes: by size as the placements list them,
+        then user location, larger shares first."""
+        found = [SizeRow(r.size, r.location, r.share_pct, r.throughput_per_instance, r.latency_ms, r.ttft_ms, a)
+                 for a in self.placements for r in a.serves if r.size is not None]
+        found += [SizeRow(s.size, "-", s.share_pct, s.throughput_per_instance, None, None, a)
+                  for a in self.placements for s in a.sizes]
+        order = {row.size: k for k, row in reversed(list(enumerate(found)))}
+        return sorted(found, key=lambda row: (order[row.size], row.users, -row.share_pct))
 
     @property
     def several(self) -> bool:
@@ -186,8 +202,10 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
 
 
 def serves_text(a: Assignment) -> str:
-    """The user locations a placement serves, with the share of each one's traffic: 'eu-central 100%; us-east 20%'."""
-    return "; ".join(f"{r.location}{f' {r.size}' if r.size else ''} {pct(r.share_pct)}" for r in a.serves)
+    """The user locations a placement serves, with the share of each one's traffic: 'eu-central 100%; us-east 20%'
+    (under a request-size mix, per size; a batch job's sizes: 'short 100%')."""
+    routes = [f"{r.location}{f' {r.size}' if r.size else ''} {pct(r.share_pct)}" for r in a.serves]
+    return "; ".join(routes + [f"{s.size} {pct(s.share_pct)}" for s in a.sizes])
 
 
 def latency_text(a: Assignment) -> str:

@@ -7,9 +7,9 @@ import math
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, rtt_bucket
 
-Profile = tuple[float, float, tuple[int, ...], int, tuple[int, ...], tuple[float, ...]]
-"""What dominance compares: unit cost, load cost, capacity (per stream under a request-size mix),
-max count, round-trip buckets, level costs."""
+Profile = tuple[float, tuple[float, ...], tuple[int, ...], int, tuple[int, ...], tuple[float, ...]]
+"""What dominance compares: unit cost, load cost and capacity (per stream under a request-size
+mix), max count, round-trip buckets, level costs."""
 
 
 def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset(),
@@ -41,12 +41,15 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
 
     def profile(o: Option) -> Profile:
         rates = o.stream_capacity or (o.capacity,)  # per stream under a request-size mix (same serves)
-        return (o.count_cost_cents, o.load_cost_cents, tuple(math.floor(r * CAP_SCALE) for r in rates), o.max_count,
+        # work-billed under a mix: a slower stream costs capacity / rate times the fastest's
+        work = tuple(o.load_cost_cents * o.capacity / r if r > 0 else math.inf for r in rates) \
+            if o.stream_capacity and o.load_cost_cents else (o.load_cost_cents,)
+        return (o.count_cost_cents, work, tuple(math.floor(r * CAP_SCALE) for r in rates), o.max_count,
                 tuple(rtt_bucket(r) for r in o.serve_rtt_ms), o.level_costs_cents)
 
     def dominates(a: Profile, b: Profile) -> bool:
         same_price = a[0] == b[0] and a[1] == b[1] and a[5] == b[5]
-        cheaper = same_price if share_caps else (a[0] <= b[0] and a[1] <= b[1]
+        cheaper = same_price if share_caps else (a[0] <= b[0] and all(x <= y for x, y in zip(a[1], b[1], strict=True))
                                                  and all(x <= y for x, y in zip(a[5], b[5], strict=True)))
         # at the same price b may still be the nearer region, which the tie-break prefers
         return (cheaper and all(x >= y for x, y in zip(a[2], b[2], strict=True)) and a[3] >= b[3]

@@ -208,7 +208,7 @@ def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column:
         o = by_key[key]
         c = Coefficients.of(o, total)
         g = group_of(o)
-        spend[g] = spend.get(g, 0) + c.per_unit * units + c.per_load * sum(load.values())
+        spend[g] = spend.get(g, 0) + c.cost(units, load)
     return Column(cost=sum(spend.values()), spend=tuple(sorted(spend.items())), pattern=pattern)
 
 

@@ -108,7 +108,7 @@ def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
     shares = [share for share, _ in levels]
     least = candidates.limits[w].min_replicas
     quieter = units_by_level(demand, shares, o.capacity, o.load_weights(), least)[1:] if shares else []
-    return c.cost(units, total, tuple(min(units, k) for k in quieter))
+    return c.cost(units, demand, tuple(min(units, k) for k in quieter))
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
@@ -880,8 +880,8 @@ def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
     """
     for w in mm.workloads:
         weights = [lag.weight(o) for o in mm.options[w]]
-        total = sum(mm.candidates.demands[w].values())
-        reach = sum(k * mm.coefficients[w, i].cost(o.max_count, total, (o.max_count,) * len(o.level_costs_cents))
+        demand = mm.candidates.demands[w]
+        reach = sum(k * mm.coefficients[w, i].cost(o.max_count, demand, (o.max_count,) * len(o.level_costs_cents))
                     for i, (o, k) in enumerate(zip(mm.options[w], weights, strict=True)))
         d = max(1, -(-reach // CUT_LIMIT))
         if d > 1:
@@ -1090,7 +1090,7 @@ def _placements_of(candidates: CandidateSet, w: str, options: list[Option], unit
         if count == 0 and not load:
             continue
         levels = (running or {}).get(i, ())
-        cost = c.cost(count, sum(load.values()), levels)
+        cost = c.cost(count, load, levels)
         found.append(Placement(option=o, count=count, load=load, cost_millicents=cost, demand=demand, running=levels,
                                level_loads=(level_loads or {}).get(i, ())))
     found.sort(key=lambda p: (-sum(p.load.values()), p.option.key))

@@ -7,12 +7,13 @@ For workload w with demand streams s (advisor.demand) and options o:
 
     sum_o f[o,s] = D[w,s]                                   every stream fully carried
     sum_s a[o,s] f[o,s] <= floor(CAP * capacity[o]) * n[o]  units carry their load (CAP = 1000)
-    cost[o] = cc[o] n[o] + lc[o] sum_s f[o,s]               in milli-cents
+    cost[o] = cc[o] n[o] + sum_s lc[o,s] f[o,s]             in milli-cents
 
 a[o,s] = CAP, or under a request-size mix ceil(CAP capacity[o] / rate[o,s]) with capacity[o]
 the option's fastest stream rate (advisor.demand.load_weights): sum of load / rate <= units.
-cc[o] is the monthly cost of one unit, lc[o] the cost of one load unit of hourly-billed work
-(batch and training on demand or spot bill the work done, not the instances held).
+cc[o] is the monthly cost of one unit, lc[o,s] the cost of one load unit of hourly-billed work
+(batch and training on demand or spot bill the work done, not the instances held): the same for
+every stream, but under a request-size mix capacity[o] / rate[o,s] times the fastest stream's.
 Spend aggregates (`spend(attribute, value)`, `total`) are defined once, for every family.
 
 A workload with a traffic profile (advisor.demand.profile_levels) is also carried at each
@@ -71,16 +72,30 @@ class Coefficients:
     per_load: int
     per_level: tuple[int, ...] = ()
     """Per unit running at each quieter load level (hourly-billed options of profiled workloads)."""
+    per_stream_load: tuple[tuple[str, int], ...] = ()
+    """Per load unit of each stream, where streams differ (work-billed options of a request-size
+    mix: a slower size takes longer, capacity / rate times the fastest's cost)."""
 
     @classmethod
     def of(cls, o: Option, total_demand: int) -> Coefficients:
-        return cls(round(o.count_cost_cents * MILLI), round(o.load_cost_cents * MILLI / max(1, total_demand)),
-                   tuple(round(c * MILLI) for c in o.level_costs_cents))
+        per_load = o.load_cost_cents * MILLI / max(1, total_demand)
+        streams: tuple[tuple[str, int], ...] = ()
+        if o.stream_capacity and per_load:
+            streams = tuple((s, round(per_load * o.capacity / rate)) for s, rate in zip(o.serves, o.stream_capacity,
+                                                                                       strict=True) if rate > 0)
+        return cls(round(o.count_cost_cents * MILLI), round(per_load),
+                   tuple(round(c * MILLI) for c in o.level_costs_cents), streams)
 
-    def cost(self, units: int, load: int, running: tuple[int, ...] = ()) -> int:
-        """Milli-cents of `units` units carrying `load` load units, `running[l]` of them running at level l + 1."""
-        return self.per_unit * units + self.per_load * load + sum(
-            c * k for c, k in zip(self.per_level, running, strict=False))
+    def load_rate(self, stream: str) -> int:
+        """Milli-cents per load unit of `stream`."""
+        return next((c for s, c in self.per_stream_load if s == stream), self.per_load) if self.per_stream_load \
+            else self.per_load
+
+    def cost(self, units: int, load: dict[str, int], running: tuple[int, ...] = ()) -> int:
+        """Milli-cents of `units` units carrying `load` (stream -> load units), `running[l]` of them
+        running at level l + 1."""
+        carried = sum(self.load_rate(s) * v for s, v in load.items()) if self.per_load else 0
+        return self.per_unit * units + carried + sum(c * k for c, k in zip(self.per_level, running, strict=False))
 
 
 @dataclass(frozen=True)
@@ -137,7 +152,7 @@ class PlacementModel:
             if w not in candidates.levels:
                 self._add_bucket_cuts(w, demand, [self.n[w, i] for i in range(len(options[w]))])
             # every option at its most: a plan that mixes options may spend more than any one alone
-            upper += sum(self.coefficients[w, i].cost(o.max_count, total_demand,
+            upper += sum(self.coefficients[w, i].cost(o.max_count, demand,
                                                       (self.most[w, i],) * len(o.level_costs_cents))
                          for i, o in enumerate(options[w]))
         self.upper = max(1, min(upper + rest.total, limit))
@@ -221,7 +236,7 @@ class PlacementModel:
                 if c.per_load:
                     for s in self.streams(w, o):
                         variables.append(self.f[w, i, s])
-                        weights.append(c.per_load)
+                        weights.append(c.load_rate(s))
                 for level, per in enumerate(c.per_level, start=1):
                     if (w, i, level) in self.u:
                         variables.append(self.u[w, i, level])
@@ -240,7 +255,7 @@ class PlacementModel:
             coefficients.append(k * c.per_unit)
             for s in self.streams(w, o):
                 variables.append(self.f[w, i, s])
-                coefficients.append(k * c.per_load)
+                coefficients.append(k * c.load_rate(s))
             for level, per in enumerate(c.per_level, start=1):
                 if (w, i, level) in self.u:
                     variables.append(self.u[w, i, level])

@@ -188,10 +188,65 @@ class Training(WorkloadBase):
         return self
 
 
+MAX_MIX_BUCKETS = 8
+"""Request-size buckets a mix holds at most: each multiplies the streams the solver routes."""
+
+
+class MixBucket(Input):
+    """One request size of a language-model service: its tokens and its share of the requests."""
+
+    name: str
+    input_tokens: PositiveInt = Field(le=2_000_000)
+    output_tokens: PositiveInt = Field(le=200_000)
+    share: float = Field(gt=0, le=1)
+    """Share of the workload's requests of this size (the buckets' shares add up to 1)."""
+
+    _name = field_validator("name")(_check_name)
+
+
+def check_mix(mix: list[MixBucket] | None) -> list[MixBucket] | None:
+    """Bucket names differ and their shares add up to 1."""
+    if mix is None:
+        return None
+    names = [b.name for b in mix]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"bucket names must differ: {', '.join(repeated)} repeated")
+    total = sum(b.share for b in mix)
+    if abs(total - 1.0) > 0.01:
+        raise ValueError(f"bucket shares must add up to 1.0 (they add up to {total:g})")
+    return mix
+
+
+def check_mix_measurements(w: WorkloadBase, mix: list[MixBucket] | None, where: str) -> None:
+    """A mix needs a language model and no single request size; measurements name their bucket."""
+    if mix is None:
+        if any(m.bucket is not None for m in w.measured):
+            raise FieldError(f"a measurement names a request-size bucket, but the workload has no {where}.mix",
+                             "measured")
+        return
+    if not w.model.is_llm:
+        raise FieldError(f"{where}.mix gives request sizes in tokens: it needs a language model (params_b)",
+                         where, "mix")
+    buckets = {b.name for b in mix}
+    for m in w.measured:
+        if m.bucket is None:
+            raise FieldError("with a request-size mix each measurement names the bucket it was measured at "
+                             f"(bucket: one of {', '.join(sorted(buckets))})", "measured")
+        if m.bucket not in buckets:
+            raise FieldError(f"measurement for bucket {m.bucket!r}, which {where}.mix does not have "
+                             f"({', '.join(sorted(buckets))})", "measured")
+
+
 class BatchVolume(Input):
     requests_per_run: PositiveFloat = Field(le=1e12)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
     output_tokens: PositiveInt | None = Field(default=None, le=200_000)
+    mix: list[MixBucket] | None = Field(default=None, min_length=2, max_length=MAX_MIX_BUCKETS)
+    """Request sizes of a language-model job, each with its share of requests; in place of
+    input_tokens and output_tokens. Each size may run on different accelerators."""
+
+    _mix = field_validator("mix")(check_mix)
 
 
 class BatchInference(WorkloadBase):
@@ -204,8 +259,14 @@ class BatchInference(WorkloadBase):
 
     @model_validator(mode="after")
     def _tokens_for_llm(self) -> BatchInference:
-        if self.model.is_llm and (self.volume.input_tokens is None or self.volume.output_tokens is None):
-            raise FieldError("an LLM batch job needs volume.input_tokens and volume.output_tokens", "volume")
+        v = self.volume
+        check_mix_measurements(self, v.mix, "volume")
+        if v.mix is not None and (v.input_tokens is not None or v.output_tokens is not None):
+            raise FieldError("give either volume.input_tokens and output_tokens or volume.mix, not both",
+                             "volume", "mix")
+        if self.model.is_llm and v.mix is None and (v.input_tokens is None or v.output_tokens is None):
+            raise FieldError("an LLM batch job needs volume.input_tokens and volume.output_tokens (or volume.mix)",
+                             "volume")
         if self.window_hours * self.runs_per_month > 744:
             raise FieldError("window_hours x runs_per_month exceeds the hours in a month", "runs_per_month")
         return self
@@ -241,22 +302,6 @@ class WeeklyProfile(Input):
 Profile = Annotated[_NamedDay | _HourlyDay | Annotated[WeeklyProfile, Tag(form("weekly"))], Discriminator(_written_as)]
 
 
-MAX_MIX_BUCKETS = 8
-"""Request-size buckets a mix holds at most: each multiplies the streams the solver routes."""
-
-
-class MixBucket(Input):
-    """One request size of a language-model service: its tokens and its share of the requests."""
-
-    name: str
-    input_tokens: PositiveInt = Field(le=2_000_000)
-    output_tokens: PositiveInt = Field(le=200_000)
-    share: float = Field(gt=0, le=1)
-    """Share of the workload's requests of this size (the buckets' shares add up to 1)."""
-
-    _name = field_validator("name")(_check_name)
-
-
 class Traffic(Input):
     peak_rps: PositiveFloat = Field(le=MAX_RPS)
     input_tokens: PositiveInt | None = Field(default=None, le=2_000_000)
@@ -268,19 +313,7 @@ class Traffic(Input):
     """Request sizes of a language-model service, each with its share of requests; in place of
     input_tokens and output_tokens. Each size may be served by different accelerators."""
 
-    @field_validator("mix")
-    @classmethod
-    def _mix_shares(cls, mix: list[MixBucket] | None) -> list[MixBucket] | None:
-        if mix is None:
-            return None
-        names = [b.name for b in mix]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"bucket names must differ: {', '.join(repeated)} repeated")
-        total = sum(b.share for b in mix)
-        if abs(total - 1.0) > 0.01:
-            raise ValueError(f"bucket shares must add up to 1.0 (they add up to {total:g})")
-        return mix
+    _mix = field_validator("mix")(check_mix)
 
     @field_validator("profile")
     @classmethod
@@ -340,14 +373,12 @@ class RealtimeInference(WorkloadBase):
     @model_validator(mode="after")
     def _checks(self) -> RealtimeInference:
         t = self.traffic
+        check_mix_measurements(self, t.mix, "traffic")
         if t.mix is not None:
             self._check_mix()
         elif self.model.is_llm and (t.input_tokens is None or t.output_tokens is None):
             raise FieldError("an LLM service needs traffic.input_tokens and traffic.output_tokens (or traffic.mix)",
                              "traffic")
-        elif any(m.bucket is not None for m in self.measured):
-            raise FieldError("a measurement names a request-size bucket, but the workload has no traffic.mix",
-                             "measured")
         if self.constraints.spot:
             raise FieldError("realtime-inference cannot use spot capacity: it is not interruptible",
                              "constraints", "spot")
@@ -357,22 +388,11 @@ class RealtimeInference(WorkloadBase):
 
     def _check_mix(self) -> None:
         t = self.traffic
-        if not self.model.is_llm:
-            raise FieldError("traffic.mix gives request sizes in tokens: it needs a language model (params_b)",
-                             "traffic", "mix")
         if t.input_tokens is not None or t.output_tokens is not None:
             raise FieldError("give either traffic.input_tokens and output_tokens or traffic.mix, not both",
                              "traffic", "mix")
         if self.constraints.survive_region_loss:
             raise FieldError("traffic.mix with survive_region_loss is not supported yet", "traffic", "mix")
-        buckets = {b.name for b in t.mix or []}
-        for m in self.measured:
-            if m.bucket is None:
-                raise FieldError("with traffic.mix each measurement names the request-size bucket it was measured "
-                                 f"at (bucket: one of {', '.join(sorted(buckets))})", "measured")
-            if m.bucket not in buckets:
-                raise FieldError(f"measurement for bucket {m.bucket!r}, which traffic.mix does not have "
-                                 f"({', '.join(sorted(buckets))})", "measured")
 
 
 class EdgeSite(Input):
