@@ -154,20 +154,21 @@ def _of_size(w: Workload, size: str | None) -> Workload:
     """The workload as the performance model sizes one request-size bucket of its mix: that
     bucket's tokens, its share of the peak (or of a run's requests) and its measurements (the
     workload itself without a mix)."""
+    if isinstance(w, RealtimeInference):
+        section, amount = "traffic", "peak_rps"
+    elif isinstance(w, BatchInference):
+        section, amount = "volume", "requests_per_run"
+    else:
+        return w
+    part = getattr(w, section)
+    bucket = next((b for b in part.mix or [] if b.name == size), None)
+    if bucket is None:
+        return w
+    changed = part.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
+                                      "output_tokens": bucket.output_tokens,
+                                      amount: getattr(part, amount) * bucket.share})
     measured = [m.model_copy(update={"bucket": None}) for m in w.measured if m.bucket == size]
-    if isinstance(w, RealtimeInference) and size is not None and w.traffic.mix:
-        bucket = next(b for b in w.traffic.mix if b.name == size)
-        traffic = w.traffic.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
-                                               "output_tokens": bucket.output_tokens,
-                                               "peak_rps": w.traffic.peak_rps * bucket.share})
-        return w.model_copy(update={"traffic": traffic, "measured": measured})
-    if isinstance(w, BatchInference) and size is not None and w.volume.mix:
-        bucket = next(b for b in w.volume.mix if b.name == size)
-        volume = w.volume.model_copy(update={"mix": None, "input_tokens": bucket.input_tokens,
-                                             "output_tokens": bucket.output_tokens,
-                                             "requests_per_run": w.volume.requests_per_run * bucket.share})
-        return w.model_copy(update={"volume": volume, "measured": measured})
-    return w
+    return w.model_copy(update={section: changed, "measured": measured})
 
 
 @dataclass
