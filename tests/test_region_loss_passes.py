@@ -60,13 +60,12 @@ def test_the_two_region_start_is_a_real_plan_and_keeps_the_optimum(region_loss, 
     the search from it proves the same optimum as the searched first plan does."""
     candidates, policy, w, names = region_loss
     mm, _ = model._build(policy, candidates, [w], {}, names)
-    cost, units, loads = model._two_region_start(candidates, mm, w, names, {})
-    by_key = {o.key: o for o in mm.options[w]}
-    placed = {w: model._placements_of(candidates, w, [by_key[k] for k in units], dict(enumerate(units.values())),
-                                      {(i, s): loads.get((k, s), 0) for i, k in enumerate(units)
-                                       for s in candidates.demands[w]})}
+    start = model._two_region_start(candidates, mm, w, names, {})
+    assert start is not None
+    placed = model._known_placements(candidates, [w], start)
     assert not model.policy_breaks(placed, policy, candidates)
-    assert sum(p.cost_millicents for p in placed[w]) == cost
+    assert sum(p.cost_millicents for p in placed[w]) == start.cost
+    cost = start.cost
     with_start = _solve(region_loss)
     monkeypatch.setattr(model, "_two_region_start", lambda *a, **k: None)
     searched = _solve(region_loss)
@@ -88,11 +87,11 @@ def test_the_two_region_start_serves_min_regions_too(monkeypatch):
     mm, _ = model._build(policy, candidates, [workload.name], {}, names)
     start = model._two_region_start(candidates, mm, workload.name, names, {})
     assert start is not None
-    keys = [k for k, n in start[1].items() if n]
+    keys = [k for (_, k), n in start.units.items() if n]
     regions = {o.region_key for o in mm.options[workload.name] if o.key in keys}
     assert len(regions) == 2
     with_start = model._solve_together(candidates, policy, [workload.name], names, {}, 60.0, False, {}, True)
     monkeypatch.setattr(model, "_two_region_start", lambda *a, **k: None)
     searched = model._solve_together(candidates, policy, [workload.name], names, {}, 60.0, False, {}, True)
     assert with_start.status == searched.status == "optimal"
-    assert with_start.cost_millicents == searched.cost_millicents <= start[0]
+    assert with_start.cost_millicents == searched.cost_millicents <= start.cost

@@ -29,7 +29,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
-from advisor.demand import bucket_of, units_by_level, units_carrying
+from advisor.demand import bucket_of, level_demand, units_by_level, units_carrying
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
@@ -396,10 +396,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         for n in active:
             mm.m.add(mm.enforce[n] == 1)
     if start is not None:
-        for (w, i), var in mm.n.items():
-            mm.m.add_hint(var, start.units.get((w, mm.options[w][i].key), 0))
-        for (w, i, s), var in mm.f.items():
-            mm.m.add_hint(var, start.load.get((w, mm.options[w][i].key, s), 0))
+        _hint_plan(mm, start)
     elif want_core:
         for w in workloads:
             _hint(mm, w, hint.get(w) or forced.get(w))
@@ -548,15 +545,16 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
                          ) -> tuple[PlacementModel, cp_model.CpSolver, cp_model.CpSolverStatus]:
     """One workload with families of its own (region loss, min_regions): a first plan, then the
     search again over the options within that plan's cost (alone.within_reach: exact, since a
-    plan that buys a unit of an option costs at least what that test counts), hinted with the plan.
+    plan that buys a unit of an option costs at least what that test counts), hinted with the whole
+    plan (under a traffic profile its units and loads at every level too: a hint of the peak alone
+    kept one search at the first plan's cost for 190 s, where the whole one proved it in 8 s).
     Proving region-loss plans over 700 options took up to 48 s; over the 170 within the plan's
     cost, 2 s. The first plan is built without a search where it can be (_two_region_start), else
     found by short searches, each four times longer than the last."""
     keep = _kept(forced.get(w))
     start = _two_region_start(candidates, mm, w, names, forced)
     if start is not None:
-        cost, units, loads = start
-        found = _within_cost(policy, candidates, w, names, forced, mm, cost, units, loads, keep, time_limit_s)
+        found = _within_cost(policy, candidates, w, names, forced, mm, start, keep, time_limit_s)
         if found is not None:
             return found
     left, limit = time_limit_s, FIRST_PASS_S
@@ -569,35 +567,29 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
         limit *= 4
     if code != cp_model.FEASIBLE or left <= 0:
         return mm, first, code
-    units = {mm.options[w][i].key: int(first.value(var)) for (_, i), var in mm.n.items()}
-    loads = {(mm.options[w][i].key, st): int(first.value(var)) for (_, i, st), var in mm.f.items()}
-    found = _within_cost(policy, candidates, w, names, forced, mm, int(round(first.objective_value)), units, loads,
-                         keep, left)
+    found = _within_cost(policy, candidates, w, names, forced, mm, _plan_of(mm, first, hints=True), keep, left)
     return found if found is not None else (mm, first, code)  # out of time before it found the plan again
 
 
 def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[str], forced: dict[str, str],
-                 mm: PlacementModel, cost: int, units: dict[str, int], loads: dict[tuple[str, str], int],
-                 keep: frozenset[str], time_limit_s: float
+                 mm: PlacementModel, known: KnownPlan, keep: frozenset[str], time_limit_s: float
                  ) -> tuple[PlacementModel, cp_model.CpSolver, cp_model.CpSolverStatus] | None:
-    """The search over workload w's options within `cost` (a known plan's), hinted with that plan's
-    units and loads by option key; None when it finds no plan in `time_limit_s`."""
-    used = frozenset(key for key, n in units.items() if n) | frozenset(key for (key, _), v in loads.items() if v)
-    near = within_reach(mm.options[w], candidates.demands[w], cost, used | keep)
-    again, _ = _build(policy, candidates, [w], forced, names, {w: near}, cost)
+    """The search over workload w's options within the cost of a known plan of it, hinted with
+    that plan; None when it finds no plan in `time_limit_s`."""
+    used = frozenset(key for (_, key), n in known.units.items() if n) | frozenset(
+        key for (_, key, _), v in known.load.items() if v)
+    near = within_reach(mm.options[w], candidates.demands[w], known.cost, used | keep)
+    again, _ = _build(policy, candidates, [w], forced, names, {w: near}, known.cost)
     for lit in again.enforce.values():
         again.m.add(lit == 1)
-    for (_, i), var in again.n.items():
-        again.m.add_hint(var, units.get(again.options[w][i].key, 0))
-    for (_, i, st), var in again.f.items():
-        again.m.add_hint(var, loads.get((again.options[w][i].key, st), 0))
+    _hint_plan(again, known)
     second = _solver(max(1e-3, time_limit_s), interleave=False, mm=again)
     code = run_interruptibly(second, again.m)
     return (again, second, code) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
 def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, names: list[str],
-                      forced: dict[str, str]) -> tuple[int, dict[str, int], dict[tuple[str, str], int]] | None:
+                      forced: dict[str, str]) -> KnownPlan | None:
     """A plan for a workload whose own rules are region loss or at most two regions, found without a
     search: its cheapest option that carries it alone, plus the cheapest in another region that
     could carry it alone (after a loss), as a standby. Losing either region leaves the other
@@ -624,9 +616,15 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     if standby is None:
         return None
     second = standby[1]
-    units = {first.key: _units_alone(candidates, w, first), second.key: _units_alone(candidates, w, second)}
-    loads = {(first.key, s): d for s, d in demand.items()}
-    return cost + standby[0], units, loads
+    units = _units_alone(candidates, w, first)
+    shares = [share for share, _ in candidates.levels.get(w, ())]
+    running = units_by_level(demand, shares, first.capacity, first.load_weights(),
+                             candidates.limits[w].min_replicas)[1:] if shares else []
+    return KnownPlan(units={(w, first.key): units, (w, second.key): _units_alone(candidates, w, second)},
+                     load={(w, first.key, s): d for s, d in demand.items()}, cost=cost + standby[0],
+                     running={(w, first.key): tuple(min(units, k) for k in running),
+                              (w, second.key): (0,) * len(running)},
+                     level_loads={(w, first.key): tuple(level_demand(demand, share) for share in shares[1:])})
 
 
 WARM_START_SHARE = 0.2
@@ -731,10 +729,7 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
     code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
-                     load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
-                     cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver),
-                     level_loads=_level_loads_by_key(mm, solver))
+    return _plan_of(mm, solver, hints=True)
 
 
 def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> int:
@@ -936,7 +931,7 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
     load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
     plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)),
-                     running=_running_by_key(mm, solver), level_loads=_level_loads_by_key(mm, solver))
+                     running=_running_by_key(mm, solver), level_loads=_level_loads_by_key(mm, solver, every=True))
     # the workloads held fixed were only checked against the coupling rows: their own families
     # (regions, region loss, replicas) and forced options are checked here, without the solver
     placements = _known_placements(candidates, workloads, plan)
@@ -995,6 +990,7 @@ def _known_placements(candidates: CandidateSet, workloads: list[str], plan: Know
         by_key = options_by_key(candidates, w)
         keys = sorted(used[w], key=_rank(candidates, w).__getitem__)
         options = [by_key[key] for key in keys]
+        mixed = any(map(bucket_of, candidates.demands[w]))  # only a mix's placements state their level loads
         placements[w] = _placements_of(candidates, w, options,
                                        {i: plan.units.get((w, key), 0) for i, key in enumerate(keys)},
                                        {(i, s): plan.load.get((w, key, s), 0)
@@ -1002,7 +998,7 @@ def _known_placements(candidates: CandidateSet, workloads: list[str], plan: Know
                                        {i: plan.running[w, key] for i, key in enumerate(keys)
                                         if (w, key) in plan.running},
                                        {i: plan.level_loads[w, key] for i, key in enumerate(keys)
-                                        if (w, key) in plan.level_loads})
+                                        if (w, key) in plan.level_loads and mixed})
     return placements
 
 
@@ -1036,11 +1032,14 @@ def _placements(mm: PlacementModel, solver: cp_model.CpSolver) -> Placements:
             for w in mm.workloads}
 
 
-def _level_loads(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, int], tuple[dict[str, int], ...]]:
+def _level_loads(mm: PlacementModel, solver: cp_model.CpSolver,
+                 every: bool = False) -> dict[tuple[str, int], tuple[dict[str, int], ...]]:
     """Under a request-size mix and a traffic profile: per (workload, option index) the load of
     each stream at each quieter level (the plan states it; other workloads need no routing there,
-    the checker finds one by max-flow)."""
-    mixed = {w for w in mm.workloads if w in mm.candidates.levels and any(map(bucket_of, mm.candidates.demands[w]))}
+    the checker finds one by max-flow). With `every`, of every profiled workload (a known plan
+    hints them)."""
+    mixed = {w for w in mm.workloads if w in mm.candidates.levels
+             and (every or any(map(bucket_of, mm.candidates.demands[w])))}
     if not mixed:
         return {}
     quieter = {w: len(mm.candidates.levels[w]) - 1 for w in mixed}
@@ -1054,9 +1053,34 @@ def _level_loads(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[st
     return {key: tuple(loads) for key, loads in found.items()}
 
 
-def _level_loads_by_key(mm: PlacementModel,
-                        solver: cp_model.CpSolver) -> dict[tuple[str, str], tuple[dict[str, int], ...]]:
-    return {(w, mm.options[w][i].key): loads for (w, i), loads in _level_loads(mm, solver).items()}
+def _level_loads_by_key(mm: PlacementModel, solver: cp_model.CpSolver,
+                        every: bool = False) -> dict[tuple[str, str], tuple[dict[str, int], ...]]:
+    return {(w, mm.options[w][i].key): loads for (w, i), loads in _level_loads(mm, solver, every).items()}
+
+
+def _plan_of(mm: PlacementModel, solver: cp_model.CpSolver, hints: bool = False) -> KnownPlan:
+    """The solver's plan by option key (with `hints`, the loads at every level of every profiled
+    workload, to hint a later search with the whole plan)."""
+    return KnownPlan(units={(w, mm.options[w][i].key): int(solver.value(v)) for (w, i), v in mm.n.items()},
+                     load={(w, mm.options[w][i].key, s): int(solver.value(v)) for (w, i, s), v in mm.f.items()},
+                     cost=int(round(solver.objective_value)), running=_running_by_key(mm, solver),
+                     level_loads=_level_loads_by_key(mm, solver, every=hints))
+
+
+def _hint_plan(mm: PlacementModel, plan: KnownPlan) -> None:
+    """Hint the model with a known plan, every variable of it: units and loads, and under a traffic
+    profile the units running and the loads at each level (a partial hint can keep CP-SAT at the
+    hinted cost far longer than no hint)."""
+    for (w, i), var in mm.n.items():
+        mm.m.add_hint(var, plan.units.get((w, mm.options[w][i].key), 0))
+    for (w, i, s), var in mm.f.items():
+        mm.m.add_hint(var, plan.load.get((w, mm.options[w][i].key, s), 0))
+    for (w, i, level), var in mm.u.items():
+        running = plan.running.get((w, mm.options[w][i].key), ())
+        mm.m.add_hint(var, running[level - 1] if level <= len(running) else 0)
+    for (w, i, s, level), var in mm.g.items():
+        loads = plan.level_loads.get((w, mm.options[w][i].key), ())
+        mm.m.add_hint(var, loads[level - 1].get(s, 0) if level <= len(loads) else 0)
 
 
 def _running(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[tuple[str, int], tuple[int, ...]]:
