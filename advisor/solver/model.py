@@ -545,9 +545,7 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
                          ) -> tuple[PlacementModel, cp_model.CpSolver, cp_model.CpSolverStatus]:
     """One workload with families of its own (region loss, min_regions): a first plan, then the
     search again over the options within that plan's cost (alone.within_reach: exact, since a
-    plan that buys a unit of an option costs at least what that test counts), hinted with the whole
-    plan (under a traffic profile its units and loads at every level too: a hint of the peak alone
-    kept one search at the first plan's cost for 190 s, where the whole one proved it in 8 s).
+    plan that buys a unit of an option costs at least what that test counts), hinted with the plan.
     Proving region-loss plans over 700 options took up to 48 s; over the 170 within the plan's
     cost, 2 s. The first plan is built without a search where it can be (_two_region_start), else
     found by short searches, each four times longer than the last."""
@@ -583,7 +581,10 @@ def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[s
     for lit in again.enforce.values():
         again.m.add(lit == 1)
     _hint_plan(again, known)
-    second = _solver(max(1e-3, time_limit_s), interleave=False, mm=again)
+    # Under a traffic profile the one-worker search is erratic: the same model proved in 1 s, or
+    # stayed at the first plan's cost for 90-190 s, as the hint or the spends' ceiling changed.
+    # Two interleaved subsolvers proved each of those workloads in 2-8 s.
+    second = _solver(max(1e-3, time_limit_s), interleave=bool(again.u), mm=again)
     code = run_interruptibly(second, again.m)
     return (again, second, code) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
