@@ -11,8 +11,9 @@ reads it, from the plan's rows and the catalog:
 - the burst: instances at peak, instance-hours a month and what they bill.
 
 Utilisation: committed capacity is filled first, longest term first, so commitment c carries
-min(load_l - capacity of longer terms, capacity_c) at each level l; its utilisation is that
-load summed over the month's hours, over its capacity times 730 hours.
+min(load_l - capacity of longer terms, capacity_c) at each level l of the profile as written
+(not the model's merged levels, which round the load up); its utilisation is that load summed
+over the month's hours, over its capacity times 730 hours.
 
 Break-even utilisation: the share of hours a committed instance must be busy for it to cost
 what the same work would on demand: its monthly cost over 730 hours of on-demand capacity
@@ -38,6 +39,7 @@ from advisor.solver import Placement, solve
 from advisor.solver.families import couples
 from advisor.solver.model import family_names
 from advisor.workload.models import Policy, RealtimeInference, Workload
+from advisor.workload.profile import levels as written_levels
 from advisor.workload.profile import mean_share
 
 CommittedPricing = Literal["capex", "reserved_3y", "reserved_1y"]
@@ -64,11 +66,6 @@ def _profiled(w: Workload) -> bool:
     return isinstance(w, RealtimeInference) and w.traffic.profile is not None
 
 
-def _levels(w: Workload) -> Levels:
-    """The load levels a report reads: the model's, or the peak all month for a flat profile."""
-    return profile_levels(w) or ((1.0, HOURS_PER_MONTH),)
-
-
 def mean_load_pct(w: Workload) -> float | None:
     if not isinstance(w, RealtimeInference) or not _profiled(w):
         return None
@@ -79,7 +76,7 @@ def commitments(w: Workload, rows: list[Assignment], catalog: Catalog, options: 
     """The workload's commitments per pricing model and term (module docstring); [] without a profile."""
     if not isinstance(w, RealtimeInference) or not _profiled(w):
         return []
-    levels = _levels(w)
+    levels = tuple(written_levels(*w.traffic.week()))  # the load as written: merged levels round it up
     groups: dict[tuple[CommittedPricing, int], list[Assignment]] = {}
     for a in rows:
         for pricing in COMMITTED:
