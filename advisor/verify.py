@@ -787,7 +787,17 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
               for a in plan.assignments if a.accelerator in catalog.accelerators]
     found.extend(policy_violations(spends, policy))
     found.extend(_commitment_violations(plan.assignments, policy, catalog))
+    found.extend(_quota_violations(plan.assignments, policy))
     return found
+
+
+def _quota_violations(assignments: list[Assignment], policy: Policy) -> list[str]:
+    """Accelerators held per provider, region and accelerator against policy.quotas."""
+    held: dict[str, int] = defaultdict(int)
+    for a in assignments:
+        held[f"{a.provider}:{a.region}:{a.accelerator}"] += a.accelerator_count
+    return [f"quota {key}: the plan holds {held[key]} accelerators, the quota is {limit}"
+            for key, limit in sorted(policy.quotas.items()) if held[key] > limit]
 
 
 def _commitment_violations(assignments: list[Assignment], policy: Policy, catalog: Catalog) -> list[str]:

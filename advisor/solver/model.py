@@ -955,7 +955,8 @@ def _rest(fixed: Placements, counted: frozenset[str]) -> Rest:
             presence.append((w, p.option, p.count if billed_by_unit else sum(p.load.values())))
     placed = [p for ps in fixed.values() for p in ps]
     return Rest(spend=spend, total=sum(p.cost_millicents for p in placed),
-                counted=sum(p.cost_millicents for p in placed if p.option.provider in counted), presence=presence)
+                counted=sum(p.cost_millicents for p in placed if p.option.provider in counted), presence=presence,
+                units=[(p.option, p.count) for p in placed])
 
 
 FULL_SEARCH_OPTIONS = 60_000

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -108,6 +108,7 @@ class Rest:
     total: int
     counted: int  # spend on the providers lock-in rules count
     presence: list[tuple[str, Option, int]]  # (workload, option, units bought or, work-billed, load carried)
+    units: list[tuple[Option, int]] = field(default_factory=list)  # (option, units held), work-billed ones too
 
 
 NO_REST = Rest(spend={}, total=0, counted=0, presence=[])

@@ -138,6 +138,19 @@ def _check_policy_names(policy: Policy, doc: SourceDoc, catalog: Catalog, teams:
         if provider not in catalog.providers:
             problems.append(doc.problem(("allowed_providers", i), f"unknown provider '{provider}'"
                                         f"{_did_you_mean(provider, catalog.providers)}"))
+    for key in policy.quotas:
+        provider, region, accelerator = key.split(":")
+        where = ("quotas", key)
+        if provider not in catalog.providers:
+            problems.append(doc.problem(where, f"quota for unknown provider '{provider}'"
+                                        f"{_did_you_mean(provider, catalog.providers)}", prefer_key=True))
+        elif catalog.region(provider, region) is None:
+            known = {r.name for r in catalog.regions.values() if r.provider == provider}
+            problems.append(doc.problem(where, f"quota for unknown region '{region}' of {provider}"
+                                        f"{_did_you_mean(region, known)}", prefer_key=True))
+        elif accelerator not in catalog.accelerators:
+            problems.append(doc.problem(where, f"quota for unknown accelerator '{accelerator}'"
+                                        f"{_did_you_mean(accelerator, catalog.accelerators)}", prefer_key=True))
     for team in policy.budget.per_team_monthly_usd:
         if team not in teams:
             problems.append(doc.problem(("budget", "per_team_monthly_usd", team),

@@ -455,8 +455,19 @@ class Policy(Input):
     lock_in: LockIn = LockIn()
     allowed_providers: list[str] | None = None
     objective: Literal["cost"] = "cost"
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1_000_000)]] = {}
+    """Accelerators the plan may hold at once per `provider:region:accelerator` (a cloud's GPU
+    quota), over every workload and pricing model, e.g. {aws:us-east-1:h100-sxm: 64}."""
     spot_interruption_pct: float | None = Field(default=None, ge=0, lt=100)
     """Share of spot capacity reclaimed while a job runs, for every provider (default: each
     provider's catalog figure, else advisor.catalog.models.DEFAULT_SPOT_INTERRUPTION_PCT)."""
 
     _name = field_validator("name")(_check_name)
+
+    @field_validator("quotas")
+    @classmethod
+    def _quota_keys(cls, quotas: dict[str, int]) -> dict[str, int]:
+        for key in quotas:
+            if len(key.split(":")) != 3 or not all(key.split(":")):
+                raise ValueError(f"quota key {key!r} is not provider:region:accelerator (e.g. aws:us-east-1:h100-sxm)")
+        return quotas

@@ -92,19 +92,20 @@ def _registry() -> list[Family]:
     from advisor.solver.families.min_providers import MinProviders
     from advisor.solver.families.min_regions import MinRegions
     from advisor.solver.families.provider_share import ProviderShare
+    from advisor.solver.families.quota import Quota
     from advisor.solver.families.region_loss import RegionLoss
     from advisor.solver.families.replicas import Replicas
     from advisor.solver.families.vendor_share import VendorShare
 
-    return [BudgetTotal(), BudgetTeam(), ProviderShare(), VendorShare(), MinProviders(), CommitmentTotal(), Replicas(),
-            MinRegions(), RegionLoss()]
+    return [BudgetTotal(), BudgetTeam(), ProviderShare(), VendorShare(), MinProviders(), CommitmentTotal(), Quota(),
+            Replicas(), MinRegions(), RegionLoss()]
 
 
 FAMILIES: list[Family] = _registry()
 """Every constraint family, in the order the model adds them."""
 
 COUPLING = frozenset({"budget_total", "budget_team", "provider_share", "vendor_share", "min_providers",
-                      "commitment_total"})
+                      "commitment_total", "quota"})
 """Families that tie workloads together; the others constrain one workload each."""
 
 

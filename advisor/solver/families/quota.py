@@ -1,0 +1,53 @@
+"""`quota:<provider:region:accelerator>`: the plan holds at most the quota's accelerators there.
+
+Cloud GPU quotas cap the accelerators an account may run at once in a region, whatever the
+workload or pricing model: the sum over every option of that provider, region and accelerator
+of its units x accelerators per unit stays within `policy.quotas`. Under a traffic profile the
+peak fleet counts (it runs at the busiest hour); work-billed units count what their load needs.
+"""
+
+from __future__ import annotations
+
+from advisor.candidates import Option
+from advisor.plan import Change
+from advisor.solver.families import Context, Family, Placements
+from advisor.solver.variables import PlacementModel
+
+
+def quota_key(o: Option) -> str:
+    return f"{o.provider}:{o.region}:{o.accelerator}"
+
+
+def per_unit(o: Option) -> int:
+    """Accelerators one unit of the option holds."""
+    return o.accelerator_count // max(1, o.instances) * o.unit_instances
+
+
+def held(placements: Placements, key: str) -> int:
+    """Accelerators the placements hold under one quota key."""
+    return sum(p.count * per_unit(p.option) for ps in placements.values() for p in ps if quota_key(p.option) == key)
+
+
+class Quota(Family):
+    prefix = "quota"
+    setting = "quotas"
+    template = "policy: quota of accelerators at {}"
+
+    def names(self, ctx: Context) -> list[str]:
+        return [f"{self.prefix}:{key}" for key in sorted(ctx.policy.quotas)]
+
+    def add(self, mm: PlacementModel, ctx: Context, name: str) -> None:
+        key = name.partition(":")[2]
+        terms = [(per_unit(o), mm.n[w, i]) for w in mm.workloads for i, o in enumerate(mm.options[w])
+                 if quota_key(o) == key]
+        fixed = sum(per_unit(o) * units for o, units in mm.rest.units if quota_key(o) == key)
+        mm.m.add(sum((k * n for k, n in terms), fixed) <= ctx.policy.quotas[key]).only_enforce_if(mm.family(name))
+
+    def broken(self, ctx: Context, placements: Placements) -> list[str]:
+        return [f"{self.prefix}:{key}" for key, limit in sorted(ctx.policy.quotas.items())
+                if held(placements, key) > limit]
+
+    def relax(self, name: str, ctx: Context, placements: Placements) -> Change | None:
+        key = name.partition(":")[2]
+        return Change(document="policy", field=self.setting,
+                      value={**ctx.policy.quotas, key: max(ctx.policy.quotas[key], held(placements, key))})
