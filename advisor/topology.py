@@ -4,6 +4,10 @@ RTT between two points is estimated from great-circle distance:
   rtt_ms = 2 * distance_km * ROUTE_FACTOR / FIBRE_KM_PER_MS + FIXED_OVERHEAD_MS
 Light in fibre covers ~200 km per ms; real routes are ~1.3x longer than the great circle
 (New York-London: 5,570 km gives 74 ms, measured ~70-75 ms).
+
+Callers may also be services in a cloud region: a user location written as a region key
+(`aws:us-east-1`) stands at that region. To the same region its round trip is
+INTRA_REGION_RTT_MS, an estimate; to any other region the great-circle estimate above.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ EARTH_RADIUS_KM = 6371.0
 FIBRE_KM_PER_MS = 200.0
 ROUTE_FACTOR = 1.3
 FIXED_OVERHEAD_MS = 2.0
+INTRA_REGION_RTT_MS = 1.0
+"""Round trip between services in one cloud region (an estimate: across availability zones of
+one region cloud providers state single-digit milliseconds at most, commonly about 1 ms)."""
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -41,6 +48,7 @@ class Topology:
             self.graph.add_node(f"user:{name}", lat=loc.lat, lon=loc.lon, kind="location")
         for key, region in catalog.regions.items():
             self.graph.add_node(f"region:{key}", lat=region.lat, lon=region.lon, kind="region")
+            self.graph.add_node(f"user:{key}", lat=region.lat, lon=region.lon, kind="location")  # callers there
         users = [n for n, d in self.graph.nodes(data=True) if d["kind"] == "location"]
         regions = [n for n, d in self.graph.nodes(data=True) if d["kind"] == "region"]
         for user in users:
@@ -48,7 +56,9 @@ class Topology:
             for region in regions:
                 r = self.graph.nodes[region]
                 distance = great_circle_km(u["lat"], u["lon"], r["lat"], r["lon"])
-                self.graph.add_edge(user, region, distance_km=distance, rtt_ms=rtt_ms(distance))
+                same = user.removeprefix("user:") == region.removeprefix("region:")
+                self.graph.add_edge(user, region, distance_km=distance,
+                                    rtt_ms=INTRA_REGION_RTT_MS if same else rtt_ms(distance))
         self._cache: dict[tuple[str, str], float] = {}
 
     def rtt(self, location: str, region_key: str) -> float:

@@ -98,13 +98,25 @@ def policy_violations(spends: Iterable[Spend], policy: Policy) -> list[str]:
 # --- latency -------------------------------------------------------------------------------
 
 
+CALLERS_IN_REGION_MS = 1.0  # callers in the serving region itself (an estimate, as the planner's)
+
+
 def _rtt(catalog: Catalog, location: str, provider: str, region: str) -> float | None:
-    """Round trip from a user location to a region; None when either has no known location."""
+    """Round trip from a user location (a city, or callers in a region written provider:region)
+    to a region; None when either has no known location."""
     r = catalog.region(provider, region)
-    loc = catalog.locations.get(location)
-    if r is None or loc is None:
+    if r is None:
+        return None
+    if location == f"{provider}:{region}":
+        return CALLERS_IN_REGION_MS
+    loc = catalog.locations.get(location) or catalog.regions.get(location)
+    if loc is None:
         return None
     return rtt_ms(great_circle_km(loc.lat, loc.lon, r.lat, r.lon))
+
+
+def _known_location(catalog: Catalog, location: str) -> bool:
+    return location in catalog.locations or location in catalog.regions
 
 
 def _latency_violations(name: str, w: RealtimeInference | EdgeInference, need: Sizing,
@@ -364,7 +376,7 @@ def _check_routing(w: RealtimeInference, placed: list[_Placed], catalog: Catalog
         if not sizes and any(run.serves for run in p.a.schedule):
             bad.append(f"{p.label}: lists routes per load level, which only a request-size mix has")
     for loc in sorted(users):
-        if loc not in catalog.locations:
+        if not _known_location(catalog, loc):
             bad.append(f"{w.name}: user location {loc} is unknown; its round trip cannot be computed")
     for loc, bucket in _streams(w):
         total = sum(p.routes.get((loc, bucket), 0.0) for p in placed)
@@ -383,7 +395,7 @@ def _read_routes(w: RealtimeInference, p: _Placed, routes: list[Route], into: di
     sizes = {b.name for b in w.traffic.mix or []}
     for r in routes:
         what = r.location if r.size is None else f"{r.size} requests of {r.location}"
-        if r.location not in catalog.locations:
+        if not _known_location(catalog, r.location):
             bad.append(f"{p.label}: user location {r.location} is unknown; its round trip cannot be computed")
         elif r.location not in users:
             bad.append(f"{p.label}: serves {r.location}, which is not a user location of the workload")

@@ -117,11 +117,12 @@ def _check_names(doc: SourceDoc, catalog: Catalog) -> list[Problem]:
     traffic: dict[str, Any] = data["traffic"] if isinstance(data.get("traffic"), dict) else {}
     users: dict[str, Any] = traffic["users"] if isinstance(traffic.get("users"), dict) else {}
     for location in users:
-        if location not in catalog.locations:
+        if location not in catalog.locations and location not in catalog.regions:
             problems.append(doc.problem(("traffic", "users", location),
                                         f"unknown user location '{location}'"
-                                        f"{_did_you_mean(str(location), catalog.locations)}"
-                                        f" (see `advisor catalog list locations`)", prefer_key=True))
+                                        f"{_did_you_mean(str(location), [*catalog.locations, *catalog.regions])}"
+                                        f" (a city from `advisor catalog list locations`, or a region "
+                                        f"provider:region for callers in that region)", prefer_key=True))
     measured = data.get("measured") if isinstance(data.get("measured"), list) else []
     for i, entry in enumerate(measured):
         accelerator = entry.get("accelerator") if isinstance(entry, dict) else None
