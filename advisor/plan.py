@@ -101,6 +101,8 @@ class Assignment(Strict):
     spot_interruption_pct: float | None = None  # spot: share of its capacity assumed reclaimed while the work runs
     fallback_hourly_usd: float | None = None  # spot: on-demand price of the same instance, which replaces it
     fallback_monthly_usd: float | None = None  # spot: the part of monthly_cost_usd paid for that replacement
+    upfront_usd: float | None = None  # bought hardware: the purchase price of these instances, paid up front
+    amortisation_months: int | None = None  # bought hardware: the months monthly_cost_usd spreads that price over
 
 
 class WorkloadRoute(Strict):

@@ -128,7 +128,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         constraints = explainer.constraint_costs()
     progress("explaining choices")
     explanations = _described(explainer.explanations(), workloads)
-    rows = {w.name: [assignment(w, p, i, topology) for i, p in enumerate(result.placements[w.name], start=1)]
+    rows = {w.name: [assignment(w, p, i, topology, catalog) for i, p in enumerate(result.placements[w.name], start=1)]
             for w in workloads}
     assignments = [a for w in workloads for a in rows[w.name]]
     peak_sized = peak_sized_costs(workloads, policy, build, time_limit_s) if mode != "none" else {}

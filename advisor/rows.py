@@ -88,7 +88,16 @@ def _main_sizing(p: Placement) -> Sizing:
     return o.sizing_of(main)
 
 
-def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Assignment:
+def _purchase(o: Option, catalog: Catalog | None) -> tuple[float | None, int | None]:
+    """(unit price, amortisation months) of bought hardware; (None, None) for rented capacity."""
+    offering = catalog.offerings.get(f"{o.provider}:{o.offering}") if catalog is not None else None
+    if o.pricing != "capex" or offering is None or offering.purchase is None:
+        return None, None
+    return offering.purchase.unit_price_usd, offering.purchase.lifetime_months
+
+
+def assignment(w: Workload, p: Placement, index: int, topology: Topology,
+               catalog: Catalog | None = None) -> Assignment:
     o, s = p.option, _main_sizing(p)
     slo = w.slo if isinstance(w, (RealtimeInference, EdgeInference)) else None
     routes = _routes(w, p, topology) if isinstance(w, RealtimeInference) else []
@@ -100,6 +109,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None)
     rtt = max((r.network_rtt_ms for r in routes), default=None) if routes else o.network_rtt_ms
     runs, instance_hours = schedule(w, p)
+    unit_price, months = _purchase(o, catalog)
     if p.level_loads and isinstance(w, RealtimeInference):  # a mix under a profile: the routing at each level
         levels = profile_levels(w)
         runs = [run if k == 0 else run.model_copy(update={"serves": _routes(
@@ -126,6 +136,8 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology) -> Ass
         schedule=runs, instance_hours_per_month=instance_hours,
         spot_interruption_pct=None if r is None else round(100 * r, 2), fallback_hourly_usd=o.fallback_hourly_usd,
         fallback_monthly_usd=fallback,
+        upfront_usd=round(p.instances * unit_price, 2) if unit_price is not None else None,
+        amortisation_months=months,
     )
 
 

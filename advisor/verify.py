@@ -237,6 +237,13 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
             return bad + [f"{name}: {offering.name} stands at {', '.join(sites)}, not at {a.region}"]
         unit: float | None = offering.purchase.monthly_usd
         hourly = None
+        upfront = a.instances * offering.purchase.unit_price_usd
+        if a.upfront_usd is None or abs(a.upfront_usd - upfront) > CENT + COST_REL_TOL * upfront:
+            bad.append(f"{name}: a purchase of {a.instances} x {offering.name} shows up front {a.upfront_usd}, the "
+                       f"catalog's price gives {upfront:,.2f}")
+        if a.amortisation_months != offering.purchase.lifetime_months:
+            bad.append(f"{name}: amortised over {a.amortisation_months} months, the catalog says "
+                       f"{offering.purchase.lifetime_months}")
     else:
         rows = [row for row in offering.prices if row.region == a.region]
         hourly = rows[0].hourly(a.pricing) if rows else None
@@ -246,6 +253,8 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
             bad.append(f"{name}: hourly price {a.hourly_usd:g} but the catalog gives {hourly:g}")
         unit = None
         p.on_demand = rows[0].on_demand
+        if a.upfront_usd is not None:
+            bad.append(f"{name}: {a.pricing} capacity is rented, yet it shows {a.upfront_usd:,.2f} up front")
         if a.pricing == "spot":
             p.spot_rate = _spot_rate(a, policy, catalog)
             if a.spot_interruption_pct is None or abs(a.spot_interruption_pct - 100 * p.spot_rate) > 0.01:

@@ -40,6 +40,8 @@ BOM_COLUMNS = [
     "placement", "load_share_pct", "serves",
     # schema 1.3: instance-hours a month under a traffic profile (hourly placements bill these)
     "instance_hours_per_month",
+    # schema 1.4: bought hardware's purchase price (paid up front) and the months it is spread over
+    "upfront_usd", "amortisation_months",
 ]
 
 
