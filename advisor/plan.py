@@ -139,6 +139,18 @@ class Burst(Strict):
     monthly_usd: float
 
 
+class RightSizing(Strict):
+    """A placement busy only a small share of its capacity at peak, and the smaller option that was
+    ruled out (the cheapest on an instance of fewer accelerators) with the rules against it."""
+
+    placement: int
+    utilisation_pct: float  # load at peak over what the placement's instances carry
+    smaller_option: str | None = None  # offering (provider region, pricing); None: no smaller one was considered
+    smaller_monthly_usd: float | None = None  # what it would cost carrying the workload alone, where it could be sized
+    ruled_out_by: list[str] = []  # the rules it breaks, described
+    reasons: list[str] = []
+
+
 class WorkloadPlan(Strict):
     """One workload's placements in total: cost, regions and routing."""
 
@@ -157,6 +169,7 @@ class WorkloadPlan(Strict):
     spot_share_pct: float | None = None  # interruptible work: share of its work placed on spot (with fallback)
     peak_sized_monthly_usd: float | None = None  # its own cheapest plan sized for its peak around the clock
     profile_saving_monthly_usd: float | None = None  # what following the profile saves on its own cheapest plan
+    right_sizing: list[RightSizing] = []  # placements busy less than 20% at peak (advisor.rightsizing)
 
 
 class Alternative(Strict):

@@ -143,7 +143,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         assignments=assignments, explanations=explanations,
         constraints=constraints, spend_by_provider=shares(assignments, "provider"),
         spend_by_vendor=shares(assignments, "vendor", vendors), objective=policy.objective,
-        workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name))
+        workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name),
+                                 candidates.ruled_out.get(w.name, []))
                    for w in workloads],
         budget_monthly_usd=policy.budget.monthly_usd, policy=policy.name,
         solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from advisor.candidates import Option
+from advisor.candidates import Option, RuledOut
 from advisor.catalog.models import Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
 from advisor.plan import Assignment, EstimateSummary, Route, Share, SizeShare, WorkloadPlan, WorkloadRoute
+from advisor.rightsizing import right_sizing
 from advisor.solver import Placement
 from advisor.topology import Topology
 from advisor.workload.models import BatchInference, EdgeInference, RealtimeInference, Workload
@@ -142,7 +143,8 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
 
 
 def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options: list[Option],
-                  peak_sized: tuple[float, float] | None = None) -> WorkloadPlan:
+                  peak_sized: tuple[float, float] | None = None,
+                  ruled_out: list[RuledOut] | None = None) -> WorkloadPlan:
     """A workload's total and routing (per user location and region, the share and the worst
     latency), and under a traffic profile its commitments and burst (advisor.commitments)."""
     routing: dict[tuple[str, str, str, str], list[Route]] = defaultdict(list)
@@ -162,7 +164,8 @@ def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options
         commitments=commitments(w, rows, catalog, options), burst=burst(w, rows),
         spot_share_pct=_spot_share(w, rows),
         peak_sized_monthly_usd=peak_sized[0] if peak_sized else None,
-        profile_saving_monthly_usd=peak_sized[1] if peak_sized else None)
+        profile_saving_monthly_usd=peak_sized[1] if peak_sized else None,
+        right_sizing=right_sizing(w, rows, ruled_out or [], catalog))
 
 
 def _spot_share(w: Workload, rows: list[Assignment]) -> float | None:

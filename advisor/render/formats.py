@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import SCHEMA_VERSION, Assignment, Plan, WorkloadPlan, WorkloadRoute
+from advisor.plan import SCHEMA_VERSION, Assignment, Plan, RightSizing, WorkloadPlan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -123,6 +123,13 @@ class WorkloadView:
     min_regions: int | None
     survive_region_loss: bool
     profile: WorkloadPlan | None = None  # set when the workload has a traffic profile
+    right_sizing: list[RightSizing] = field(default_factory=list)
+
+    @property
+    def oversized(self) -> list[tuple[Assignment, RightSizing]]:
+        """Placements busy only a small share of their capacity at peak, with what the report says of each."""
+        by_number = {a.placement: a for a in self.placements}
+        return [(by_number[r.placement], r) for r in self.right_sizing if r.placement in by_number]
 
     @property
     def spot(self) -> list[Assignment]:
@@ -199,6 +206,7 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
             min_regions=w.min_regions if w else None,
             survive_region_loss=w.survive_region_loss if w else False,
             profile=w if w is not None and w.mean_load_pct is not None else None,
+            right_sizing=list(w.right_sizing) if w is not None else [],
         ))
     return views
 
