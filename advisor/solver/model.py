@@ -535,6 +535,9 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
 
+PROFILED_ONE_WORKER_S = 1.0
+"""Deterministic time a profiled workload's second pass alone gives one worker before it runs two
+interleaved subsolvers for the rest of its limit (see _within_cost)."""
 FIRST_PASS_S = 0.5
 """Deterministic time of the first short search of a workload with families of its own, before
 its options are cut to those within the cost of the plan found (see _alone_in_two_passes)."""
@@ -582,10 +585,19 @@ def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[s
         again.m.add(lit == 1)
     _hint_plan(again, known)
     # Under a traffic profile the one-worker search is erratic: the same model proved in 1 s, or
-    # stayed at the first plan's cost for 90-190 s, as the hint or the spends' ceiling changed.
-    # Two interleaved subsolvers proved each of those workloads in 2-8 s.
-    second = _solver(max(1e-3, time_limit_s), interleave=bool(again.u), mm=again)
+    # stayed at the first plan's cost for 90-190 s, as the hint or the spends' ceiling changed;
+    # two interleaved subsolvers proved each of those in 2-8 s, but took 8.5 s on one the single
+    # worker proves in 0.7 s. So one worker first, briefly, then two for the rest of the limit.
+    first_s = min(time_limit_s, PROFILED_ONE_WORKER_S) if again.u else time_limit_s
+    second = _solver(max(1e-3, first_s), interleave=False, mm=again)
     code = run_interruptibly(second, again.m)
+    left = time_limit_s - second.deterministic_time
+    if again.u and code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and left > 0:
+        if code == cp_model.FEASIBLE:
+            again.m.clear_hints()
+            _hint_plan(again, _plan_of(again, second, hints=True))
+        second = _solver(left, interleave=True, mm=again)
+        code = run_interruptibly(second, again.m)
     return (again, second, code) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
