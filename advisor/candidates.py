@@ -260,6 +260,10 @@ class Option(_OptionRecord):
         """Least units of this option that carry `load` (stream -> load units)."""
         return units_for_load(self.capacity, self.load_weights(), load)
 
+    def accelerators_per_unit(self) -> int:
+        """Accelerators one unit of the option holds (what a quota counts)."""
+        return self.accelerator_count // max(1, self.instances) * self.unit_instances
+
     def sizing_of(self, bucket: str | None) -> Sizing:
         """The sizing a stream of `bucket` runs at (the option's own without a mix)."""
         return next((s for name, s in self.bucket_sizings if name == bucket), self.sizing)
@@ -955,9 +959,7 @@ class _Workload:
                     continue
                 wider = {b: max(r, wider.get(b, -1.0)) for b, r in rates.items()}
                 serves = tuple(sorted(stream(loc, b) for loc in locations for b in fit))
-                stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
-                main = max(fit, key=lambda b: (self.share_of(b), b))
-                self.mixed_entry(entries, place, fit, main, serves, stream_capacity, reach, region)
+                self.mixed_entry(entries, place, fit, serves, _rates_of(serves, rates), reach, region)
                 full = full or len(serves) == len(self.demand)
             if full:
                 continue
@@ -992,16 +994,19 @@ class _Workload:
         fit = {name: z for name, z in sized.items() if isinstance(z, Sizing)}
         if len(fit) < len(sized):
             return None, None
-        rates = {name: self.rate(z) for name, z in fit.items()}
         serves = tuple(sorted(self.demand))
-        stream_capacity = tuple(rates[bucket_of(st) or ""] for st in serves)
+        sizing = self.as_one(fit, serves, _rates_of(serves, {name: self.rate(z) for name, z in fit.items()}))
+        return place.cents(sizing), _mix_latency(fit, reach)
+
+    def as_one(self, fit: dict[str, Sizing], serves: tuple[str, ...], stream_capacity: tuple[float, ...]) -> Sizing:
+        """The sizing of an option serving `serves` of a mixed workload: its most requested
+        bucket's, with the units that carry those streams' demand at each one's rate."""
         capacity = max(stream_capacity)
-        units = max(self.min_replicas,
-                    units_for_load(capacity, load_weights(capacity, serves, stream_capacity), self.demand))
+        load = {st: self.demand[st] for st in serves}
+        units = max(self.min_replicas, units_for_load(capacity, load_weights(capacity, serves, stream_capacity), load))
         main = max(fit, key=lambda b: (self.share_of(b), b))
-        latencies = [z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None]
-        return (place.cents(fit[main].model_copy(update={"instances": units})),
-                _latency_of(max(latencies), reach) if latencies else None)
+        sizing = fit[main].model_copy(update={"instances": units})
+        return self.reuse.sizing_values.setdefault(sizing, sizing)
 
     def share_of(self, bucket: str) -> float:
         """A bucket's share of the workload's requests."""
@@ -1022,24 +1027,17 @@ class _Workload:
         windows = sum(units / rates[st] for st, units in load.items())  # instance-windows a run
         return 100 * place.hourly * windows * self.w.window_hours * self.w.runs_per_month
 
-    def mixed_entry(self, entries: list[_Entry], place: _Place, fit: dict[str, Sizing], main: str,
-                    serves: tuple[str, ...], stream_capacity: tuple[float, ...], reach: float | None,
-                    region: _Region | None) -> None:
-        """The option of one place serving `serves` of a mixed workload: sized as a whole by its
-        units carrying those streams' demand, reported with its most requested bucket's sizing."""
-        capacity = max(stream_capacity)
-        weights = load_weights(capacity, serves, stream_capacity)
-        load = {st: self.demand[st] for st in serves}
-        units = max(self.min_replicas, units_for_load(capacity, weights, load))
-        sizing = fit[main].model_copy(update={"instances": units})
-        sizing = self.reuse.sizing_values.setdefault(sizing, sizing)
-        latencies = [z.compute_latency_ms for z in fit.values() if z.compute_latency_ms is not None]
-        latency = _latency_of(max(latencies), reach or 0.0) if latencies and self.realtime else None
+    def mixed_entry(self, entries: list[_Entry], place: _Place, fit: dict[str, Sizing], serves: tuple[str, ...],
+                    stream_capacity: tuple[float, ...], reach: float | None, region: _Region | None) -> None:
+        """The option of one place serving `serves` of a mixed workload (as_one)."""
+        sizing = self.as_one(fit, serves, stream_capacity)
+        latency = _mix_latency(fit, reach or 0.0) if self.realtime else None
         cost_cents = place.cents(sizing)
         if isinstance(self.w, BatchInference) and not (place.capex or place.reserved):  # billed by the work
-            cost_cents = round(self.work_cents(place, load, dict(zip(serves, stream_capacity, strict=True))))
+            cost_cents = round(self.work_cents(place, {st: self.demand[st] for st in serves},
+                                               dict(zip(serves, stream_capacity, strict=True))))
         entries.append(self.entry(place, sizing, reach, latency, cost_cents, serves, region,
-                                  (capacity, stream_capacity, tuple(sorted(fit.items())))))
+                                  (max(stream_capacity), stream_capacity, tuple(sorted(fit.items())))))
 
     def partial_variants(self, entries: list[_Entry], place: _Place, region: _Region, below: float | None) -> None:
         """Real-time options sized for the nearer user locations only, one per reach (round trip).
@@ -1091,8 +1089,7 @@ class _Workload:
             weights = load_weights(capacity, serves, stream_capacity)
             if load_cost:  # work-billed: the whole demand at the fastest rate (each stream weighs its own)
                 load_cost = self.work_cents(place, {ALL: self.total}, {ALL: capacity})
-        if mix is not None:
-            need = units_for_load(capacity, weights, {st: self.demand[st] for st in serves})
+            need = instances  # as_one: the units these streams need, at least min_replicas
         elif self.by_count:
             need = math.ceil(self.total / capacity) if capacity > 0 else MAX_INSTANCES
         if self.by_count:
@@ -1137,8 +1134,16 @@ def _shared_capacities(rates: tuple[float, ...], floats: dict[float, float]) -> 
     return tuple(_shared(r, floats) or 0.0 for r in rates) if rates else ()
 
 
-def _latency_of(compute_ms: float | None, rtt: float) -> float | None:
-    return None if compute_ms is None else round(compute_ms + rtt, 1)
+def _rates_of(serves: tuple[str, ...], rates: dict[str, float]) -> tuple[float, ...]:
+    """Each served stream's rate: its bucket's (stream_capacity)."""
+    return tuple(rates[bucket_of(st) or ""] for st in serves)
+
+
+def _mix_latency(fit: dict[str, Sizing], rtt: float) -> float | None:
+    """The slowest bucket's latency at a round trip; None without latency figures."""
+    slowest = max((z for z in fit.values() if z.compute_latency_ms is not None),
+                  key=lambda z: z.compute_latency_ms or 0.0, default=None)
+    return None if slowest is None else _latency(slowest, rtt)
 
 
 def _sort_key(entry: _Entry) -> tuple[bool, int, float, str]:

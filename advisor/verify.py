@@ -475,15 +475,16 @@ def _check_mixed(w: RealtimeInference, p: _Placed, catalog: Catalog, farthest: f
     levels = [(1.0, p.a.instances, p.routes, "")] + [
         (run.load_pct / 100, run.instances, routes, f" at {run.load_pct:g}% load")
         for run, routes in zip(p.a.schedule[1:], p.level_routes, strict=False)]
+    load = _user_load(w)
+    bucket_share = {b.name: b.share for b in w.traffic.mix or []}
     for share_of_peak, instances, routes, when in levels:
         busy = 0.0
         for (loc, name), share in sorted(routes.items(), key=lambda item: (item[0][0], item[0][1] or "")):
             sizing = p.sizes.get(name)
-            if sizing is None or loc not in rtts:
+            if sizing is None or loc not in rtts or name is None:
                 continue
             bad.extend(_latency_violations(f"{p.label}, {name} requests of {loc}{when}", w, sizing, rtts[loc]))
-            bucket = next(b for b in w.traffic.mix or [] if b.name == name)
-            rps = _user_load(w)[loc] * bucket.share * share_of_peak * share / 100
+            rps = load[loc] * bucket_share[name] * share_of_peak * share / 100
             busy += rps / sizing.throughput_per_instance
         if busy > instances * (1 + CAPACITY_REL_TOL):
             bad.append(f"{p.label}: the requests routed here{when} keep {busy:.4g} instances busy (requests/s over "

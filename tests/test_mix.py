@@ -37,22 +37,33 @@ from advisor.workload.loader import load_inputs
 def mixed(directory: Path, rates: dict[str, tuple[float, float]] | None = None, peak: float = 20,
           short_share: float = 0.8, extra: str = "") -> Path:
     """The service of the module docstring; `rates`: accelerator -> (short, long) requests/s."""
-    rates = rates or {"gpu-a": (10, 4), "asic-x": (8, 1)}
     directory.mkdir(parents=True, exist_ok=True)
-    measured = "".join(
-        f"  - {{accelerator: {acc}, bucket: {bucket}, requests_per_s: {rate}, latency_ms: {latency}, "
-        f"source: hand-made test figure}}\n"
-        for acc, pair in rates.items() for bucket, rate, latency in zip(("short", "long"), pair, (1000, 3000),
-                                                                         strict=True))
     (directory / "qa.yaml").write_text(
         "name: qa\nkind: realtime-inference\nmodel: {name: qa-7b, params_b: 7, precision: bf16}\n"
-        f"traffic:\n  peak_rps: {peak}\n  users: {{us-east: 1.0}}\n  mix:\n"
-        f"    - {{name: short, input_tokens: 200, output_tokens: 100, share: {short_share}}}\n"
-        f"    - {{name: long, input_tokens: 8000, output_tokens: 400, share: {round(1 - short_share, 6)}}}\n"
+        f"traffic:\n  peak_rps: {peak}\n  users: {{us-east: 1.0}}\n{_mix(short_share)}"
         "slo: {p95_latency_ms: 5000}\n"
-        f"constraints: {{regions: ['alpha:us-1']{extra}}}\nmeasured:\n{measured}",
+        f"constraints: {{regions: ['alpha:us-1']{extra}}}\n"
+        f"{_measured(rates or {'gpu-a': (10, 4), 'asic-x': (8, 1)}, latencies=(1000, 3000))}",
         encoding="utf-8")
     return directory
+
+
+def _mix(short_share: float) -> str:
+    """The two sizes every case here uses, as the `mix:` lines of a traffic or volume section."""
+    return ("  mix:\n"
+            f"    - {{name: short, input_tokens: 200, output_tokens: 100, share: {short_share}}}\n"
+            f"    - {{name: long, input_tokens: 8000, output_tokens: 400, share: {round(1 - short_share, 6)}}}\n")
+
+
+def _measured(rates: dict[str, tuple[float, float]], latencies: tuple[float, float] | None = None) -> str:
+    """`measured:` figures per accelerator: (short, long) requests/s, and p95 latencies if given."""
+    lines = []
+    for acc, pair in rates.items():
+        for k, (bucket, rate) in enumerate(zip(("short", "long"), pair, strict=True)):
+            latency = f"latency_ms: {latencies[k]}, " if latencies else ""
+            lines.append(f"  - {{accelerator: {acc}, bucket: {bucket}, requests_per_s: {rate}, {latency}"
+                         f"source: hand-made test figure}}\n")
+    return "measured:\n" + "".join(lines)
 
 
 def test_a_mix_on_two_accelerator_types_beats_the_best_single_type(run_cli, tmp_path):
@@ -255,15 +266,10 @@ def batch_job(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "job.yaml").write_text(
         "name: summaries\nkind: batch-inference\nmodel: {name: qa-7b, params_b: 7, precision: bf16}\n"
-        "volume:\n  requests_per_run: 36000\n  mix:\n"
-        "    - {name: short, input_tokens: 200, output_tokens: 100, share: 0.5}\n"
-        "    - {name: long, input_tokens: 8000, output_tokens: 400, share: 0.5}\n"
+        f"volume:\n  requests_per_run: 36000\n{_mix(0.5)}"
         "window_hours: 2\nruns_per_month: 30\n"
-        "constraints: {regions: ['alpha:us-1'], pricing: [on_demand]}\nmeasured:\n"
-        "  - {accelerator: gpu-a, bucket: short, requests_per_s: 10, source: hand-made short}\n"
-        "  - {accelerator: gpu-a, bucket: long, requests_per_s: 2, source: hand-made long}\n"
-        "  - {accelerator: asic-x, bucket: short, requests_per_s: 10, source: hand-made short}\n"
-        "  - {accelerator: asic-x, bucket: long, requests_per_s: 0.5, source: hand-made long}\n",
+        "constraints: {regions: ['alpha:us-1'], pricing: [on_demand]}\n"
+        f"{_measured({'gpu-a': (10, 2), 'asic-x': (10, 0.5)})}",
         encoding="utf-8")
     return directory
 

@@ -38,8 +38,7 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 o.team if "budget_team" in prefixes else None,
                 o.region_key if prefixes & {"min_regions", "region_loss"} else None,
                 # under quotas, only options that take the same quota per unit stand in for each other
-                (o.region_key, o.accelerator, o.accelerator_count // max(1, o.instances) * o.unit_instances)
-                if "quota" in prefixes else None,
+                (o.region_key, o.accelerator, o.accelerators_per_unit()) if "quota" in prefixes else None,
                 o.serves, o.failover_serves, o.unit_instances, len(o.stream_capacity),
                 bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 

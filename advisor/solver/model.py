@@ -101,14 +101,19 @@ def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
     """Milli-cents of `o` carrying workload `w` alone (under a traffic profile, as many units at
     each quieter level as its load and min_replicas need)."""
     demand = candidates.demands[w]
-    total = sum(demand.values())
-    c = Coefficients.of(o, total)
     units = _units_alone(candidates, w, o)
-    levels = candidates.levels.get(w, ())[:len(c.per_level) + 1]
-    shares = [share for share, _ in levels]
-    least = candidates.limits[w].min_replicas
-    quieter = units_by_level(demand, shares, o.capacity, o.load_weights(), least)[1:] if shares else []
-    return c.cost(units, demand, tuple(min(units, k) for k in quieter))
+    return Coefficients.of(o, sum(demand.values())).cost(units, demand, _running_alone(candidates, w, o, units))
+
+
+def _running_alone(candidates: CandidateSet, w: str, o: Option, units: int) -> tuple[int, ...]:
+    """Units of `o`, holding `units` at peak and carrying workload w alone, running at each quieter
+    load level it bills by the hour (its load and min_replicas need them); () when committed."""
+    shares = [share for share, _ in candidates.levels.get(w, ())[:len(o.level_costs_cents) + 1]]
+    if len(shares) < 2:
+        return ()
+    quieter = units_by_level(candidates.demands[w], shares, o.capacity, o.load_weights(),
+                             candidates.limits[w].min_replicas)[1:]
+    return tuple(min(units, k) for k in quieter)
 
 
 def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
@@ -606,8 +611,8 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     """A plan for a workload whose own rules are region loss or at most two regions, found without a
     search: its cheapest option that carries it alone, plus the cheapest in another region that
     could carry it alone (after a loss), as a standby. Losing either region leaves the other
-    carrying everything, and the plan spans two regions. (cost, units by key, loads by (key,
-    stream)); None when the rules are others, or no such pair exists."""
+    carrying everything, and the plan spans two regions (the standby runs nowhere below the peak,
+    which region loss does not read); None when the rules are others, or no such pair exists."""
     limits = candidates.limits[w]
     own = {n.partition(":")[0] for n in names if n.partition(":")[2] == w}
     regional = {"region_loss", "min_regions"}
@@ -631,12 +636,10 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     second = standby[1]
     units = _units_alone(candidates, w, first)
     shares = [share for share, _ in candidates.levels.get(w, ())]
-    running = units_by_level(demand, shares, first.capacity, first.load_weights(),
-                             candidates.limits[w].min_replicas)[1:] if shares else []
     return KnownPlan(units={(w, first.key): units, (w, second.key): _units_alone(candidates, w, second)},
                      load={(w, first.key, s): d for s, d in demand.items()}, cost=cost + standby[0],
-                     running={(w, first.key): tuple(min(units, k) for k in running),
-                              (w, second.key): (0,) * len(running)},
+                     running={(w, first.key): _running_alone(candidates, w, first, units),
+                              (w, second.key): (0,) * len(second.level_costs_cents)},
                      level_loads={(w, first.key): tuple(level_demand(demand, share) for share in shares[1:])})
 
 

@@ -18,14 +18,10 @@ def quota_key(o: Option) -> str:
     return f"{o.provider}:{o.region}:{o.accelerator}"
 
 
-def per_unit(o: Option) -> int:
-    """Accelerators one unit of the option holds."""
-    return o.accelerator_count // max(1, o.instances) * o.unit_instances
-
-
 def held(placements: Placements, key: str) -> int:
     """Accelerators the placements hold under one quota key."""
-    return sum(p.count * per_unit(p.option) for ps in placements.values() for p in ps if quota_key(p.option) == key)
+    return sum(p.count * p.option.accelerators_per_unit() for ps in placements.values() for p in ps
+               if quota_key(p.option) == key)
 
 
 class Quota(Family):
@@ -38,9 +34,9 @@ class Quota(Family):
 
     def add(self, mm: PlacementModel, ctx: Context, name: str) -> None:
         key = name.partition(":")[2]
-        terms = [(per_unit(o), mm.n[w, i]) for w in mm.workloads for i, o in enumerate(mm.options[w])
+        terms = [(o.accelerators_per_unit(), mm.n[w, i]) for w in mm.workloads for i, o in enumerate(mm.options[w])
                  if quota_key(o) == key]
-        fixed = sum(per_unit(o) * units for o, units in mm.rest.units if quota_key(o) == key)
+        fixed = sum(o.accelerators_per_unit() * units for o, units in mm.rest.units if quota_key(o) == key)
         mm.m.add(sum((k * n for k, n in terms), fixed) <= ctx.policy.quotas[key]).only_enforce_if(mm.family(name))
 
     def broken(self, ctx: Context, placements: Placements) -> list[str]:
