@@ -12,17 +12,20 @@ import math
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, get_args
 
 from advisor.catalog.models import (
+    BOUGHT,
     DEFAULT_SPOT_INTERRUPTION_PCT,
     HOURS_PER_MONTH,
     PRICING_MODELS,
     Accelerator,
     Catalog,
+    Fleet,
     Offering,
     PricingModel,
     Provider,
+    fleet_site,
 )
 from advisor.demand import (
     ALL,
@@ -62,6 +65,7 @@ RULES: dict[str, str] = {
     "memory_fit": "the model fits the offering's memory",
     "precision": "the accelerator runs the model's precision",
     "training_support": "training needs an accelerator made for training",
+    "cpu_model": "CPU-only offerings run fixed-cost models (GFLOPs per inference), not LLMs",
     "fabric": "multi-instance jobs need a high-bandwidth fabric",
     "allowed_providers": "policy: allowed providers",
     "providers": "workload: allowed providers",
@@ -78,8 +82,8 @@ RULES: dict[str, str] = {
     "capacity": "the fleet size stays within what can be bought",
     "commitment_term": "policy: longest commitment term (budget.max_commitment_term_months)",
 }
-PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_support", "fabric", "spot_realtime",
-                            "capacity"})
+PHYSICAL_RULES = frozenset({"kind_match", "memory_fit", "precision", "training_support", "cpu_model", "fabric",
+                            "spot_realtime", "capacity"})
 """Rules no relaxation can lift: they describe what the hardware can do."""
 
 
@@ -97,6 +101,7 @@ class Listing(NamedTuple):
     fallback_hourly_usd: float | None  # spot: the on-demand price of the same offering (it replaces reclaimed capacity)
     spot_interruption: float | None  # spot: the share of its capacity assumed reclaimed while the work runs
     region_key: str  # provider:region, as Option.region_key
+    fleet: str | None = None  # the declared fleet (advisor.catalog.models.Fleet) whose units these are
 
 
 class _OptionRecord(NamedTuple):
@@ -166,22 +171,23 @@ class Option(_OptionRecord):
         "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
         "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
         "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents", "term_months",
-        "stream_capacity", "bucket_sizings", "fallback_hourly_usd", "spot_interruption")
+        "stream_capacity", "bucket_sizings", "fallback_hourly_usd", "spot_interruption", "fleet")
     """The option's fields by name, in the order reports and `repr` list them."""
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
         "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
         "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
         "full_reach": True, "level_costs_cents": (), "term_months": 0, "stream_capacity": (),
-        "bucket_sizings": (), "fallback_hourly_usd": None, "spot_interruption": None}
+        "bucket_sizings": (), "fallback_hourly_usd": None, "spot_interruption": None, "fleet": None}
 
     def __new__(cls, **fields: Any) -> Option:
         unknown = sorted(fields.keys() - set(cls.FIELDS))
         missing = [name for name in cls.FIELDS if name not in fields and name not in cls.DEFAULTS]
         if unknown or missing:
             raise TypeError(f"Option: unknown fields {unknown}, missing fields {missing}")
-        if fields["pricing"] not in PRICING_MODELS:
-            raise ValueError(f"Option: pricing must be one of {', '.join(PRICING_MODELS)}, not {fields['pricing']!r}")
+        if fields["pricing"] not in get_args(PricingModel):
+            raise ValueError(f"Option: pricing must be one of {', '.join(get_args(PricingModel))}, "
+                             f"not {fields['pricing']!r}")
         return cls.model_construct(**fields)
 
     @classmethod
@@ -191,7 +197,8 @@ class Option(_OptionRecord):
         values = {**cls.DEFAULTS, **fields}
         get = values.get
         provider, region = get("provider"), get("region")
-        listing = Listing._make([*map(get, Listing._fields[:-1]), f"{provider}:{region}"])
+        listing = Listing._make([f"{provider}:{region}" if name == "region_key" else get(name)
+                                 for name in Listing._fields])
         base = f"{provider}:{region}:{get('offering')}:{get('pricing')}"
         key = base if values["full_reach"] else f"{base}|{'+'.join(values['serves'])}"
         record = tuple(key if name == "key" else listing if name == "listing" else get(name)
@@ -239,6 +246,11 @@ class Option(_OptionRecord):
     @property
     def region_key(self) -> str:
         return self.listing.region_key
+
+    @property
+    def fleet(self) -> str | None:
+        """The declared fleet whose units these are (its count caps them), if any."""
+        return self.listing.fleet
 
     @property
     def fallback_hourly_usd(self) -> float | None:
@@ -420,17 +432,28 @@ class _Slot:
     as_of: str
     estimate: bool
     carbon: float | None
+    fleet: str | None = None  # a declared fleet's units (capped by its count)
 
 
-def _slots(offering: Offering, catalog: Catalog) -> Iterator[_Slot]:
+def _slots(offering: Offering, catalog: Catalog, fleets: list[Fleet]) -> Iterator[_Slot]:
+    """The priced places of an offering: each region at each listed pricing model; bought hardware
+    at each site, where a declared fleet replaces the open purchase by its own (capped) units."""
     if offering.purchase is not None:
         p = offering.purchase
-        regions = offering.regions or [EDGE_SITE]
-        for name in regions:
+        sites: list[str | None] = [*offering.regions] or [None]  # None: an edge device's own sites
+        held = {site: [f for f in fleets if f.offering == offering.key and fleet_site(f, offering) == site]
+                for site in sites}
+        for name in offering.regions or [EDGE_SITE]:
             region = catalog.region(offering.provider, name)
-            yield _Slot(name, region.jurisdiction if region else None, region.key if region else None,
-                        "capex", None, p.monthly_usd, None, p.source, str(p.as_of), p.estimate,
-                        region.carbon_gco2_per_kwh if region else None)
+            place = (name, region.jurisdiction if region else None, region.key if region else None)
+            carbon = region.carbon_gco2_per_kwh if region else None
+            declared = held.get(name if offering.regions else None, [])
+            for fleet in declared:
+                unit = p.running_usd if fleet.paid == "sunk" else p.monthly_usd
+                yield _Slot(*place, fleet.pricing, None, unit, None, p.source, str(p.as_of), p.estimate, carbon,
+                            fleet.name)
+            if not declared:
+                yield _Slot(*place, "capex", None, p.monthly_usd, None, p.source, str(p.as_of), p.estimate, carbon)
         return
     for price in offering.prices:
         region = catalog.region(offering.provider, price.region)
@@ -497,12 +520,13 @@ def commitment_months(offering: Offering, pricing: str) -> int:
     amortisation term; 0 for capacity billed by the hour."""
     if pricing == "capex":
         return offering.purchase.lifetime_months if offering.purchase is not None else 0
-    return COMMITMENT_MONTHS.get(pricing, 0)
+    return COMMITMENT_MONTHS.get(pricing, 0)  # owned (sunk) hardware commits to nothing new
 
 
 def monthly_cost_usd(sizing: Sizing, slot_pricing: str, hourly: float | None, unit_monthly: float | None) -> float:
-    """On-demand and spot bill busy hours; commitments bill the whole month; capex amortises."""
-    if slot_pricing == "capex":
+    """On-demand and spot bill busy hours; commitments bill the whole month; bought hardware its
+    monthly figure (amortisation, energy and operations; owned: energy and operations)."""
+    if slot_pricing in BOUGHT:
         return sizing.instances * (unit_monthly or 0.0)
     hours = HOURS_PER_MONTH if slot_pricing in ("reserved_1y", "reserved_3y") else sizing.busy_hours_per_month
     return sizing.instances * hours * (hourly or 0.0)
@@ -632,9 +656,9 @@ class _Place:
         spot = slot.pricing == "spot"
         self.listing = Listing(slot.jurisdiction, accelerator.name, slot.unit_monthly, slot.hourly, slot.source,
                                slot.as_of, slot.estimate, slot.on_demand if spot else None,
-                               interruption if spot else None, f"{offering.provider}:{slot.region}")
+                               interruption if spot else None, f"{offering.provider}:{slot.region}", slot.fleet)
         self.partial_keys: dict[tuple[str, ...], str] = {}  # locations served -> key of the variant serving them
-        self.capex, self.reserved = slot.pricing == "capex", slot.pricing in ("reserved_1y", "reserved_3y")
+        self.capex, self.reserved = slot.pricing in BOUGHT, slot.pricing in ("reserved_1y", "reserved_3y")
         self.term = commitment_months(offering, slot.pricing)
         self.hourly, self.unit_monthly = slot.hourly or 0.0, slot.unit_monthly or 0.0
         if spot:  # reclaimed capacity is replaced by the same offering on demand: the blended hourly price
@@ -1072,7 +1096,7 @@ class _Workload:
             carbon = round(place.power_kw * instances * sizing.busy_hours_per_month * slot.carbon / 1000, 1)
         realtime = self.realtime
         level_costs: tuple[float, ...] = ()
-        if realtime and slot.pricing != "capex":
+        if realtime and slot.pricing not in BOUGHT:
             count_cost, load_cost, unit_instances = place.held, 0.0, 1  # as _unit_costs has it
             capacity = sizing.throughput_per_instance * RT_UNITS_PER_RPS  # as _capacity has it
             if self.levels and not place.reserved:  # billed by the hour: held through each level's hours only
@@ -1168,7 +1192,7 @@ def _unit_costs(w: Workload, sizing: Sizing, slot: _Slot, held: float, hourly: f
     if isinstance(w, EdgeInference):
         return sizing.instances * 100 * (slot.unit_monthly or 0.0), 0.0, sizing.instances
     unit_instances = sizing.instances if isinstance(w, Training) else 1
-    if slot.pricing == "capex":
+    if slot.pricing in BOUGHT:
         return unit_instances * 100 * (slot.unit_monthly or 0.0), 0.0, unit_instances
     if slot.pricing in ("reserved_1y", "reserved_3y") or isinstance(w, RealtimeInference):
         return unit_instances * held, 0.0, unit_instances
@@ -1248,7 +1272,7 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
     out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()})
     places = [_Place(offering, catalog.accelerators[offering.accelerator], slot,
                      spot_interruption(policy, catalog.providers.get(offering.provider)))
-              for offering in catalog.offerings.values() for slot in _slots(offering, catalog)]
+              for offering in catalog.offerings.values() for slot in _slots(offering, catalog, policy.fleets)]
     shared = _Reuse(shared=True)
     with _cyclic_gc_paused():
         for done, w in enumerate(workloads, start=1):

@@ -90,10 +90,14 @@ def describe_change(change: Change) -> str:
 
 
 def _set(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    """A copy of `data` with the dotted field set (None: removed)."""
+    """A copy of `data` with the dotted field set (None: removed); in a list of named records
+    (`fleets.fra-dgx.count`) the part after the list's name picks the record by its name."""
     head, _, rest = dotted.partition(".")
     copy = dict(data)
-    if rest:
+    if rest and isinstance(copy.get(head), list):  # a list of named records: the next part is a name
+        name, _, field = rest.partition(".")
+        copy[head] = [_set(item, field, value) if item.get("name") == name else item for item in copy[head]]
+    elif rest:
         copy[head] = _set(dict(copy.get(head) or {}), rest, value)
     elif value is None:
         copy.pop(head, None)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class EstimateSummary(Strict):
@@ -76,7 +76,7 @@ class Assignment(Strict):
     instances: int
     accelerator: str
     accelerator_count: int
-    pricing: Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
+    pricing: Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex", "owned"]
     hourly_usd: float | None
     monthly_cost_usd: float
     annual_cost_usd: float
@@ -103,6 +103,8 @@ class Assignment(Strict):
     fallback_monthly_usd: float | None = None  # spot: the part of monthly_cost_usd paid for that replacement
     upfront_usd: float | None = None  # bought hardware: the purchase price of these instances, paid up front
     amortisation_months: int | None = None  # bought hardware: the months monthly_cost_usd spreads that price over
+    fleet: str | None = None  # a declared fleet's units (owned: already paid for; capex: still to buy)
+    operations_monthly_usd: float | None = None  # bought or owned: the facility, network and staff part of monthly
 
 
 class WorkloadRoute(Strict):

@@ -82,7 +82,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     limits give the same Plan on any machine and under any load.
     """
     topology = Topology(catalog)
-    workloads, policy = inputs.workloads, inputs.policy
+    workloads, policy = inputs.workloads, inputs.policy.with_catalog(catalog)
 
     def build(subset: list[Workload], rules: Policy, disabled: frozenset[str]) -> CandidateSet:
         return build_candidates(subset, rules, catalog, topology, disabled)

@@ -5,8 +5,10 @@ A placement's utilisation at peak is the load routed to it over what its instanc
 for a real-time service the requests/s of each route over that route's rate per instance,
 for edge devices the sites' inferences/s over the devices' rate. Batch and training bill the
 work they do, so they hold no idle capacity to report. Below RIGHT_SIZING_PCT the report says
-so and names the cheapest ruled-out option whose instance holds fewer accelerators, with the
-rule that ruled it out: the question a reviewer asks of a small model on a large node.
+so and names the cheapest ruled-out option on a smaller instance, with the rule that ruled it
+out: the question a reviewer asks of a small model on a large node. A smaller instance holds
+fewer accelerators of the same class, or is a CPU-only instance where the placement holds
+accelerators (vCPUs and GPUs are not counted against each other).
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def right_sizing(w: Workload, rows: list[Assignment], ruled_out: list[RuledOut],
         used = peak_utilisation_pct(w, a)
         if used is None or used >= RIGHT_SIZING_PCT:
             continue
-        per_instance = a.accelerator_count // max(1, a.instances)
-        smaller = [r for r in ruled_out if _accelerators(catalog, r) < per_instance]
+        size = _size(catalog, a.provider, a.instance)
+        smaller = [r for r in ruled_out if _size(catalog, r.provider, r.offering) < size]
         best = min(smaller, key=lambda r: (r.monthly_cost_cents is None, r.monthly_cost_cents or 0, r.provider,
                                            r.region, r.offering, r.pricing), default=None)
         out.append(RightSizing(
@@ -64,6 +66,10 @@ def right_sizing(w: Workload, rows: list[Assignment], ruled_out: list[RuledOut],
     return out
 
 
-def _accelerators(catalog: Catalog, r: RuledOut) -> int:
-    offering = catalog.offerings.get(f"{r.provider}:{r.offering}")
-    return offering.accelerator_count if offering is not None else 1 << 30
+def _size(catalog: Catalog, provider: str, name: str) -> tuple[int, int]:
+    """(1 with accelerators, 0 CPU-only; accelerators or vCPUs per instance): smaller sorts first."""
+    offering = catalog.offerings.get(f"{provider}:{name}")
+    if offering is None:
+        return 1 << 30, 1 << 30
+    accelerator = catalog.accelerators.get(offering.accelerator)
+    return int(accelerator is None or accelerator.kind != "cpu"), offering.accelerator_count

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from advisor.candidates import Option, RuledOut
-from advisor.catalog.models import Catalog
+from advisor.catalog.models import BOUGHT, Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
@@ -97,6 +97,14 @@ def _purchase(o: Option, catalog: Catalog | None) -> tuple[float | None, int | N
     return offering.purchase.unit_price_usd, offering.purchase.lifetime_months
 
 
+def _operations(o: Option, p: Placement, catalog: Catalog | None) -> float | None:
+    """The facility, network and staff part of a bought placement's month (None: rented, or no figure)."""
+    offering = catalog.offerings.get(f"{o.provider}:{o.offering}") if catalog is not None else None
+    if o.pricing not in BOUGHT or offering is None or offering.purchase is None or offering.purchase.operations is None:
+        return None
+    return round(p.instances * offering.purchase.operations_usd, 2)
+
+
 def assignment(w: Workload, p: Placement, index: int, topology: Topology,
                catalog: Catalog | None = None) -> Assignment:
     o, s = p.option, _main_sizing(p)
@@ -138,7 +146,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         spot_interruption_pct=None if r is None else round(100 * r, 2), fallback_hourly_usd=o.fallback_hourly_usd,
         fallback_monthly_usd=fallback,
         upfront_usd=round(p.instances * unit_price, 2) if unit_price is not None else None,
-        amortisation_months=months,
+        amortisation_months=months, fleet=o.fleet, operations_monthly_usd=_operations(o, p, catalog),
     )
 
 

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from advisor.candidates import with_catalog_measurements
-from advisor.catalog.models import DEFAULT_SPOT_INTERRUPTION_PCT, HOURS_PER_MONTH, Accelerator, Catalog, Offering
+from advisor.catalog.models import (
+    BOUGHT,
+    DEFAULT_SPOT_INTERRUPTION_PCT,
+    HOURS_PER_MONTH,
+    Accelerator,
+    Catalog,
+    Offering,
+    fleet_site,
+)
 from advisor.estimate import Sizing, Unfit, size
 from advisor.plan import Assignment, Plan, Route
 from advisor.topology import great_circle_km, rtt_ms
@@ -229,21 +237,32 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
     if a.instances < 1:
         bad.append(f"{name}: {a.instances} instances; a placement has at least one")
     # price and pricing model
-    if a.pricing == "capex":
+    if a.pricing in BOUGHT:
         if offering.purchase is None:
             return bad + [f"{name}: {offering.name} is not bought hardware"]
         sites = offering.regions or [EDGE_SITE]
         if a.region not in sites:
             return bad + [f"{name}: {offering.name} stands at {', '.join(sites)}, not at {a.region}"]
-        unit: float | None = offering.purchase.monthly_usd
+        bad.extend(_check_fleet(a, name, offering, policy))
+        purchase = offering.purchase
+        unit: float | None = purchase.running_usd if a.pricing == "owned" else purchase.monthly_usd
         hourly = None
-        upfront = a.instances * offering.purchase.unit_price_usd
-        if a.upfront_usd is None or abs(a.upfront_usd - upfront) > CENT + COST_REL_TOL * upfront:
+        upfront = a.instances * purchase.unit_price_usd if a.pricing == "capex" else None
+        if upfront is None and a.upfront_usd is not None:
+            bad.append(f"{name}: owned hardware is already paid for, yet it shows {a.upfront_usd:,.2f} up front")
+        if upfront is not None and (a.upfront_usd is None
+                                    or abs(a.upfront_usd - upfront) > CENT + COST_REL_TOL * upfront):
             bad.append(f"{name}: a purchase of {a.instances} x {offering.name} shows up front {a.upfront_usd}, the "
                        f"catalog's price gives {upfront:,.2f}")
-        if a.amortisation_months != offering.purchase.lifetime_months:
-            bad.append(f"{name}: amortised over {a.amortisation_months} months, the catalog says "
-                       f"{offering.purchase.lifetime_months}")
+        months = purchase.lifetime_months if a.pricing == "capex" else None
+        if a.amortisation_months != months:
+            bad.append(f"{name}: amortised over {a.amortisation_months} months, the catalog says {months}")
+        operations = a.instances * purchase.operations_usd if purchase.operations is not None else None
+        if (operations is None) != (a.operations_monthly_usd is None) or (
+                operations is not None and a.operations_monthly_usd is not None
+                and abs(a.operations_monthly_usd - operations) > CENT + COST_REL_TOL * operations):
+            bad.append(f"{name}: operating costs {a.operations_monthly_usd} a month, the catalog gives "
+                       f"{operations if operations is None else round(operations, 2)}")
     else:
         rows = [row for row in offering.prices if row.region == a.region]
         hourly = rows[0].hourly(a.pricing) if rows else None
@@ -288,6 +307,35 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
     if c.pricing is not None and a.pricing not in c.pricing:
         bad.append(f"{name}: pricing {a.pricing} not allowed")
     return bad
+
+
+def _check_fleet(a: Assignment, name: str, offering: Offering, policy: Policy) -> list[str]:
+    """Bought hardware at a site with declared fleets comes from one of them, at its pricing; owned
+    hardware only from a sunk fleet."""
+    site = a.region if offering.regions else None  # edge devices stand at the workload's own sites
+    here = [f for f in policy.fleets if f.offering == offering.key and fleet_site(f, offering) == site]
+    if not here:
+        if a.fleet is not None or a.pricing == "owned":
+            return [f"{name}: no fleet of {offering.key} is declared at {a.region}, yet the placement is "
+                    f"{a.pricing} from fleet {a.fleet}"]
+        return []
+    fleet = next((f for f in here if f.name == a.fleet), None)
+    if fleet is None:
+        return [f"{name}: {offering.key} at {a.region} is held by fleet(s) {', '.join(f.name for f in here)}; "
+                f"the placement names {a.fleet}"]
+    if fleet.pricing != a.pricing:
+        return [f"{name}: fleet {fleet.name} is {fleet.paid}, so its pricing is {fleet.pricing}, not {a.pricing}"]
+    return []
+
+
+def _fleet_violations(assignments: list[Assignment], policy: Policy) -> list[str]:
+    """Units placed on each declared fleet against its count."""
+    held: dict[str, int] = defaultdict(int)
+    for a in assignments:
+        if a.fleet is not None:
+            held[a.fleet] += a.instances
+    return [f"fleet {f.name}: the plan places {held[f.name]} x {f.offering}, the fleet holds {f.count}"
+            for f in policy.fleets if held[f.name] > f.count]
 
 
 def _size(w: Workload, p: _Placed, catalog: Catalog, rtt: float | None) -> list[str]:
@@ -789,6 +837,7 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
     """Every violation found in `plan`; an empty list means the plan holds."""
     if plan.status in ("infeasible", "timeout"):
         return [] if not plan.assignments else [f"a plan with status {plan.status} must not carry assignments"]
+    policy = policy.with_catalog(catalog)
     found: list[str] = []
     by_name = {w.name: w for w in workloads}
     placed: dict[str, list[Assignment]] = defaultdict(list)
@@ -810,6 +859,7 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
     found.extend(policy_violations(spends, policy))
     found.extend(_commitment_violations(plan.assignments, policy, catalog))
     found.extend(_quota_violations(plan.assignments, policy))
+    found.extend(_fleet_violations(plan.assignments, policy))
     return found
 
 
@@ -835,6 +885,8 @@ def _commitment_violations(assignments: list[Assignment], policy: Policy, catalo
         offering = catalog.offerings.get(f"{a.provider}:{a.instance}")
         if a.pricing == "capex":
             months = offering.purchase.lifetime_months if offering is not None and offering.purchase else 0
+        elif a.pricing == "owned":  # already paid for: no new commitment
+            months = 0
         else:
             months = {"reserved_1y": 12, "reserved_3y": 36}.get(a.pricing, 0)
         liability += a.monthly_cost_usd * months

@@ -171,7 +171,7 @@ def test_unknown_field_without_a_close_match_lists_the_known_fields(tmp_path, sm
     p = one(tmp_path, small_catalog, {"policy.yaml": POLICY + "zzz: 1\n"})
     at(p, tmp_path, "policy.yaml", 5, 1)
     assert p.message.startswith("unknown field 'zzz'; known fields: ")
-    assert "allowed_providers, budget, kind, lock_in, name, objective" in p.message
+    assert "allowed_providers, budget, fleets, kind, lock_in, name, objective" in p.message
 
 
 def test_wrong_type_names_the_unit(tmp_path, small_catalog):

@@ -24,13 +24,16 @@ from advisor.catalog.models import (
     Catalog,
     CatalogLayer,
     CatalogMeasurement,
+    Fleet,
     Location,
     MigGpu,
     Offering,
     Price,
     PriceOverride,
     Provider,
+    QuotaRecord,
     Region,
+    fleet_problems,
 )
 from advisor.problems import InputError, Problem, single
 from advisor.resources import shipped_catalog_dir
@@ -45,6 +48,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "regions": Region,
     "offerings": Offering,
     "measurements": CatalogMeasurement,
+    "fleets": Fleet,
+    "quotas": QuotaRecord,
 }
 TOP_LEVEL = set(SECTIONS) | {"provider", "remove", "price_overrides"}
 
@@ -77,6 +82,8 @@ def _key(section: str, record: Any) -> str:
         return record.accelerator
     if section == "measurements":
         return record.key
+    if section == "quotas":
+        return record.scope
     return record.name
 
 
@@ -299,6 +306,15 @@ def _check_references(merged: _Merged) -> list[Problem]:
             if f"{offering.provider}:{region}" not in recs["regions"]:
                 at("offerings", key, ("regions", i),
                    f"unknown region '{region}' for provider '{offering.provider}'")
+    fleets = list(recs["fleets"].values())
+    for i, field_name, message in fleet_problems(fleets, recs["offerings"]):
+        at("fleets", fleets[i].name, (field_name,), message)
+    for key in recs["quotas"]:
+        provider, region, accelerator = key.split(":")
+        if f"{provider}:{region}" not in recs["regions"]:
+            at("quotas", key, ("scope",), f"unknown region '{region}' of provider '{provider}'")
+        elif accelerator not in recs["accelerators"]:
+            at("quotas", key, ("scope",), f"unknown accelerator '{accelerator}'")
     for key, gpu in recs["mig"].items():
         if gpu.accelerator not in recs["accelerators"]:
             at("mig", key, ("accelerator",), f"unknown accelerator '{gpu.accelerator}'")
@@ -348,5 +364,7 @@ def load_catalog(layers: Iterable[Path] = (), include_shipped: bool = True) -> C
         regions=dict(sorted(recs["regions"].items())),
         offerings=dict(sorted(recs["offerings"].items())),
         measurements=dict(sorted(recs["measurements"].items())),
+        fleets=dict(sorted(recs["fleets"].items())),
+        quotas=dict(sorted(recs["quotas"].items())),
         layers=merged.layers,
     )

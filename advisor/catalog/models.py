@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -17,11 +18,16 @@ from advisor.strict import Strict
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
 
-AcceleratorKind = Literal["gpu", "tpu", "asic", "npu", "edge"]
+AcceleratorKind = Literal["gpu", "tpu", "asic", "npu", "edge", "cpu"]
+"""`cpu`: one vCPU of a CPU-only instance (its accelerator_count is the instance's vCPUs)."""
 ProviderKind = Literal["cloud", "gpu-cloud", "onprem", "edge"]
 Fabric = Literal["efa", "infiniband", "ici", "roce", "ethernet", "neuronlink", "none"]
-PricingModel = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex"]
+PricingModel = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex", "owned"]
 PRICING_MODELS: tuple[PricingModel, ...] = ("on_demand", "spot", "reserved_1y", "reserved_3y", "capex")
+"""The pricing models a catalog price lists (hourly prices, or a purchase). `owned` is hardware a
+declared fleet already holds (`Fleet`, paid: sunk): only its energy and operation are paid."""
+BOUGHT: frozenset[str] = frozenset({"capex", "owned"})
+"""Pricing models of hardware one owns: billed for the whole month, whatever the load."""
 
 DEFAULT_SPOT_INTERRUPTION_PCT = 20.0
 """Share of spot capacity assumed reclaimed while a batch window or a training job runs, when
@@ -48,6 +54,8 @@ MAX_TFLOPS = 1e6  # bf16/fp8 TFLOPS or int8 TOPS of one accelerator
 MAX_TDP_W = 1e5  # power of one accelerator; today's largest draw ~1.2 kW
 MAX_CARBON_GCO2_PER_KWH = 5000.0  # grid carbon intensity; coal-only grids are ~1000
 MAX_EGRESS_USD_PER_GB = 100.0  # data transfer price; list prices are cents
+MAX_OPERATIONS_USD = 1e6  # operating a bought unit for a month (facility per kW, network, staff)
+MAX_FLEET_COUNT = 1_000_000  # units one declared fleet holds
 MAX_MIG_SLICES = 64  # compute or memory slices of one MIG GPU (NVIDIA's have 7 and 8)
 
 HourlyUsd = Annotated[float, Field(gt=0, le=MAX_HOURLY_USD)]
@@ -96,6 +104,7 @@ class Accelerator(Sourced):
     bf16_tflops: Tflops | None = None
     fp8_tflops: Tflops | None = None
     int8_tops: Tflops | None = None
+    fp32_tflops: Tflops | None = None  # dense FP32; CPUs list it (vector units), accelerators need not
     tdp_w: float | None = Field(default=None, gt=0, le=MAX_TDP_W)
     software_stack: str
     portable: bool
@@ -105,9 +114,9 @@ class Accelerator(Sourced):
 
     @model_validator(mode="after")
     def _has_compute(self) -> Accelerator:
-        if self.bf16_tflops is None and self.int8_tops is None:
-            raise ValueError("an accelerator needs bf16_tflops or int8_tops")
-        if self.kind != "edge" and (self.memory_gb is None or self.memory_bandwidth_gbps is None):
+        if self.bf16_tflops is None and self.int8_tops is None and self.fp32_tflops is None:
+            raise ValueError("an accelerator needs bf16_tflops, int8_tops or fp32_tflops")
+        if self.kind not in ("edge", "cpu") and (self.memory_gb is None or self.memory_bandwidth_gbps is None):
             raise ValueError("datacenter accelerators need memory_gb and memory_bandwidth_gbps")
         return self
 
@@ -259,20 +268,49 @@ class PriceOverride(Sourced):
         return values
 
 
+class Operations(Sourced):
+    """What operating one bought unit costs a month beyond its energy: the facility (space, cooling
+    and power delivery, quoted per kW of IT load), the network and the staff. The energy itself is
+    the purchase's electricity x PUE, so a facility rate here must exclude it (docs/CATALOG.md)."""
+
+    facility_usd_per_kw_month: float = Field(ge=0, le=MAX_OPERATIONS_USD)
+    network_usd_per_unit_month: float = Field(ge=0, le=MAX_OPERATIONS_USD)
+    staff_usd_per_unit_month: float = Field(ge=0, le=MAX_OPERATIONS_USD)
+
+    def monthly_usd(self, power_w: float) -> float:
+        return power_w / 1000 * self.facility_usd_per_kw_month + self.network_usd_per_unit_month \
+            + self.staff_usd_per_unit_month
+
+
 class Purchase(Sourced):
-    """Bought hardware: amortised purchase price plus power."""
+    """Bought hardware: amortised purchase price, energy and (where the catalog states them) the
+    costs of operating it."""
 
     unit_price_usd: float = Field(gt=0, le=MAX_UNIT_PRICE_USD)
     lifetime_months: PositiveInt = Field(le=MAX_LIFETIME_MONTHS)
     power_w: float = Field(gt=0, le=MAX_POWER_W)
     electricity_usd_per_kwh: float = Field(ge=0, le=MAX_ELECTRICITY_USD_PER_KWH)
     pue: float = Field(default=1.0, ge=1.0, le=3.0)
+    operations: Operations | None = None
+
+    @property
+    def energy_usd(self) -> float:
+        """kW x 730 h x PUE x $/kWh."""
+        return self.power_w / 1000 * HOURS_PER_MONTH * self.pue * self.electricity_usd_per_kwh
+
+    @property
+    def operations_usd(self) -> float:
+        return 0.0 if self.operations is None else self.operations.monthly_usd(self.power_w)
+
+    @property
+    def running_usd(self) -> float:
+        """What a unit already paid for (sunk) costs a month: energy and operations."""
+        return self.energy_usd + self.operations_usd
 
     @property
     def monthly_usd(self) -> float:
-        """Amortisation plus energy: price / lifetime + kW x 730 h x PUE x $/kWh."""
-        energy = self.power_w / 1000 * HOURS_PER_MONTH * self.pue * self.electricity_usd_per_kwh
-        return self.unit_price_usd / self.lifetime_months + energy
+        """What a unit bought for the plan costs a month: price / lifetime, energy and operations."""
+        return self.unit_price_usd / self.lifetime_months + self.running_usd
 
 
 class Offering(Sourced):
@@ -349,6 +387,95 @@ class CatalogMeasurement(Sourced):
         return f"{self.model}@{self.accelerator}x{self.devices_per_replica}{size}"
 
 
+Paid = Literal["sunk", "to_buy"]
+
+
+class Fleet(CatalogRecord):
+    """Hardware a company holds or plans to buy: `count` units of one bought offering at one site.
+
+    `sunk`: already paid for; a plan pays only its energy and operations (pricing `owned`).
+    `to_buy`: not bought yet; a plan pays its amortisation too and states the up-front amount
+    (pricing `capex`). Either way the plan places at most `count` units there, and a site with a
+    declared fleet offers no other purchase of that offering (declare a `to_buy` fleet to buy more)."""
+
+    name: str
+    offering: str  # provider:name of an offering with a purchase block
+    site: str | None = None  # a region of the offering; default: its only one
+    count: PositiveInt = Field(le=MAX_FLEET_COUNT)
+    paid: Paid = "sunk"
+    source: str = ""
+    as_of: dt.date | None = None
+    notes: str = ""
+
+    _name = field_validator("name")(_check_name)
+
+    @property
+    def pricing(self) -> PricingModel:
+        return "owned" if self.paid == "sunk" else "capex"
+
+
+class QuotaRecord(CatalogRecord):
+    """A catalog layer's account quota: at most `limit` accelerators at once under `scope`
+    (provider:region:accelerator); a policy's `quotas` entry for the same scope wins."""
+
+    scope: str
+    limit: int = Field(ge=0, le=1_000_000)
+    source: str = ""
+    as_of: dt.date | None = None
+    notes: str = ""
+
+    @field_validator("scope")
+    @classmethod
+    def _three_parts(cls, scope: str) -> str:
+        if len(scope.split(":")) != 3 or not all(scope.split(":")):
+            raise ValueError(f"quota scope {scope!r} is not provider:region:accelerator (e.g. aws:us-east-1:h100-sxm)")
+        return scope
+
+
+def fleet_problem(fleet: Fleet, offerings: Mapping[str, Offering]) -> tuple[str, str] | None:
+    """(field, message) when a fleet names what the catalog lacks, else None."""
+    offering = offerings.get(fleet.offering)
+    if offering is None:
+        return "offering", f"unknown offering '{fleet.offering}' (write provider:name, e.g. onprem:dgx-h100-eu)"
+    if offering.purchase is None:
+        return "offering", f"{fleet.offering} is rented by the hour, not bought; a fleet holds bought hardware"
+    if fleet.site is None and len(offering.regions) > 1:
+        return "site", f"{fleet.offering} stands at {', '.join(offering.regions)}: name the fleet's site"
+    if fleet.site is not None and offering.regions and fleet.site not in offering.regions:
+        return "site", f"{fleet.offering} does not stand at '{fleet.site}'; its sites: {', '.join(offering.regions)}"
+    return None
+
+
+def fleet_site(fleet: Fleet, offering: Offering) -> str | None:
+    """The site a fleet stands at: its own, else the offering's only one (None: edge devices)."""
+    return fleet.site or (offering.regions[0] if offering.regions else None)
+
+
+def fleet_place(fleet: Fleet, offerings: Mapping[str, Offering]) -> str:
+    """offering@site/paid: two fleets of one place would be one fleet counted twice."""
+    offering = offerings.get(fleet.offering)
+    site = fleet_site(fleet, offering) if offering is not None else fleet.site
+    return f"{fleet.offering}@{site}/{fleet.paid}"
+
+
+def fleet_problems(fleets: list[Fleet], offerings: Mapping[str, Offering]) -> list[tuple[int, str, str]]:
+    """(index, field, message) of each fleet that names what the catalog lacks or repeats the
+    place of an earlier one."""
+    found: list[tuple[int, str, str]] = []
+    places: dict[str, str] = {}
+    for i, fleet in enumerate(fleets):
+        problem = fleet_problem(fleet, offerings)
+        if problem is not None:
+            found.append((i, *problem))
+            continue
+        place = fleet_place(fleet, offerings)
+        if place in places:
+            found.append((i, "name", f"fleets '{places[place]}' and '{fleet.name}' are both {fleet.paid} "
+                                     f"{fleet.offering} at one site: merge their counts"))
+        places.setdefault(place, fleet.name)
+    return found
+
+
 class Catalog(Strict):
     """The merged catalog of all layers, with lookups by name."""
 
@@ -359,6 +486,8 @@ class Catalog(Strict):
     regions: dict[str, Region]  # key: provider:name
     offerings: dict[str, Offering]  # key: provider:name
     measurements: dict[str, CatalogMeasurement] = {}  # key: model@accelerator x devices
+    fleets: dict[str, Fleet] = {}  # key: name
+    quotas: dict[str, QuotaRecord] = {}  # key: scope
     layers: list[CatalogLayer]
 
     @model_validator(mode="after")

@@ -71,6 +71,21 @@ chip; https://cloud.google.com/tpu/docs/v5e, https://cloud.google.com/tpu/docs/m
 FIXED_MODEL_UTILISATION = 0.35
 """Share of peak INT8/FP16 throughput reached by vision and other fixed-cost networks."""
 
+CPU_FIXED_MODEL_UTILISATION = 0.20
+"""Share of a CPU's peak (per vCPU: AMX, or the vector units without it) that fixed-cost models
+reach. An estimate, from Intel's MLPerf Inference Offline INT8 results on two-socket Xeons with
+AMX: v3.1 (2 x Xeon Platinum 8480+, mlcommons/inference_results_v3.1 closed/Intel, system
+1-node-2S-SPR-PyTorch-INT8) ResNet-50 20,565.5 images/s x 8.216 GFLOPs = 169 TOPS, 23.0% of 112
+cores x 2048 ops x 3.2 GHz; BERT-99 1,357.33 samples/s, 21.0% counting unpadded tokens; v4.0
+(2 x 8592+, inference_results_v4.0 closed/Intel 1-node-2S-EMR-PyTorch) 24.8% and 22.6%. Tuned
+two-socket servers reach 21-25%; small cloud VMs with stock runtimes do worse, and AMX lowers the
+clock, so 0.20. Untested on CPUs without AMX (docs/PERFORMANCE_MODEL.md, "CPUs")."""
+
+
+def fixed_model_utilisation(accelerator: Accelerator) -> float:
+    """The share of peak a fixed-cost model reaches on this accelerator (CPUs: their own figure)."""
+    return CPU_FIXED_MODEL_UTILISATION if accelerator.kind == "cpu" else FIXED_MODEL_UTILISATION
+
 
 @dataclass(frozen=True)
 class ServingUtilisation:
@@ -149,14 +164,14 @@ def training_mfu(accelerator: Accelerator, precision: str = "bf16") -> TrainingU
 
 def peak_tflops(accelerator: Accelerator, precision: str) -> float | None:
     """Dense peak for the precision the model computes in; None if the chip cannot run it."""
-    bf16 = accelerator.bf16_tflops
+    bf16, fp32 = accelerator.bf16_tflops, accelerator.fp32_tflops
     if precision in ("int8", "int4"):
-        return accelerator.int8_tops or accelerator.fp8_tflops or bf16
+        return accelerator.int8_tops or accelerator.fp8_tflops or bf16 or fp32
     if precision == "fp8":
         return accelerator.fp8_tflops or bf16
-    if precision == "fp32":
-        return bf16 / 2 if bf16 else None  # TF32 tensor rate is half the BF16 rate on NVIDIA parts
-    return bf16
+    if precision == "fp32":  # without a listed FP32 rate: TF32 tensor rate, half the BF16 rate on NVIDIA parts
+        return fp32 or (bf16 / 2 if bf16 else None)
+    return bf16 or fp32  # a CPU without 16-bit matrix units computes a 16-bit model in FP32
 
 
 def kv_bytes(precision: str) -> float:

@@ -118,16 +118,18 @@ def _fixed_model_rate(model: ModelSpec, accelerator: Accelerator) -> tuple[float
     peak = A.peak_tflops(accelerator, model.precision)
     if peak is None:
         raise Unfit("precision", f"{accelerator.name} cannot run {model.precision} models")
-    effective = peak * 1e12 * A.FIXED_MODEL_UTILISATION
+    effective = peak * 1e12 * A.fixed_model_utilisation(accelerator)
     flops = (model.gflops_per_inference or 0) * 1e9
     return flops / effective * 1000, effective / flops
 
 
-def _check_fixed_memory(model: ModelSpec, accelerator: Accelerator) -> float:
+def _check_fixed_memory(model: ModelSpec, accelerator: Accelerator, offering: Offering) -> float:
+    """The weights' size; an accelerator's own memory must hold them, a CPU instance's RAM."""
     needed_gb = (model.params_m or 0) * 1e6 * A.BYTES_PER_PARAM[model.precision] / 1e9
-    if accelerator.memory_gb is not None and needed_gb > accelerator.memory_gb * A.USABLE_MEMORY:
-        raise Unfit("memory_fit", f"model needs {needed_gb:.1f} GB; {accelerator.name} has "
-                                  f"{accelerator.memory_gb:g} GB")
+    memory, holder = (offering.ram_gb, offering.name) if accelerator.kind == "cpu" else \
+        (accelerator.memory_gb, accelerator.name)
+    if memory is not None and needed_gb > memory * A.USABLE_MEMORY:
+        raise Unfit("memory_fit", f"model needs {needed_gb:.1f} GB; {holder} has {memory:g} GB")
     return needed_gb
 
 
@@ -261,6 +263,9 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
         return replicas * measured.requests_per_s, measured.latency_ms, dict(
             basis="measured", basis_source=measured.source, devices_per_replica=measured.devices_per_replica,
             memory_per_device_gb=0.0, ttft_ms=measured.ttft_ms, tpot_ms=measured.tpot_ms)
+    if model.is_llm and accelerator.kind == "cpu":
+        raise Unfit("cpu_model", f"{offering.name} has no accelerator: the CPU estimate covers fixed-cost models "
+                                 f"(GFLOPs per inference), not LLM serving")
     if model.is_llm:
         point = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget)
         source = f"roofline model, docs/PERFORMANCE_MODEL.md; utilisation: {A.serving_utilisation(accelerator).source}"
@@ -268,7 +273,7 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
             basis_source=source, devices_per_replica=point.tp, batch=point.batch,
             tokens_per_s_per_replica=point.tokens_per_s,
             memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms, tpot_ms=point.tpot_ms)
-    memory = _check_fixed_memory(model, accelerator)
+    memory = _check_fixed_memory(model, accelerator, offering)
     latency, per_device = _fixed_model_rate(model, accelerator)
     if budget.latency_ms is not None and latency > budget.latency_ms:
         raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, budget after network is "
@@ -333,7 +338,7 @@ def _size_edge(w: EdgeInference, offering: Offering, accelerator: Accelerator) -
         latency, per_unit, basis = measured.latency_ms, measured.requests_per_s, "measured"
         memory, source = 0.0, measured.source
     else:
-        memory = _check_fixed_memory(w.model, accelerator)
+        memory = _check_fixed_memory(w.model, accelerator, offering)
         latency, per_device = _fixed_model_rate(w.model, accelerator)
         per_unit, basis = per_device * offering.accelerator_count, "roofline"
         source = "roofline model, docs/PERFORMANCE_MODEL.md"

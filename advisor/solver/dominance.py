@@ -22,7 +22,8 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
     provider caps and min_providers, the vendor for vendor caps, the team for team budgets, the
     region for min_regions and region losses. At the same price it must also be no farther from
     any user location (so the tie-break can still route users to the nearest region). Under
-    quotas it must hold the same accelerators per unit in the same region (a quota counts them). Under a
+    quotas it must hold the same accelerators per unit in the same region (a quota counts them);
+    under fleet counts it must draw on the same fleet (or none). Under a
     share-of-spend cap only equal costs dominate (a cap can make spending more on one provider
     the only way to keep another's share down), unless `priced`: a Lagrangian subproblem
     (advisor.solver.lagrange) has no caps, only a price per provider and vendor, so there the
@@ -39,6 +40,8 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 o.region_key if prefixes & {"min_regions", "region_loss"} else None,
                 # under quotas, only options that take the same quota per unit stand in for each other
                 (o.region_key, o.accelerator, o.accelerators_per_unit()) if "quota" in prefixes else None,
+                # a fleet's units stand in only for units of the same fleet (its count caps them)
+                (o.fleet, o.unit_instances) if "fleet" in prefixes else None,
                 o.serves, o.failover_serves, o.unit_instances, len(o.stream_capacity),
                 bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 

@@ -18,20 +18,17 @@ coupling family, the workloads are solved one by one (small models, proven optim
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import operator
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.demand import bucket_of, level_demand, units_by_level, units_carrying
 from advisor.progress import SILENT, Progress
-from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
+from advisor.solver.alone import Terms, WorkBudget, option_terms, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
@@ -44,12 +41,6 @@ SUBSOLVERS = 2
 LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
-SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
-             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances", "level_costs_cents",
-             "stream_capacity")
-"""Everything the model reads from an option (what a workload's fingerprint hashes)."""
-
-
 def _prefixes(names: list[str]) -> frozenset[str]:
     """The kinds of family present (`provider_share` for `provider_share:aws`)."""
     return frozenset(name.partition(":")[0] for name in names)
@@ -191,33 +182,20 @@ solves and rebuilt candidate sets ask for most of them again."""
 
 
 def _fingerprint(candidates: CandidateSet, w: str) -> int:
-    """A hash of everything the model reads of one workload."""
-    return _read(candidates, w)[0]
+    """A hash of everything the model (and the reports) read of one workload: its options whole
+    (hashed in C, field by field), its demand, limits and traffic levels."""
+    key = ("fingerprint", w)
+    if key not in candidates.solved:
+        candidates.solved[key] = hash((tuple(candidates.options[w]), tuple(sorted(candidates.demands[w].items())),
+                                       candidates.limits.get(w), candidates.levels.get(w)))
+    return candidates.solved[key]  # type: ignore[no-any-return]
 
 
 def _terms(candidates: CandidateSet, w: str) -> Terms:
     """The workload's options as alone.within_reach reads them."""
-    return _read(candidates, w)[1]
-
-
-_READ_FIELDS = ("key", "listing", *(f for f in SIGNATURE if f != "region_key"), "full_reach")
-"""Each option's fields the model reads (`listing` holds region_key, and hashes in C where the
-property would be a call per option)."""
-_READ = operator.attrgetter(*_READ_FIELDS)
-_TERM_COLUMNS = [_READ_FIELDS.index(f) for f in TERM_FIELDS]
-
-
-def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
-    """One pass over a workload's options: its fingerprint, and its terms (a fleet has 100k+ options,
-    and reading them was most of a policy-free solve)."""
-    key = ("read", w)
+    key = ("terms", w)
     if key not in candidates.solved:
-        rows = tuple(map(_READ, candidates.options[w]))
-        fingerprint = hash((rows, tuple(sorted(candidates.demands[w].items())), candidates.limits.get(w),
-                            candidates.levels.get(w)))
-        columns = list(zip(*rows, strict=True)) or [()] * len(_READ_FIELDS)
-        terms = np.array([columns[i] for i in _TERM_COLUMNS], dtype=np.float64).reshape(len(TERM_FIELDS), -1).T
-        candidates.solved[key] = (fingerprint, terms)
+        candidates.solved[key] = option_terms(candidates.options[w])
     return candidates.solved[key]  # type: ignore[no-any-return]
 
 
@@ -238,7 +216,7 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         _own_optima.move_to_end(key)
         memo, work = _own_optima[key]
         _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
-        return _rebound(memo, candidates, w)
+        return memo
     before = solver_work()
     limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
 
@@ -253,20 +231,6 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
-
-
-def _rebound(result: SolveResult, candidates: CandidateSet, w: str) -> SolveResult:
-    """A memoised own optimum with its placements on these candidates' options: the fingerprint
-    covers what the model reads, not what only reports read (sizings, sources), which another
-    candidate set with the same numbers may state differently."""
-    placed = result.placements.get(w) if result.placements else None
-    if not placed:
-        return result
-    by_key = options_by_key(candidates, w)
-    if all(by_key.get(p.option.key) is p.option for p in placed):
-        return result
-    moved = [dataclasses.replace(p, option=by_key.get(p.option.key, p.option)) for p in placed]
-    return dataclasses.replace(result, placements={**result.placements, w: moved})
 
 
 def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.catalog.models import Catalog
+from advisor.catalog.models import Catalog, fleet_problems
 from advisor.problems import InputError, Problem, single
 from advisor.validation import validate
 from advisor.workload.models import WORKLOAD_KINDS, WORKLOAD_MODELS, Policy, Workload
@@ -152,6 +152,8 @@ def _check_policy_names(policy: Policy, doc: SourceDoc, catalog: Catalog, teams:
         elif accelerator not in catalog.accelerators:
             problems.append(doc.problem(where, f"quota for unknown accelerator '{accelerator}'"
                                         f"{_did_you_mean(accelerator, catalog.accelerators)}", prefer_key=True))
+    for i, field_name, message in fleet_problems(policy.fleets, catalog.offerings):
+        problems.append(doc.problem(("fleets", i, field_name), message))
     for team in policy.budget.per_team_monthly_usd:
         if team not in teams:
             problems.append(doc.problem(("budget", "per_team_monthly_usd", team),

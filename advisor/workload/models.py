@@ -25,7 +25,10 @@ from advisor.catalog.models import (
     MIN_MEASURED_MS,
     MIN_MEASURED_REQUESTS_PER_S,
     MIN_MEASURED_TOKENS_PER_S,
+    Catalog,
+    Fleet,
     PricingModel,
+    fleet_place,
 )
 from advisor.strict import Strict
 from advisor.validation import FieldError, form
@@ -458,6 +461,9 @@ class Policy(Input):
     quotas: dict[str, Annotated[int, Field(ge=0, le=1_000_000)]] = {}
     """Accelerators the plan may hold at once per `provider:region:accelerator` (a cloud's GPU
     quota), over every workload and pricing model, e.g. {aws:us-east-1:h100-sxm: 64}."""
+    fleets: list[Fleet] = Field(default=[], max_length=10_000)
+    """Hardware the company holds or plans to buy (advisor.catalog.models.Fleet), with the catalog
+    layers' fleets (a policy fleet of the same name wins)."""
     spot_interruption_pct: float | None = Field(default=None, ge=0, lt=100)
     """Share of spot capacity reclaimed while a job runs, for every provider (default: each
     provider's catalog figure, else advisor.catalog.models.DEFAULT_SPOT_INTERRUPTION_PCT)."""
@@ -471,3 +477,24 @@ class Policy(Input):
             if len(key.split(":")) != 3 or not all(key.split(":")):
                 raise ValueError(f"quota key {key!r} is not provider:region:accelerator (e.g. aws:us-east-1:h100-sxm)")
         return quotas
+
+    @field_validator("fleets")
+    @classmethod
+    def _fleet_names(cls, fleets: list[Fleet]) -> list[Fleet]:
+        names = [fleet.name for fleet in fleets]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"fleet names must differ; given twice: {', '.join(twice)}")
+        return fleets
+
+    def with_catalog(self, catalog: Catalog) -> Policy:
+        """This policy with the catalog layers' fleets and quotas added (its own win by name and scope):
+        what every stage plans and checks against."""
+        if not catalog.fleets and not catalog.quotas:
+            return self
+        quotas = {**{q.scope: q.limit for q in catalog.quotas.values()}, **self.quotas}
+        offerings = catalog.offerings
+        own = {f.name for f in self.fleets} | {fleet_place(f, offerings) for f in self.fleets}
+        fleets = [*(f for f in catalog.fleets.values() if f.name not in own and fleet_place(f, offerings) not in own),
+                  *self.fleets]
+        return self.model_copy(update={"quotas": quotas, "fleets": fleets})

@@ -89,6 +89,7 @@ def _registry() -> list[Family]:
     from advisor.solver.families.budget_team import BudgetTeam
     from advisor.solver.families.budget_total import BudgetTotal
     from advisor.solver.families.commitment_total import CommitmentTotal
+    from advisor.solver.families.fleet import FleetCount
     from advisor.solver.families.min_providers import MinProviders
     from advisor.solver.families.min_regions import MinRegions
     from advisor.solver.families.provider_share import ProviderShare
@@ -98,14 +99,14 @@ def _registry() -> list[Family]:
     from advisor.solver.families.vendor_share import VendorShare
 
     return [BudgetTotal(), BudgetTeam(), ProviderShare(), VendorShare(), MinProviders(), CommitmentTotal(), Quota(),
-            Replicas(), MinRegions(), RegionLoss()]
+            FleetCount(), Replicas(), MinRegions(), RegionLoss()]
 
 
 FAMILIES: list[Family] = _registry()
 """Every constraint family, in the order the model adds them."""
 
 COUPLING = frozenset({"budget_total", "budget_team", "provider_share", "vendor_share", "min_providers",
-                      "commitment_total", "quota"})
+                      "commitment_total", "quota", "fleet"})
 """Families that tie workloads together; the others constrain one workload each."""
 
 
