@@ -7,6 +7,7 @@ rule it breaks, and explanations can ask "what if this rule were relaxed?" by di
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import math
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -22,6 +23,8 @@ from advisor.catalog.models import (
     Accelerator,
     Catalog,
     Fleet,
+    Interconnect,
+    MigGpu,
     Offering,
     PricingModel,
     Provider,
@@ -45,6 +48,7 @@ from advisor.demand import (
 )
 from advisor.estimate import Sizing, Unfit, size
 from advisor.estimate.sizing import MAX_INSTANCES
+from advisor.mig import compute_share, slice_accelerator, slice_accelerators, usable_profiles, whole_gpu
 from advisor.progress import Progress
 from advisor.topology import Topology
 from advisor.workload.models import (
@@ -102,6 +106,7 @@ class Listing(NamedTuple):
     spot_interruption: float | None  # spot: the share of its capacity assumed reclaimed while the work runs
     region_key: str  # provider:region, as Option.region_key
     fleet: str | None = None  # the declared fleet (advisor.catalog.models.Fleet) whose units these are
+    mig_profile: str | None = None  # a MIG slice of the offering's GPUs (advisor.mig): a unit is one slice
 
 
 class _OptionRecord(NamedTuple):
@@ -171,14 +176,15 @@ class Option(_OptionRecord):
         "latency_ms", "network_rtt_ms", "carbon_kg_per_month", "sizing", "price_source", "price_as_of",
         "price_estimate", "capacity", "count_cost_cents", "load_cost_cents", "unit_instances", "max_count",
         "serves", "failover_serves", "serve_rtt_ms", "full_reach", "level_costs_cents", "term_months",
-        "stream_capacity", "bucket_sizings", "fallback_hourly_usd", "spot_interruption", "fleet")
+        "stream_capacity", "bucket_sizings", "fallback_hourly_usd", "spot_interruption", "fleet", "mig_profile")
     """The option's fields by name, in the order reports and `repr` list them."""
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "unit_monthly_usd": None, "hourly_usd": None, "latency_ms": None, "network_rtt_ms": None,
         "carbon_kg_per_month": None, "capacity": 1.0, "count_cost_cents": 0.0, "load_cost_cents": 0.0,
         "unit_instances": 1, "max_count": 1, "serves": (), "failover_serves": (), "serve_rtt_ms": (),
         "full_reach": True, "level_costs_cents": (), "term_months": 0, "stream_capacity": (),
-        "bucket_sizings": (), "fallback_hourly_usd": None, "spot_interruption": None, "fleet": None}
+        "bucket_sizings": (), "fallback_hourly_usd": None, "spot_interruption": None, "fleet": None,
+        "mig_profile": None}
 
     def __new__(cls, **fields: Any) -> Option:
         unknown = sorted(fields.keys() - set(cls.FIELDS))
@@ -199,7 +205,7 @@ class Option(_OptionRecord):
         provider, region = get("provider"), get("region")
         listing = Listing._make([f"{provider}:{region}" if name == "region_key" else get(name)
                                  for name in Listing._fields])
-        base = f"{provider}:{region}:{get('offering')}:{get('pricing')}"
+        base = option_key(str(provider), str(region), str(get("offering")), str(get("pricing")), get("mig_profile"))
         key = base if values["full_reach"] else f"{base}|{'+'.join(values['serves'])}"
         record = tuple(key if name == "key" else listing if name == "listing" else get(name)
                        for name in _OptionRecord._fields)
@@ -253,6 +259,18 @@ class Option(_OptionRecord):
         return self.listing.fleet
 
     @property
+    def mig_profile(self) -> str | None:
+        """The MIG profile of a slice option (its units are slices of shared GPUs), else None."""
+        return self.listing.mig_profile
+
+    @property
+    def pool(self) -> str | None:
+        """The GPUs a slice option's slices are packed onto: its instance type, region and pricing."""
+        if self.listing.mig_profile is None:
+            return None
+        return f"{self.provider}:{self.region}:{self.offering}:{self.pricing}"
+
+    @property
     def fallback_hourly_usd(self) -> float | None:
         return self.listing.fallback_hourly_usd
 
@@ -279,6 +297,11 @@ class Option(_OptionRecord):
     def sizing_of(self, bucket: str | None) -> Sizing:
         """The sizing a stream of `bucket` runs at (the option's own without a mix)."""
         return next((s for name, s in self.bucket_sizings if name == bucket), self.sizing)
+
+
+def option_key(provider: str, region: str, offering: str, pricing: str, mig_profile: str | None = None) -> str:
+    """The key of an option that serves every user location (a variant adds `|` and its locations)."""
+    return f"{provider}:{region}:{offering}:{pricing}" + (f"#{mig_profile}" if mig_profile else "")
 
 
 def _option(record: tuple[Any, ...]) -> Option:
@@ -365,6 +388,46 @@ class RuledOutByWorkload(MutableMapping[str, list[RuledOut]]):
         return f"RuledOutByWorkload({dict(self.items())!r})"
 
 
+def pools_of(candidates: CandidateSet, w: str) -> frozenset[str]:
+    """The MIG pools workload w has slice options in (advisor.mig), found once per candidate set."""
+    key = ("pools", w)
+    if key not in candidates.solved:
+        candidates.solved[key] = frozenset(o.pool for o in candidates.options[w] if o.pool is not None)
+    return candidates.solved[key]  # type: ignore[no-any-return]
+
+
+def sharing_groups(candidates: CandidateSet) -> list[list[str]]:
+    """Workloads that may share MIG GPUs, linked by slice options in a common pool (sharing a GPU
+    may be cheaper than either alone, so they are planned together), each group sorted; a workload
+    that shares no pool is a group of its own."""
+    key = ("sharing",)
+    if key not in candidates.solved:
+        parent = {w: w for w in candidates.options}
+
+        def root(w: str) -> str:
+            while parent[w] != w:
+                parent[w] = parent[parent[w]]
+                w = parent[w]
+            return w
+
+        first: dict[str, str] = {}
+        for w in sorted(candidates.options):
+            for pool in sorted(pools_of(candidates, w)):
+                parent[root(w)] = root(first.setdefault(pool, w))
+        groups: dict[str, list[str]] = {}
+        for w in sorted(candidates.options):
+            groups.setdefault(root(w), []).append(w)
+        candidates.solved[key] = sorted(groups.values())
+    return candidates.solved[key]  # type: ignore[no-any-return]
+
+
+SHARED_GPU_GROUP_MAX = 8
+"""The most workloads planned together on shared MIG GPUs: the joint model of a group proves its
+optimum in seconds at this size (3 in the shipped examples: 4 s), and grows with every workload
+(57 small services of the 200-workload benchmark fleet did not finish in minutes). Larger groups
+are planned on whole GPUs and CPUs, and the plan says so."""
+
+
 def merge_ruled_out(*parts: Mapping[str, list[RuledOut]]) -> RuledOutByWorkload:
     """The ruled-out options of several candidate sets in one, later parts winning (as `{**a, **b}`),
     without building the records of a compact part."""
@@ -387,6 +450,10 @@ class CandidateSet:
     unserved: dict[str, list[str]] = field(default_factory=dict)  # real-time user locations no option can serve
     levels: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
     """Workloads with a traffic profile: (share of peak, hours a month) per load level (advisor.demand)."""
+    mig: dict[str, MigGpu] = field(default_factory=dict)
+    """MIG geometry of the GPUs slice options cut (catalog/mig.yaml), by accelerator."""
+    whole_gpus: frozenset[str] = frozenset()
+    """Workloads kept off MIG slices because more than SHARED_GPU_GROUP_MAX could share GPUs."""
     solved: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
     """The solver's memo of what it computed from these candidates (fingerprints of each workload's options)."""
 
@@ -396,7 +463,8 @@ class CandidateSet:
 
     def with_rebuilt(self, extra: CandidateSet) -> CandidateSet:
         """These candidates with the workloads `extra` holds replaced by its versions (a fresh memo)."""
-        return CandidateSet(options={**self.options, **extra.options},
+        return CandidateSet(options={**self.options, **extra.options}, mig={**self.mig, **extra.mig},
+                            whole_gpus=self.whole_gpus | extra.whole_gpus,
                             ruled_out=merge_ruled_out(self.ruled_out, extra.ruled_out),
                             provider_kinds=self.provider_kinds, demands={**self.demands, **extra.demands},
                             limits={**self.limits, **extra.limits}, unserved={**self.unserved, **extra.unserved},
@@ -482,7 +550,7 @@ def _static_rules(w: Workload, policy: Policy, offering: Offering, acc: Accelera
         broken.append(("providers", f"workload allows only {', '.join(c.providers)}"))
     if c.regions is not None and f"{offering.provider}:{slot.region}" not in c.regions:
         broken.append(("regions", f"workload allows only {', '.join(c.regions)}"))
-    if c.accelerators is not None and acc.name not in c.accelerators:
+    if c.accelerators is not None and acc.name not in c.accelerators and whole_gpu(acc.name) not in c.accelerators:
         broken.append(("accelerators", f"workload allows only {', '.join(c.accelerators)}"))
     if (c.jurisdictions is not None and not edge_workload
             and (slot.jurisdiction is None or slot.jurisdiction not in c.jurisdictions)):
@@ -641,13 +709,18 @@ class _Place:
     """One slot of one offering with what every workload reads of it, found once per build."""
 
     __slots__ = ("offering", "accelerator", "slot", "offering_key", "option_key", "held", "power_kw", "fixed",
-                 "listing", "partial_keys", "capex", "reserved", "hourly", "unit_monthly", "term")
+                 "listing", "partial_keys", "capex", "reserved", "hourly", "unit_monthly", "term", "mig",
+                 "slice_share")
 
-    def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot, interruption: float = 0.0):
-        """`interruption`: the share of spot capacity reclaimed while work runs (spot slots only)."""
-        self.offering, self.accelerator, self.slot = offering, accelerator, slot
-        self.offering_key = offering.key
-        self.option_key = f"{offering.provider}:{slot.region}:{offering.name}:{slot.pricing}"  # as Option.key
+    def __init__(self, offering: Offering, accelerator: Accelerator, slot: _Slot, interruption: float = 0.0,
+                 mig: str | None = None, slice_share: float = 1.0):
+        """`interruption`: the share of spot capacity reclaimed while work runs (spot slots only);
+        `mig`: a MIG profile, for the place of one slice (`offering` and `accelerator` are then the
+        slice's, and `slot` prices it at `slice_share` of the instance)."""
+        self.offering, self.accelerator, self.slot, self.mig = offering, accelerator, slot, mig
+        self.slice_share = slice_share  # a slice's share of its GPU (compute slices over the GPU's)
+        self.offering_key = offering.key if mig is None else f"{offering.key}#{mig}"
+        self.option_key = option_key(offering.provider, slot.region, offering.name, slot.pricing, mig)
         self.held = HOURS_PER_MONTH * 100 * (slot.hourly or 0.0)  # as _unit_costs computes it
         # the first factors of an option's energy, in the order _option multiplies them
         self.power_kw = None if accelerator.tdp_w is None else accelerator.tdp_w / 1000 * offering.accelerator_count
@@ -656,9 +729,11 @@ class _Place:
         spot = slot.pricing == "spot"
         self.listing = Listing(slot.jurisdiction, accelerator.name, slot.unit_monthly, slot.hourly, slot.source,
                                slot.as_of, slot.estimate, slot.on_demand if spot else None,
-                               interruption if spot else None, f"{offering.provider}:{slot.region}", slot.fleet)
+                               interruption if spot else None, f"{offering.provider}:{slot.region}", slot.fleet, mig)
         self.partial_keys: dict[tuple[str, ...], str] = {}  # locations served -> key of the variant serving them
-        self.capex, self.reserved = slot.pricing in BOUGHT, slot.pricing in ("reserved_1y", "reserved_3y")
+        # a slice's GPU is held all month (the packing buys whole instances), like a reservation
+        self.capex = slot.pricing in BOUGHT
+        self.reserved = slot.pricing in ("reserved_1y", "reserved_3y") or mig is not None
         self.term = commitment_months(offering, slot.pricing)
         self.hourly, self.unit_monthly = slot.hourly or 0.0, slot.unit_monthly or 0.0
         if spot:  # reclaimed capacity is replaced by the same offering on demand: the blended hourly price
@@ -824,7 +899,7 @@ class _Workload:
     """One workload's options and ruled-out records, computed slot by slot."""
 
     def __init__(self, w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
-                 disabled: frozenset[str], reuse: _Reuse):
+                 disabled: frozenset[str], reuse: _Reuse, sliced: bool = True):
         self.w = w
         self.policy = policy
         self.disabled = disabled
@@ -847,6 +922,11 @@ class _Workload:
         self.min_replicas = w.constraints.min_replicas
         self.failover = isinstance(w, RealtimeInference) and w.constraints.failover_latency_ms is not None
         self.levels = profile_levels(w)
+        # MIG slices: real-time services that share GPUs (not `dedicated`; a request-size mix is not sliced)
+        # (nor availability rules: their searches price each option alone, which a slice is not)
+        c = w.constraints
+        self.slices = (sliced and self.realtime and not c.dedicated and mix_of(w) is None
+                       and not c.survive_region_loss and c.min_regions is None)
         self.buckets: dict[str, _Sizer] = {}  # request-size mix: a sizer per bucket
         self._unlimited_buckets: dict[str, _Sizer] | None = None
         if mix_of(w) is not None:
@@ -900,7 +980,10 @@ class _Workload:
         check_replicas = max_replicas is not None and not splits_by_count(w) and "max_replicas" not in disabled
         several = self.realtime and len(self.demand) > 1
         realtime, regions = self.realtime, self.regions
+        slices = self.slices
         for place, check in zip(places, checks, strict=True):
+            if place.mig is not None and not slices:
+                continue
             if check.kind_mismatch is not None:
                 records.append(check.kind_mismatch)
                 continue
@@ -912,6 +995,9 @@ class _Workload:
             rtt = region.worst if region is not None else None
             sizing = sizer.sized(offering, place.offering_key, rtt)
             rules, reasons = check.rules, check.reasons
+            if place.mig is not None and (rules or isinstance(sizing, Unfit)
+                                          or sizing.instances * place.slice_share >= 1):
+                continue  # slices only for a service smaller than one GPU (the whole GPU's record says the rest)
             cost_cents = latency = None
             if isinstance(sizing, Unfit):
                 if sizing.rule == "latency_slo" and not rules and region is not None:
@@ -961,6 +1047,8 @@ class _Workload:
         records: list[_Record] = []
         checks = _static_checks(self.w, self.policy, self.disabled, places, self.reuse)
         for place, check in zip(places, checks, strict=True):
+            if place.mig is not None:
+                continue
             if check.kind_mismatch is not None:
                 records.append(check.kind_mismatch)
                 continue
@@ -1237,11 +1325,12 @@ def _latency(sizing: Sizing, rtt: float | None) -> float | None:
 
 
 def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topology,
-                 disabled: frozenset[str], out: CandidateSet, places: list[_Place], reuse: _Reuse) -> None:
-    key = shape_key(w)
+                 disabled: frozenset[str], out: CandidateSet, places: list[_Place], reuse: _Reuse,
+                 sliced: bool = True) -> None:
+    key = shape_key(w) + ("" if sliced else "|whole GPUs")
     shape = reuse.shapes.get(key)
     if shape is None:
-        shape = reuse.shapes[key] = _Workload(w, policy, catalog, topology, disabled, reuse).shape(places)
+        shape = reuse.shapes[key] = _Workload(w, policy, catalog, topology, disabled, reuse, sliced).shape(places)
         options = shape.options
     else:
         head = (w.name, w.kind, w.team)
@@ -1262,24 +1351,76 @@ def _options_for(w: Workload, policy: Policy, catalog: Catalog, topology: Topolo
         by_count=splits_by_count(w), min_regions=c.min_regions, survive_region_loss=c.survive_region_loss)
 
 
+SLICE_PRICING = frozenset({"on_demand", "reserved_1y", "reserved_3y"})
+"""Pricing models whose instances may be cut into MIG slices shared by workloads (bought hardware
+and spot capacity are not: advisor.mig)."""
+
+
+def _slice_places(places: list[_Place], catalog: Catalog) -> list[_Place]:
+    """A place per MIG profile of every rented place whose GPUs have MIG geometry: one slice, priced
+    at its share of the instance (the GPU's compute slices it holds, over the instance's GPUs)."""
+    found = []
+    for place in places:
+        gpu = catalog.mig.get(place.accelerator.name)
+        if gpu is None or place.slot.pricing not in SLICE_PRICING or place.offering.accelerator_count != 1:
+            continue  # slices of single-GPU instances: a pool buys GPUs one at a time
+        offering, slot = place.offering, place.slot
+        for profile in usable_profiles(gpu):
+            share = compute_share(gpu, profile.name) / offering.accelerator_count
+            accelerator = slice_accelerator(place.accelerator, gpu, profile)
+            one = offering.model_copy(update={"accelerator": accelerator.name, "accelerator_count": 1,
+                                              "interconnect": Interconnect()})
+            priced = dataclasses.replace(slot, hourly=None if slot.hourly is None else slot.hourly * share,
+                                         on_demand=None if slot.on_demand is None else slot.on_demand * share)
+            found.append(_Place(one, accelerator, priced, mig=profile.name, slice_share=share))
+    return found
+
+
 def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog, topology: Topology,
                      disabled: frozenset[str] = frozenset(),
-                     progress: Progress | None = None, *, reuse: bool = True) -> CandidateSet:
-    """Options and ruled-out options for every workload, with `disabled` rules not applied.
+                     progress: Progress | None = None, *, reuse: bool = True,
+                     whole_gpus: frozenset[str] = frozenset()) -> CandidateSet:
+    """Options and ruled-out options for every workload, with `disabled` rules not applied; the
+    workloads in `whole_gpus` get no MIG slice options (see SHARED_GPU_GROUP_MAX).
 
     Workloads share what they have in common (sizings, rule checks, whole results: see `_Reuse`);
     `reuse=False` computes every workload on its own, with the same result, only slower."""
-    out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()})
+    out = CandidateSet(provider_kinds={name: p.kind for name, p in catalog.providers.items()}, mig=dict(catalog.mig))
     places = [_Place(offering, catalog.accelerators[offering.accelerator], slot,
                      spot_interruption(policy, catalog.providers.get(offering.provider)))
               for offering in catalog.offerings.values() for slot in _slots(offering, catalog, policy.fleets)]
+    places += _slice_places(places, catalog)
+    catalog = catalog.model_copy(update={"accelerators": {**catalog.accelerators, **slice_accelerators(catalog)}})
     shared = _Reuse(shared=True)
     with _cyclic_gc_paused():
         for done, w in enumerate(workloads, start=1):
             _options_for(w, policy, catalog, topology, disabled, out, places,
-                         shared if reuse else _Reuse(shared=False))
+                         shared if reuse else _Reuse(shared=False), w.name not in whole_gpus)
             if progress is not None:
                 progress.step("candidates", done, len(workloads))
+    return _whole_gpus_for_large_groups(out, whole_gpus)
+
+
+def _whole_gpus_for_large_groups(out: CandidateSet, whole_gpus: frozenset[str]) -> CandidateSet:
+    """The candidates with the slice options no plan needs left out: slices of a pool only one
+    workload could use (alone, the whole GPU at the same price carries at least what its slices
+    do, and at no worse a latency), and every slice of the workloads of a group of more than
+    SHARED_GPU_GROUP_MAX that could share GPUs (recorded in `whole_gpus`, with those given)."""
+    users: dict[str, set[str]] = {}
+    for w, options in out.options.items():
+        for o in options:
+            if o.pool is not None:
+                users.setdefault(o.pool, set()).add(w)
+    shared = {pool for pool, names in users.items() if len(names) > 1}
+    for w, options in out.options.items():
+        if any(o.pool is not None and o.pool not in shared for o in options):
+            out.options[w] = [o for o in options if o.pool is None or o.pool in shared]
+    out.solved.clear()
+    large = {w for group in sharing_groups(out) if len(group) > SHARED_GPU_GROUP_MAX for w in group}
+    for w in large:
+        out.options[w] = [o for o in out.options[w] if o.mig_profile is None]
+    out.solved.clear()
+    out.whole_gpus = frozenset(whole_gpus | large)
     return out
 
 

@@ -70,7 +70,9 @@ def setting_of(name: str) -> str | None:
 
 
 def label(o: Option | RuledOut) -> str:
-    return f"{o.offering} ({o.provider} {o.region}, {o.pricing})"
+    sliced = getattr(o, "mig_profile", None)
+    what = f"{sliced} slice of {o.offering}" if sliced else o.offering
+    return f"{what} ({o.provider} {o.region}, {o.pricing})"
 
 
 def ruled_out_groups(ruled: list[RuledOut]) -> list[RuledOutGroup]:
@@ -139,7 +141,9 @@ def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option],
 def _placement_text(p: Placement, with_share: bool) -> str:
     o = p.option
     devices = p.instances * (o.accelerator_count // max(1, o.instances))
-    text = f"{p.instances} x {o.offering} ({devices} x {o.accelerator}) in {o.provider} {o.region}, {o.pricing}"
+    what = f"{o.mig_profile} slice{'s' if p.instances > 1 else ''} of {o.offering}" if o.mig_profile else \
+        f"{o.offering} ({devices} x {o.accelerator})"
+    text = f"{p.instances} x {what} in {o.provider} {o.region}, {o.pricing}"
     if not with_share:
         return text
     if p.share == 0:

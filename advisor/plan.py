@@ -63,6 +63,9 @@ class LevelRun(Strict):
     serves: list[Route] = []  # under a request-size mix, below the peak: the streams routed here at this level
 
 
+PlanPricing = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex", "owned"]
+
+
 class Assignment(Strict):
     """One placement: a count of one option (offering, region, pricing) carrying part of a workload."""
 
@@ -76,7 +79,7 @@ class Assignment(Strict):
     instances: int
     accelerator: str
     accelerator_count: int
-    pricing: Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "capex", "owned"]
+    pricing: PlanPricing
     hourly_usd: float | None
     monthly_cost_usd: float
     annual_cost_usd: float
@@ -104,7 +107,30 @@ class Assignment(Strict):
     upfront_usd: float | None = None  # bought hardware: the purchase price of these instances, paid up front
     amortisation_months: int | None = None  # bought hardware: the months monthly_cost_usd spreads that price over
     fleet: str | None = None  # a declared fleet's units (owned: already paid for; capex: still to buy)
+    mig_profile: str | None = None  # MIG slices: instances counts slices of this profile on shared GPUs
     operations_monthly_usd: float | None = None  # bought or owned: the facility, network and staff part of monthly
+
+
+class GpuSlice(Strict):
+    """One MIG slice of a shared GPU: its profile, first memory slice, and the workload holding it."""
+
+    profile: str
+    start: int
+    workload: str | None = None  # None: idle
+
+
+class SharedGpus(Strict):
+    """`count` identical GPUs of one instance type, region and pricing, cut into the same MIG slices."""
+
+    provider: str
+    region: str
+    instance: str
+    pricing: PlanPricing
+    accelerator: str
+    count: int
+    slices: list[GpuSlice]
+    monthly_cost_usd: float  # the whole GPUs (instances), a month
+    idle_monthly_usd: float  # the part of it no workload's slices pay for (their shares are in assignments)
 
 
 class WorkloadRoute(Strict):
@@ -318,6 +344,7 @@ class Plan(Strict):
     spend_by_provider: list[Share]
     spend_by_vendor: list[Share]
     workloads: list[WorkloadPlan] = []
+    shared_gpus: list[SharedGpus] = []
     infeasibility: Infeasibility | None = None
     solver: SolverInfo
     policy: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 from typing import Literal
 
-from advisor.candidates import CandidateSet, build_candidates
+from advisor.candidates import SHARED_GPU_GROUP_MAX, CandidateSet, build_candidates
 from advisor.catalog.models import Catalog
 from advisor.commitments import peak_sized_costs
 from advisor.explain import Explainer, explain_mode, usd
 from advisor.infeasibility import explain_infeasibility
+from advisor.packing import shared_gpus
 from advisor.plan import (
     CatalogLayerInfo,
     Explanation,
@@ -25,6 +26,11 @@ from advisor.topology import Topology
 from advisor.workload.loader import Inputs
 from advisor.workload.models import Policy, Workload
 
+WHOLE_GPU_NOTE = ("{} real-time services could share MIG slices of the same GPUs, more than the {} that are "
+                  "planned together: they were planned on whole GPUs and CPUs, so sharing GPUs among them may "
+                  "cost less than this plan.")
+COUPLED_WHOLE_GPU_NOTE = ("A policy rule ties the workloads together, and the joint search does not pack MIG "
+                          "slices: {} could share slices of GPUs but were planned on whole GPUs and CPUs.")
 NOTES = [
     "Performance figures are roofline estimates unless marked measured; see docs/PERFORMANCE_MODEL.md.",
     "Spot prices are a dated sample and vary by the hour; spot capacity can be reclaimed.",
@@ -84,11 +90,17 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     topology = Topology(catalog)
     workloads, policy = inputs.workloads, inputs.policy.with_catalog(catalog)
 
+    whole: frozenset[str] = frozenset()
+
     def build(subset: list[Workload], rules: Policy, disabled: frozenset[str]) -> CandidateSet:
-        return build_candidates(subset, rules, catalog, topology, disabled)
+        return build_candidates(subset, rules, catalog, topology, disabled, whole_gpus=whole)
 
     progress(f"building candidates for {len(workloads)} workloads")
     candidates = build_candidates(workloads, policy, catalog, topology, frozenset(), progress)
+    whole = candidates.whole_gpus  # too many services to pack together: whole GPUs for them, in every rebuild
+    if whole:
+        progress(f"{len(whole)} services could share MIG GPUs, more than {SHARED_GPU_GROUP_MAX} in one group: "
+                 f"planning them on whole GPUs")
     # A fleet's candidates are about a million long-lived objects without cycles: moved out of the
     # collector's sight, later collections during the solve do not walk them again (seconds at 1,000).
     gc.freeze()
@@ -132,17 +144,22 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
             for w in workloads}
     assignments = [a for w in workloads for a in rows[w.name]]
     peak_sized = peak_sized_costs(workloads, policy, build, time_limit_s) if mode != "none" else {}
-    total = round(sum(a.monthly_cost_usd for a in assignments), 2)
+    shared = shared_gpus(assignments, catalog)
+    total = round(sum(a.monthly_cost_usd for a in assignments) + sum(g.idle_monthly_usd for g in shared), 2)
     vendors = {name: acc.vendor for name, acc in catalog.accelerators.items()}
     share_settings = ("lock_in.max_provider_share_pct", "lock_in.max_vendor_share_pct")
     capped = sorted({c.setting or c.name for c in constraints if c.binding and c.setting in share_settings})
     notes = NOTES + [PADDING_NOTE.format(", ".join(capped))] if capped else NOTES
+    if whole:
+        notes = [*notes, WHOLE_GPU_NOTE.format(len(whole), SHARED_GPU_GROUP_MAX)]
+    if result.whole_gpus:
+        notes = [*notes, COUPLED_WHOLE_GPU_NOTE.format(", ".join(result.whole_gpus))]
     solved: Literal["optimal", "feasible"] = "optimal" if result.status == "optimal" else "feasible"
     return Plan(
         status=solved, total_monthly_cost_usd=total, total_annual_cost_usd=round(12 * total, 2),
         assignments=assignments, explanations=explanations,
-        constraints=constraints, spend_by_provider=shares(assignments, "provider"),
-        spend_by_vendor=shares(assignments, "vendor", vendors), objective=policy.objective,
+        constraints=constraints, spend_by_provider=shares(assignments, "provider", shared=shared),
+        spend_by_vendor=shares(assignments, "vendor", vendors, shared), objective=policy.objective, shared_gpus=shared,
         workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name),
                                  candidates.ruled_out.get(w.name, []))
                    for w in workloads],

@@ -7,13 +7,24 @@ so every figure a reviewer adds up by hand matches.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from advisor.candidates import Option, RuledOut
 from advisor.catalog.models import BOUGHT, Catalog
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
-from advisor.plan import Assignment, EstimateSummary, Route, Share, SizeShare, WorkloadPlan, WorkloadRoute
+from advisor.mig import whole_gpu
+from advisor.plan import (
+    Assignment,
+    EstimateSummary,
+    Route,
+    Share,
+    SharedGpus,
+    SizeShare,
+    WorkloadPlan,
+    WorkloadRoute,
+)
 from advisor.rightsizing import right_sizing
 from advisor.solver import Placement
 from advisor.topology import Topology
@@ -147,6 +158,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         fallback_monthly_usd=fallback,
         upfront_usd=round(p.instances * unit_price, 2) if unit_price is not None else None,
         amortisation_months=months, fleet=o.fleet, operations_monthly_usd=_operations(o, p, catalog),
+        mig_profile=o.mig_profile,
     )
 
 
@@ -183,12 +195,16 @@ def _spot_share(w: Workload, rows: list[Assignment]) -> float | None:
     return round(sum(a.load_share_pct for a in rows if a.pricing == "spot"), 1)
 
 
-def shares(rows: list[Assignment], attribute: str, vendors: dict[str, str] | None = None) -> list[Share]:
-    """Spend by provider (attribute 'provider') or accelerator vendor (with the accelerator -> vendor map)."""
+def shares(rows: list[Assignment], attribute: str, vendors: dict[str, str] | None = None,
+           shared: Sequence[SharedGpus] = ()) -> list[Share]:
+    """Spend by provider (attribute 'provider') or accelerator vendor (with the accelerator -> vendor
+    map), the idle part of shared GPUs included."""
     spend: dict[str, float] = defaultdict(float)
     for a in rows:
-        key = vendors[a.accelerator] if vendors is not None else getattr(a, attribute)
+        key = vendors[whole_gpu(a.accelerator)] if vendors is not None else getattr(a, attribute)
         spend[key] += a.monthly_cost_usd
+    for g in shared:
+        spend[vendors[g.accelerator] if vendors is not None else getattr(g, attribute)] += g.idle_monthly_usd
     total = sum(spend.values())
     return [Share(name=k, monthly_cost_usd=round(v, 2), share_pct=round(100 * v / total, 2) if total else 0.0)
             for k, v in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))]

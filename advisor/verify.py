@@ -31,6 +31,7 @@ from advisor.catalog.models import (
     fleet_site,
 )
 from advisor.estimate import Sizing, Unfit, size
+from advisor.mig import slice_accelerator, whole_gpu
 from advisor.plan import Assignment, Plan, Route
 from advisor.topology import great_circle_km, rtt_ms
 from advisor.workload.models import (
@@ -230,6 +231,12 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
     if offering is None:
         return bad + [f"{name}: offering {a.provider}:{a.instance} is not in the catalog"]
     acc = catalog.accelerators[offering.accelerator]
+    share = 1.0  # of the instance's price one unit pays: a MIG slice pays its share of the GPU
+    if a.mig_profile is not None:
+        sliced = _mig_slice(w, a, name, offering, catalog)
+        if isinstance(sliced, str):
+            return bad + [sliced]
+        offering, acc, share = sliced
     if a.accelerator != acc.name:
         bad.append(f"{name}: accelerator {a.accelerator} does not match {offering.name} ({acc.name})")
     if a.accelerator_count != a.instances * offering.accelerator_count:
@@ -268,6 +275,7 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
         hourly = rows[0].hourly(a.pricing) if rows else None
         if hourly is None:
             return bad + [f"{name}: {offering.name} has no {a.pricing} price in {a.region}"]
+        hourly *= share
         if a.hourly_usd is not None and not math.isclose(a.hourly_usd, hourly, abs_tol=1e-6):
             bad.append(f"{name}: hourly price {a.hourly_usd:g} but the catalog gives {hourly:g}")
         unit = None
@@ -298,7 +306,7 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
         bad.append(f"{name}: provider {a.provider} not allowed by the policy")
     if c.regions is not None and f"{a.provider}:{a.region}" not in c.regions:
         bad.append(f"{name}: region {a.provider}:{a.region} not allowed")
-    if c.accelerators is not None and acc.name not in c.accelerators:
+    if c.accelerators is not None and acc.name not in c.accelerators and whole_gpu(acc.name) not in c.accelerators:
         bad.append(f"{name}: accelerator {acc.name} not allowed")
     if c.portable and not acc.portable:
         bad.append(f"{name}: {acc.name} ({acc.software_stack}) is not portable")
@@ -307,6 +315,85 @@ def _check_offer(w: Workload, p: _Placed, policy: Policy, catalog: Catalog) -> l
     if c.pricing is not None and a.pricing not in c.pricing:
         bad.append(f"{name}: pricing {a.pricing} not allowed")
     return bad
+
+
+MIG_PRICING = ("on_demand", "reserved_1y", "reserved_3y")
+
+
+def _mig_slice(w: Workload, a: Assignment, name: str, offering: Offering,
+               catalog: Catalog) -> tuple[Offering, Accelerator, float] | str:
+    """A slice placement's offering and accelerator as one slice, and the share of the instance
+    it pays (compute slices over the GPU's); or what is wrong with it."""
+    gpu = catalog.mig.get(offering.accelerator)
+    profile = next((p for p in gpu.profiles if p.name == a.mig_profile), None) if gpu is not None else None
+    if gpu is None or profile is None or "+me" in profile.name:
+        return f"{name}: {offering.name} ({offering.accelerator}) has no MIG profile {a.mig_profile}"
+    if offering.accelerator_count != 1 or a.pricing not in MIG_PRICING:
+        return f"{name}: slices are cut from single-GPU instances rented on demand or reserved, not {a.pricing} " \
+               f"{offering.name}"
+    if not isinstance(w, RealtimeInference) or w.constraints.dedicated:
+        return f"{name}: only real-time services that are not dedicated run on shared MIG slices"
+    acc = slice_accelerator(catalog.accelerators[offering.accelerator], gpu, profile)
+    one = offering.model_copy(update={"accelerator": acc.name, "accelerator_count": 1})
+    return one, acc, profile.compute_slices / gpu.compute_slices
+
+
+def _shared_gpu_violations(plan: Plan, catalog: Catalog) -> list[str]:
+    """Each shared GPU's slices against catalog/mig.yaml (placements, overlaps, compute, instance
+    limits), its cost, and the slices it gives each workload against that workload's placements."""
+    found: list[str] = []
+    held: dict[tuple[str, str, str, str, str, str], int] = defaultdict(int)
+    for g in plan.shared_gpus:
+        label = f"shared {g.instance} ({g.provider} {g.region}, {g.pricing})"
+        offering = catalog.offerings.get(f"{g.provider}:{g.instance}")
+        gpu = catalog.mig.get(g.accelerator)
+        if offering is None or gpu is None or offering.accelerator != g.accelerator or g.count < 1:
+            found.append(f"{label}: not a MIG GPU of the catalog")
+            continue
+        profiles = {p.name: p for p in gpu.profiles}
+        used: list[tuple[int, int]] = []
+        counts: dict[str, int] = defaultdict(int)
+        compute = 0
+        paid = 0.0
+        for s in g.slices:
+            p = profiles.get(s.profile)
+            if p is None or s.start not in p.placements:
+                found.append(f"{label}: slice {s.profile} cannot start at memory slice {s.start}")
+                continue
+            span = (s.start, s.start + p.size)
+            if any(lo < span[1] and span[0] < hi for lo, hi in used):
+                found.append(f"{label}: slice {s.profile} at {s.start} overlaps another slice")
+            used.append(span)
+            counts[s.profile] += 1
+            compute += p.compute_slices
+            if s.workload is not None:
+                paid += p.compute_slices / gpu.compute_slices
+                held[g.provider, g.region, g.instance, g.pricing, s.workload, s.profile] += g.count
+        if compute > gpu.compute_slices:
+            found.append(f"{label}: slices use {compute} compute slices, the GPU has {gpu.compute_slices}")
+        for profile, k in counts.items():
+            if k > profiles[profile].max_instances:
+                found.append(f"{label}: {k} x {profile}, at most {profiles[profile].max_instances} per GPU")
+        rows = [r for r in offering.prices if r.region == g.region]
+        hourly = rows[0].hourly(g.pricing) if rows else None
+        if hourly is None:
+            found.append(f"{label}: no {g.pricing} price in {g.region}")
+            continue
+        cost = g.count * hourly * HOURS_PER_MONTH / offering.accelerator_count
+        if abs(g.monthly_cost_usd - cost) > CENT + COST_REL_TOL * cost:
+            found.append(f"{label}: costs {g.monthly_cost_usd} a month, the catalog gives {cost:,.2f}")
+        if abs(g.idle_monthly_usd - cost * (1 - paid)) > CENT + COST_REL_TOL * cost:
+            found.append(f"{label}: idle part {g.idle_monthly_usd} a month, its free slices give "
+                         f"{cost * (1 - paid):,.2f}")
+    placed: dict[tuple[str, str, str, str, str, str], int] = defaultdict(int)
+    for a in plan.assignments:
+        if a.mig_profile is not None:
+            placed[a.provider, a.region, a.instance, a.pricing, a.workload, a.mig_profile] += a.instances
+    for key in sorted(set(placed) | set(held)):
+        if placed[key] != held[key]:
+            found.append(f"{key[4]}: {placed[key]} x {key[5]} slices of {key[2]} ({key[0]} {key[1]}) placed, "
+                         f"{held[key]} laid out on shared GPUs")
+    return found
 
 
 def _check_fleet(a: Assignment, name: str, offering: Offering, policy: Policy) -> list[str]:
@@ -849,25 +936,35 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
     for w in workloads:
         found.extend(_check_workload(w, placed[w.name], policy, catalog))
     found.extend(_check_summaries(plan, by_name))
-    total = sum(a.monthly_cost_usd for a in plan.assignments)
-    tolerance = 2 * CENT * max(1, len(plan.assignments))
+    total = sum(a.monthly_cost_usd for a in plan.assignments) + sum(g.idle_monthly_usd for g in plan.shared_gpus)
+    tolerance = 2 * CENT * max(1, len(plan.assignments) + len(plan.shared_gpus))
     if plan.total_monthly_cost_usd is None or abs(total - plan.total_monthly_cost_usd) > tolerance:
         found.append(f"total {plan.total_monthly_cost_usd} != sum of assignments {total:,.2f}")
-    spends = [Spend(a.provider, catalog.accelerators[a.accelerator].vendor, a.team, round(a.monthly_cost_usd * 100),
+    spends = [Spend(a.provider, catalog.accelerators[whole_gpu(a.accelerator)].vendor, a.team,
+                    round(a.monthly_cost_usd * 100),
                     catalog.providers[a.provider].kind if a.provider in catalog.providers else "cloud")
-              for a in plan.assignments if a.accelerator in catalog.accelerators]
+              for a in plan.assignments if whole_gpu(a.accelerator) in catalog.accelerators]
+    # the idle part of shared GPUs: the provider's and vendor's spend, no team's
+    spends += [Spend(g.provider, catalog.accelerators[g.accelerator].vendor, "", round(g.idle_monthly_usd * 100),
+                     catalog.providers[g.provider].kind if g.provider in catalog.providers else "cloud")
+               for g in plan.shared_gpus if g.accelerator in catalog.accelerators]
     found.extend(policy_violations(spends, policy))
     found.extend(_commitment_violations(plan.assignments, policy, catalog))
-    found.extend(_quota_violations(plan.assignments, policy))
+    found.extend(_quota_violations(plan, policy))
     found.extend(_fleet_violations(plan.assignments, policy))
+    found.extend(_shared_gpu_violations(plan, catalog))
     return found
 
 
-def _quota_violations(assignments: list[Assignment], policy: Policy) -> list[str]:
-    """Accelerators held per provider, region and accelerator against policy.quotas."""
+def _quota_violations(plan: Plan, policy: Policy) -> list[str]:
+    """Accelerators held per provider, region and accelerator against policy.quotas (the shared
+    GPUs that MIG slices are cut from count whole)."""
     held: dict[str, int] = defaultdict(int)
-    for a in assignments:
-        held[f"{a.provider}:{a.region}:{a.accelerator}"] += a.accelerator_count
+    for a in plan.assignments:
+        if a.mig_profile is None:
+            held[f"{a.provider}:{a.region}:{a.accelerator}"] += a.accelerator_count
+    for g in plan.shared_gpus:
+        held[f"{g.provider}:{g.region}:{g.accelerator}"] += g.count
     return [f"quota {key}: the plan holds {held[key]} accelerators, the quota is {limit}"
             for key, limit in sorted(policy.quotas.items()) if held[key] > limit]
 

@@ -104,7 +104,10 @@ def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mix
     t2 = time.perf_counter()
     options = sum(len(v) for v in candidates.options.values())
     # Options that carry the whole workload alone (the placement model also has partial-reach ones).
-    alone = {w.name: [o for o in candidates.options[w.name] if getattr(o, "full_reach", True)] for w in fleet}
+    # the peer takes each workload's cheapest whole option: it cannot pack MIG slices (their share of a
+    # GPU is not what a slice alone costs)
+    alone = {w.name: [o for o in candidates.options[w.name] if o.full_reach and o.mig_profile is None]
+             for w in fleet}
     greedy = [alone[w.name][0] for w in fleet if alone[w.name]]
     greedy_cost = sum(o.monthly_cost_cents for o in greedy)
     # share caps count clouds only by default (lock_in.scope): the check needs each provider's kind

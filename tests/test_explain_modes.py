@@ -105,7 +105,7 @@ def test_on_200_workloads_alternatives_priced_by_cost_alone_match_forced_re_solv
     result = solve(candidates, policy)
     explainer = Explainer(fleet, policy, candidates, result, build=lambda *_: candidates, time_limit_s=10)
     checked = 0
-    for w in fleet[:80]:
+    for w in fleet[:160]:
         placements = result.placements[w.name]
         if len(placements) != 1:
             continue

@@ -90,7 +90,8 @@ def test_fleets_whose_option_ceilings_overflow_64_bits_still_solve(capped_fleet)
 
     options = {w: [o._replace(max_count=10**6) for o in opts] for w, opts in capped_fleet.options.items()}
     huge = CandidateSet(options=options, ruled_out=capped_fleet.ruled_out, provider_kinds=capped_fleet.provider_kinds,
-                        demands=capped_fleet.demands, limits=capped_fleet.limits, unserved=capped_fleet.unserved)
+                        demands=capped_fleet.demands, limits=capped_fleet.limits, unserved=capped_fleet.unserved,
+                        mig=capped_fleet.mig)
     result = solve(huge, LOCK_IN, time_limit_s=60)
     assert result.status == "optimal"
     assert result.cost_millicents <= solve(capped_fleet, LOCK_IN, time_limit_s=60).cost_millicents

@@ -192,8 +192,8 @@ def test_csv_has_one_row_per_placement_with_shares_that_add_to_100(split_plan):
     out = render(split_plan, "csv")
     header = next(csv.reader(io.StringIO(out)))
     assert header == BOM_COLUMNS
-    assert header[-6:] == ["placement", "load_share_pct", "serves", "instance_hours_per_month", "upfront_usd",
-                           "amortisation_months"]
+    assert header[18:] == ["placement", "load_share_pct", "serves", "instance_hours_per_month", "upfront_usd",
+                           "amortisation_months", "fleet", "operations_monthly_usd", "mig_profile"]
     assert header[:18] == ["workload", "team", "kind", "provider", "region", "instance", "accelerator",
                            "accelerator_count", "instances", "pricing", "hourly_usd", "monthly_cost_usd",
                            "annual_cost_usd", "price_as_of", "price_is_estimate", "price_source", "model",

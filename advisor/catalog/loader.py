@@ -284,8 +284,9 @@ def _check_references(merged: _Merged) -> list[Problem]:
     def at(section: str, key: str, sub: tuple[Any, ...], message: str) -> None:
         problems.append(merged.origins[(section, key)].problem(sub, message))
 
+    slices = {f"{gpu.accelerator}/{p.name}" for gpu in recs["mig"].values() for p in gpu.profiles}
     for key, measurement in recs["measurements"].items():
-        if measurement.accelerator not in recs["accelerators"]:
+        if measurement.accelerator not in recs["accelerators"] and measurement.accelerator not in slices:
             at("measurements", key, ("accelerator",), f"unknown accelerator '{measurement.accelerator}'")
     for key, region in recs["regions"].items():
         if region.provider not in recs["providers"]:

@@ -42,7 +42,11 @@ BOM_COLUMNS = [
     "instance_hours_per_month",
     # schema 1.4: bought hardware's purchase price (paid up front) and the months it is spread over
     "upfront_usd", "amortisation_months",
+    # schema 1.5: a declared fleet's units and their operating costs; MIG slices (a row per idle part)
+    "fleet", "operations_monthly_usd", "mig_profile",
 ]
+IDLE_ROW = "(idle part of shared GPUs)"
+"""The workload cell of a CSV row that carries the idle part of shared MIG GPUs (no workload's)."""
 
 
 def _one_line(value: object) -> str:
@@ -306,6 +310,11 @@ def render_csv(plan: Plan) -> str:
         row["description"] = explanation.description if explanation else None
         row["serves"] = serves_text(a)
         lines.append(",".join(csv_field(row[c]) for c in BOM_COLUMNS))
+    for g in plan.shared_gpus:  # the rows add up to the plan's total
+        idle = {"workload": IDLE_ROW, "provider": g.provider, "region": g.region, "instance": g.instance,
+                "accelerator": g.accelerator, "accelerator_count": g.count, "instances": g.count, "pricing": g.pricing,
+                "monthly_cost_usd": g.idle_monthly_usd, "annual_cost_usd": round(12 * g.idle_monthly_usd, 2)}
+        lines.append(",".join(csv_field(idle.get(c)) for c in BOM_COLUMNS))
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,8 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
     region for min_regions and region losses. At the same price it must also be no farther from
     any user location (so the tie-break can still route users to the nearest region). Under
     quotas it must hold the same accelerators per unit in the same region (a quota counts them);
-    under fleet counts it must draw on the same fleet (or none). Under a
+    under fleet counts it must draw on the same fleet (or none). A MIG slice option is compared only
+    with slices of the same profile and pool (its share of a GPU is a lower bound of its cost). Under a
     share-of-spend cap only equal costs dominate (a cap can make spending more on one provider
     the only way to keep another's share down), unless `priced`: a Lagrangian subproblem
     (advisor.solver.lagrange) has no caps, only a price per provider and vendor, so there the
@@ -42,6 +43,9 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 (o.region_key, o.accelerator, o.accelerators_per_unit()) if "quota" in prefixes else None,
                 # a fleet's units stand in only for units of the same fleet (its count caps them)
                 (o.fleet, o.unit_instances) if "fleet" in prefixes else None,
+                # a MIG slice costs its share of a GPU only when others fill the rest: slices stand in
+                # only for slices of the same profile in the same pool, and no whole option for them
+                (o.pool, o.mig_profile),
                 o.serves, o.failover_serves, o.unit_instances, len(o.stream_capacity),
                 bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 

@@ -18,17 +18,26 @@ coupling family, the workloads are solved one by one (small models, proven optim
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import operator
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from advisor.candidates import CandidateSet, Option, WorkloadLimits
+from advisor.candidates import (
+    CandidateSet,
+    Option,
+    WorkloadLimits,
+    pools_of,
+    sharing_groups,
+)
 from advisor.demand import bucket_of, level_demand, units_by_level, units_carrying
 from advisor.progress import SILENT, Progress
-from advisor.solver.alone import Terms, WorkBudget, option_terms, options_within, solve_alone, within_reach
+from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
@@ -41,6 +50,12 @@ SUBSOLVERS = 2
 LOCK_IN_PROVIDER_KINDS = frozenset({"cloud", "gpu-cloud"})
 """Provider kinds that lock-in rules count by default: hardware you own (on-premises, edge
 devices) is no dependence on a provider."""
+SIGNATURE = ("provider", "vendor", "team", "region_key", "count_cost_cents", "load_cost_cents", "capacity",
+             "serves", "failover_serves", "serve_rtt_ms", "max_count", "unit_instances", "level_costs_cents",
+             "stream_capacity")
+"""Everything the model reads from an option (what a workload's fingerprint hashes)."""
+
+
 def _prefixes(names: list[str]) -> frozenset[str]:
     """The kinds of family present (`provider_share` for `provider_share:aws`)."""
     return frozenset(name.partition(":")[0] for name in names)
@@ -146,6 +161,13 @@ def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], force
     return mm, ctx
 
 
+def _sliced(candidates: CandidateSet, workloads: list[str]) -> bool:
+    """Whether any of the workloads may run on MIG slices: their GPUs are then shared, and the search
+    takes the plain joint model (the warm starts and per-workload tie-breaks price each option
+    alone, which a slice's share of a GPU is not)."""
+    return any(pools_of(candidates, w) for w in workloads)
+
+
 def _kept(key: str | None) -> frozenset[str]:
     return frozenset() if key is None else frozenset({key})
 
@@ -171,8 +193,14 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if split is not None:
         return split
     progress(f"solving all {len(workloads)} workloads together (a policy rule couples them)")
-    return _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
-                           want_core, hint or {}, tie_break, progress)
+    sliced = sorted(w for w in workloads if pools_of(candidates, w))
+    if sliced:  # the joint search prices each option alone: whole GPUs for these (the plan says so)
+        whole = {w: [o for o in candidates.options[w] if o.mig_profile is None] for w in sliced}
+        candidates = dataclasses.replace(candidates, options={**candidates.options, **whole}, solved={})
+    result = _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
+                             want_core, hint or {}, tie_break, progress)
+    result.whole_gpus = sliced
+    return result
 
 
 OWN_OPTIMA_KEPT = 32_768
@@ -182,20 +210,33 @@ solves and rebuilt candidate sets ask for most of them again."""
 
 
 def _fingerprint(candidates: CandidateSet, w: str) -> int:
-    """A hash of everything the model (and the reports) read of one workload: its options whole
-    (hashed in C, field by field), its demand, limits and traffic levels."""
-    key = ("fingerprint", w)
-    if key not in candidates.solved:
-        candidates.solved[key] = hash((tuple(candidates.options[w]), tuple(sorted(candidates.demands[w].items())),
-                                       candidates.limits.get(w), candidates.levels.get(w)))
-    return candidates.solved[key]  # type: ignore[no-any-return]
+    """A hash of everything the model reads of one workload."""
+    return _read(candidates, w)[0]
 
 
 def _terms(candidates: CandidateSet, w: str) -> Terms:
     """The workload's options as alone.within_reach reads them."""
-    key = ("terms", w)
+    return _read(candidates, w)[1]
+
+
+_READ_FIELDS = ("key", "listing", *(f for f in SIGNATURE if f != "region_key"), "full_reach")
+"""Each option's fields the model reads (`listing` holds region_key, and hashes in C where the
+property would be a call per option)."""
+_READ = operator.attrgetter(*_READ_FIELDS)
+_TERM_COLUMNS = [_READ_FIELDS.index(f) for f in TERM_FIELDS]
+
+
+def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
+    """One pass over a workload's options: its fingerprint, and its terms (a fleet has 100k+ options,
+    and reading them was most of a policy-free solve)."""
+    key = ("read", w)
     if key not in candidates.solved:
-        candidates.solved[key] = option_terms(candidates.options[w])
+        rows = tuple(map(_READ, candidates.options[w]))
+        fingerprint = hash((rows, tuple(sorted(candidates.demands[w].items())), candidates.limits.get(w),
+                            candidates.levels.get(w)))
+        columns = list(zip(*rows, strict=True)) or [()] * len(_READ_FIELDS)
+        terms = np.array([columns[i] for i in _TERM_COLUMNS], dtype=np.float64).reshape(len(TERM_FIELDS), -1).T
+        candidates.solved[key] = (fingerprint, terms)
     return candidates.solved[key]  # type: ignore[no-any-return]
 
 
@@ -216,7 +257,7 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         _own_optima.move_to_end(key)
         memo, work = _own_optima[key]
         _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
-        return memo
+        return _rebound(memo, candidates, w)
     before = solver_work()
     limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
 
@@ -227,6 +268,39 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
     result = _searched_optimum(candidates, w, own, forced) or alone(limit)
     if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
         result = alone(time_limit_s)
+    _own_optima[key] = (result, solver_work() - before)
+    if len(_own_optima) > OWN_OPTIMA_KEPT:
+        _own_optima.popitem(last=False)
+    return result
+
+
+def _rebound(result: SolveResult, candidates: CandidateSet, w: str) -> SolveResult:
+    """A memoised own optimum with its placements on these candidates' options: the fingerprint
+    covers what the model reads, not what only reports read (sizings, sources), which another
+    candidate set with the same numbers may state differently."""
+    placed = result.placements.get(w) if result.placements else None
+    if not placed:
+        return result
+    by_key = options_by_key(candidates, w)
+    if all(by_key.get(p.option.key) is p.option for p in placed):
+        return result
+    moved = [dataclasses.replace(p, option=by_key.get(p.option.key, p.option)) for p in placed]
+    return dataclasses.replace(result, placements={**result.placements, w: moved})
+
+
+def _group_optimum(candidates: CandidateSet, policy: Policy, group: list[str], own: list[str],
+                   forced: dict[str, str], time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
+    """The optimum of workloads that may share MIG GPUs, solved together and memoised like an own
+    optimum (counterfactuals that leave the group alone ask for it again)."""
+    key = ("group", tuple(group), tuple(_fingerprint(candidates, w) for w in group), tuple(own),
+           tuple(sorted(forced.items())), time_limit_s, tie_break, want_core)
+    if key in _own_optima:
+        _own_optima.move_to_end(key)
+        memo, work = _own_optima[key]
+        _work[0] += work
+        return memo
+    before = solver_work()
+    result = _solve_together(candidates, policy, group, own, forced, time_limit_s, want_core, {}, tie_break)
     _own_optima[key] = (result, solver_work() - before)
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
@@ -261,7 +335,7 @@ def _searchable(candidates: CandidateSet, w: str, own: list[str]) -> int | None:
     search does not cover (regions, region loss, a replica ceiling, a traffic profile or a
     request-size mix)."""
     limits = candidates.limits[w]
-    if w in candidates.levels or any(map(bucket_of, candidates.demands[w])):
+    if pools_of(candidates, w) or w in candidates.levels or any(map(bucket_of, candidates.demands[w])):
         return None  # load levels, or a rate per request size: CP-SAT's model has them
     min_units = limits.min_replicas if own == [f"replicas:{w}"] and limits.max_replicas is None else 0
     return None if own and not min_units else min_units
@@ -291,10 +365,17 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     families = _own_families(names)
     coupling = [n for n in names if couples(n)]
     status = "optimal"
-    for done, w in enumerate(sorted(candidates.options), start=1):
-        progress.step("workloads solved on their own", done - 1, total)
-        result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
-                              want_core)
+    done = 0
+    for group in sharing_groups(candidates):
+        progress.step("workloads solved on their own", done, total)
+        done += len(group)
+        if len(group) == 1:
+            w = group[0]
+            result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s,
+                                  tie_break, want_core)
+        else:  # workloads that may share MIG GPUs: their optimum together
+            result = _group_optimum(candidates, policy, group, [n for w in group for n in families.get(w, [])],
+                                    {w: forced[w] for w in group if w in forced}, time_limit_s, tie_break, want_core)
         if result.status == "infeasible":
             return result
         if result.status != "optimal":
@@ -321,7 +402,8 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = lag = None
     options = None
-    if not want_core and len(workloads) > 1:
+    sliced = _sliced(candidates, workloads)
+    if not want_core and len(workloads) > 1 and not sliced:
         patterns, lower, lag = _priced(candidates, policy, workloads, names, forced, time_limit_s, tie_break,
                                        progress)
         if lag is not None:
@@ -392,7 +474,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         return result
     result.cost_millicents = int(round(solver.objective_value))
     result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
-    if len(workloads) > 1:
+    if len(workloads) > 1 and not sliced:
         result.placements = _placements(mm, solver)
         if tie_break and code == cp_model.OPTIMAL:
             result.placements = _tie_break_each(candidates, policy, names, forced, result.placements, time_limit_s)
@@ -522,7 +604,7 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
     cost, 2 s. The first plan is built without a search where it can be (_two_region_start), else
     found by short searches, each four times longer than the last."""
     keep = _kept(forced.get(w))
-    start = _two_region_start(candidates, mm, w, names, forced)
+    start = None if mm.pools else _two_region_start(candidates, mm, w, names, forced)
     if start is not None:
         found = _within_cost(policy, candidates, w, names, forced, mm, start, keep, time_limit_s)
         if found is not None:

@@ -32,6 +32,19 @@ n[o] is then the peak fleet: an hourly-billed option's cc[o] covers the peak hou
 cl[o,l] the hours of level l (both from the candidates), while a committed one (reserved,
 bought) bills the month in cc[o] and runs at every level. Units run at a quieter level only
 out of the peak fleet (u <= n: one autoscaling group per placement, sized at its peak).
+
+MIG slices (advisor.mig): a slice option's unit is one slice of profile q on a GPU of pool P (an
+instance type in a region at a pricing model), shared by every workload with options there:
+
+    y[P,c]  GPUs of pool P configured as c, over the maximal mixes of the profiles used in P
+    m[P]    GPUs (single-GPU instances) bought in P: m[P] = sum_c y[P,c]
+
+    sum_{o in P, profile q} n[o] <= sum_c count(c, q) y[P,c]     every slice has a place
+    total = sum of the other options' costs + sum_P price[P] m[P]
+
+A slice option's cc[o] is its share of the GPU (compute slices / 7 of price[P]): a lower bound
+of what its slices cost, which the team spends read (the idle rest of a pool's GPUs is nobody's
+team's); provider and vendor spends, the total and the budgets read the whole GPUs.
 """
 
 from __future__ import annotations
@@ -43,7 +56,9 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option
+from advisor.catalog.models import MigGpu
 from advisor.demand import CAP_SCALE, bucket_of, level_demand
+from advisor.mig import compute_share, configurations, usable_profiles
 
 MILLI = 1000
 """Money in the model is milli-cents: hourly-billed work splits into 1/1000 shares exactly."""
@@ -114,6 +129,43 @@ class Rest:
 NO_REST = Rest(spend={}, total=0, counted=0, presence=[])
 
 
+@dataclass
+class Pool:
+    """The GPUs one instance type offers in one region at one pricing model, cut into MIG slices
+    that the model's workloads share (module docstring)."""
+
+    key: str  # Option.pool
+    provider: str
+    region: str
+    vendor: str
+    gpu: MigGpu
+    price: int  # milli-cents a month of one GPU (a single-GPU instance)
+    slices: dict[str, list[tuple[str, int]]]  # profile -> (workload, option index) of its slice options
+    mixes: list[tuple[tuple[tuple[str, int], ...], dict[str, int]]] = field(default_factory=list)
+    """(slots of one placement, count of each used profile) per configuration a GPU may take."""
+    y: list[cp_model.IntVar] = field(default_factory=list)
+    gpus: cp_model.IntVar | None = None
+
+    @property
+    def quota_key(self) -> str:
+        """provider:region:accelerator, as policy.quotas names the GPUs it buys."""
+        return f"{self.provider}:{self.region}:{self.gpu.accelerator}"
+
+
+def pool_mixes(gpu: MigGpu, used: set[str]) -> list[tuple[tuple[tuple[str, int], ...], dict[str, int]]]:
+    """The configurations a GPU of the pool may take, kept to the profiles in use: the maximal mixes
+    of those (each with one placement that realises it), in catalog order."""
+    names = [p.name for p in usable_profiles(gpu)]
+    projected: dict[tuple[int, ...], tuple[tuple[str, int], ...]] = {}
+    for c in configurations(gpu):
+        counts = tuple(k if name in used else 0 for name, k in zip(names, c.counts, strict=True))
+        if any(counts) and counts not in projected:
+            projected[counts] = tuple(slot for slot in c.slots if slot[0] in used)
+    maximal = [counts for counts in projected if not any(
+        other != counts and all(a <= b for a, b in zip(counts, other, strict=True)) for other in projected)]
+    return [(projected[counts], {name: k for name, k in zip(names, counts, strict=True) if k}) for counts in maximal]
+
+
 class PlacementModel:
     """A CP-SAT model of how many units of which options carry each workload's demand."""
 
@@ -156,9 +208,42 @@ class PlacementModel:
             upper += sum(self.coefficients[w, i].cost(o.max_count, demand,
                                                       (self.most[w, i],) * len(o.level_costs_cents))
                          for i, o in enumerate(options[w]))
+        self.pools = self._add_pools()
+        upper += sum(p.price * _most_slices(self, p) for p in self.pools)
         self.upper = max(1, min(upper + rest.total, limit))
         self.total = self.m.new_int_var(0, self.upper, "total")
-        self.m.add(self.total == self.cost_sum(lambda o: True) + rest.total)
+        self.m.add(self.total == self.cost_sum(lambda o: True, slices=False) + self.pool_sum(lambda p: True)
+                   + rest.total)
+
+    def _add_pools(self) -> list[Pool]:
+        """The MIG pools of the model's slice options: configurations, GPUs and slice rows."""
+        pools: dict[str, Pool] = {}
+        for w in self.workloads:
+            for i, o in enumerate(self.options[w]):
+                if o.pool is None or o.mig_profile is None:
+                    continue
+                pool = pools.get(o.pool)
+                if pool is None:
+                    gpu = self.candidates.mig[o.accelerator.partition("/")[0]]
+                    price = round(o.count_cost_cents / compute_share(gpu, o.mig_profile) * MILLI)
+                    pool = pools[o.pool] = Pool(o.pool, o.provider, o.region, o.vendor, gpu, price, {})
+                pool.slices.setdefault(o.mig_profile, []).append((w, i))
+        for key in sorted(pools):
+            pool = pools[key]
+            pool.mixes = pool_mixes(pool.gpu, set(pool.slices))
+            most = _most_slices(self, pool)
+            pool.y = [self.m.new_int_var(0, most, f"y[{key}#{k}]") for k in range(len(pool.mixes))]
+            pool.gpus = self.m.new_int_var(0, most, f"gpus[{key}]")
+            self.m.add(pool.gpus == sum(pool.y))
+            for profile, users in sorted(pool.slices.items()):
+                room = [(counts.get(profile, 0), y) for (_, counts), y in zip(pool.mixes, pool.y, strict=True)]
+                self.m.add(sum(self.n[w, i] for w, i in users) <= sum(k * y for k, y in room if k))
+        return [pools[key] for key in sorted(pools)]
+
+    def pool_sum(self, keep: Callable[[Pool], bool]) -> cp_model.LinearExpr:
+        """Milli-cents a month of the GPUs bought in the pools `keep` selects."""
+        chosen = [p for p in self.pools if keep(p) and p.gpus is not None]
+        return cp_model.LinearExpr.weighted_sum([p.gpus for p in chosen], [p.price for p in chosen])
 
     def _add_levels(self, w: str) -> None:
         """The quieter load levels of a profiled workload: their units, loads and rows (module docstring)."""
@@ -223,12 +308,14 @@ class PlacementModel:
     def load(self, w: str, i: int) -> cp_model.LinearExpr:
         return sum((self.f[w, i, s] for s in self.streams(w, self.options[w][i])), cp_model.LinearExpr.constant(0))
 
-    def cost_sum(self, keep: Callable[[Option], bool]) -> cp_model.LinearExpr:
+    def cost_sum(self, keep: Callable[[Option], bool], slices: bool = True) -> cp_model.LinearExpr:
+        """Milli-cents a month of the options `keep` selects; `slices`: MIG slice options at their
+        share of a GPU (else left out: their pools' whole GPUs count instead, pool_sum)."""
         variables: list[cp_model.IntVar] = []
         weights: list[int] = []
         for w in self.workloads:
             for i, o in enumerate(self.options[w]):
-                if not keep(o):
+                if not keep(o) or (not slices and o.mig_profile is not None):
                     continue
                 c = self.coefficients[w, i]
                 if c.per_unit:
@@ -268,7 +355,12 @@ class PlacementModel:
         key = (attribute, value)
         if key not in self._spend:
             var = self.m.new_int_var(0, self.upper, f"spend[{attribute}={value}]")
-            self.m.add(var == self.cost_sum(lambda o: getattr(o, attribute) == value) + self.rest.spend.get(key, 0))
+            if attribute in ("provider", "vendor"):  # whole GPUs: a pool belongs to one provider and vendor
+                spent = self.cost_sum(lambda o: getattr(o, attribute) == value, slices=False) + self.pool_sum(
+                    lambda p: getattr(p, attribute) == value)
+            else:  # a team pays its slices' share; the idle rest of a pool is no team's
+                spent = self.cost_sum(lambda o: getattr(o, attribute) == value)
+            self.m.add(var == spent + self.rest.spend.get(key, 0))
             self._spend[key] = var
         return self._spend[key]
 
@@ -276,7 +368,8 @@ class PlacementModel:
         """Spend on the providers lock-in rules count, defined once."""
         if self._counted_total is None:
             self._counted_total = self.m.new_int_var(0, self.upper, "spend[counted providers]")
-            self.m.add(self._counted_total == self.cost_sum(lambda o: o.provider in self.counted) + self.rest.counted)
+            self.m.add(self._counted_total == self.cost_sum(lambda o: o.provider in self.counted, slices=False)
+                       + self.pool_sum(lambda p: p.provider in self.counted) + self.rest.counted)
         return self._counted_total
 
     def presence(self, keep: Callable[[str, Option], bool]) -> cp_model.LinearExpr:
@@ -295,3 +388,8 @@ class PlacementModel:
         lit = self.m.new_bool_var(f"enforce[{name}]")
         self.enforce[name] = lit
         return lit
+
+
+def _most_slices(mm: PlacementModel, pool: Pool) -> int:
+    """The most slices the pool's options may buy together: a bound on its GPUs."""
+    return sum(mm.most[w, i] for users in pool.slices.values() for w, i in users)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.catalog.models import Catalog, fleet_problems
+from advisor.mig import slice_accelerators
 from advisor.problems import InputError, Problem, single
 from advisor.validation import validate
 from advisor.workload.models import WORKLOAD_KINDS, WORKLOAD_MODELS, Policy, Workload
@@ -126,7 +127,8 @@ def _check_names(doc: SourceDoc, catalog: Catalog) -> list[Problem]:
     measured = data.get("measured") if isinstance(data.get("measured"), list) else []
     for i, entry in enumerate(measured):
         accelerator = entry.get("accelerator") if isinstance(entry, dict) else None
-        if isinstance(accelerator, str) and accelerator not in catalog.accelerators:
+        if isinstance(accelerator, str) and accelerator not in catalog.accelerators \
+                and accelerator not in slice_accelerators(catalog):
             problems.append(doc.problem(("measured", i, "accelerator"), f"unknown accelerator '{accelerator}'"
                                         f"{_did_you_mean(accelerator, catalog.accelerators)}"))
     return problems

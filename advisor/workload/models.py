@@ -112,6 +112,9 @@ class Constraints(Input):
     """Real-time only: losing any one region still leaves capacity for peak traffic, rerouted
     within `failover_latency_ms` (default: the normal objectives)."""
     failover_latency_ms: PositiveFloat | None = Field(default=None, le=1e6)
+    dedicated: bool = False
+    """Whole GPUs only: a real-time service otherwise may run on MIG slices of GPUs it shares with
+    other workloads (advisor.mig)."""
     """p95 (or time-to-first-token) objective for users rerouted after a region loss."""
 
     @model_validator(mode="after")
