@@ -324,6 +324,27 @@ class Share(Strict):
     share_pct: float
 
 
+class PolicyCheck(Strict):
+    """One budget rule of the policy against the plan's figure."""
+
+    rule: str  # the policy setting, e.g. budget.per_team_monthly_usd.support
+    limit_usd: float
+    plan_usd: float
+    passed: bool
+
+
+class Summary(Strict):
+    """What a review decides on, first in every format (advisor.summary)."""
+
+    sentences: list[str]
+    checks: list[PolicyCheck]
+    spend_by_team: list[Share]
+    spend_by_pricing: list[Share]
+    committed_monthly_usd: float  # reserved and bought placements, a month
+    commitment_liability_usd: float  # those, each over its term (12, 36 months, or the amortisation)
+    upfront_usd: float  # bought hardware's purchase price, paid up front
+
+
 class CatalogLayerInfo(Strict):
     path: str
     files: int
@@ -343,6 +364,7 @@ class Plan(Strict):
     constraints: list[ConstraintCost]
     spend_by_provider: list[Share]
     spend_by_vendor: list[Share]
+    summary: Summary | None = None
     workloads: list[WorkloadPlan] = []
     shared_gpus: list[SharedGpus] = []
     infeasibility: Infeasibility | None = None

@@ -22,6 +22,7 @@ from advisor.progress import SILENT, Progress
 from advisor.resources import shipped_catalog_dir
 from advisor.rows import assignment, shares, workload_plan
 from advisor.solver import solve
+from advisor.summary import summarise
 from advisor.topology import Topology
 from advisor.workload.loader import Inputs
 from advisor.workload.models import Policy, Workload
@@ -160,6 +161,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         assignments=assignments, explanations=explanations,
         constraints=constraints, spend_by_provider=shares(assignments, "provider", shared=shared),
         spend_by_vendor=shares(assignments, "vendor", vendors, shared), objective=policy.objective, shared_gpus=shared,
+        summary=summarise(assignments, shared, constraints, policy, total, explain_constraints and mode != "none"),
         workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name),
                                  candidates.ruled_out.get(w.name, []))
                    for w in workloads],

@@ -1,0 +1,58 @@
+"""The summary comes first in every format and agrees with the plan's rows: spend by team and
+pricing model, what is committed and paid up front, and the policy's budget checks.
+
+The fixture plan (tests/fixtures/workloads on the hand-made catalog): cameras buy 10 e1 devices
+($360 each, over 36 months: $100 a month, $3,600 up front and over the term); the rest is rented
+by the hour; the policy's monthly budget is $100,000.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CATALOG_ARGS, WORKLOADS
+
+
+def test_the_summary_comes_first_in_every_format(run_cli):
+    code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
+    assert code == 0, err
+    assert md.index("## Summary") < md.index("## What goes where")
+    code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
+    assert html.index("<h2>Summary</h2>") < html.index("<h2>What goes where</h2>")
+    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")
+    assert json.loads(out)["summary"]["sentences"][0].startswith("The plan costs $855.69 a month")
+
+
+def test_the_summary_agrees_with_the_rows(run_cli):
+    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")
+    data = json.loads(out)
+    summary, rows = data["summary"], data["assignments"]
+    for view, field in (("spend_by_team", "team"), ("spend_by_pricing", "pricing")):
+        expected = {}
+        for a in rows:
+            expected[a[field]] = expected.get(a[field], 0.0) + a["monthly_cost_usd"]
+        assert {s["name"]: s["monthly_cost_usd"] for s in summary[view]} == pytest.approx(expected)
+    assert sum(s["share_pct"] for s in summary["spend_by_team"]) == pytest.approx(100, abs=0.05)
+    assert (summary["committed_monthly_usd"], summary["commitment_liability_usd"], summary["upfront_usd"]) == \
+        pytest.approx((100.0, 3600.0, 3600.0))
+    assert "$3,600.00 is paid up front" in summary["sentences"][1]
+    (check,) = summary["checks"]
+    assert check == {"rule": "budget.monthly_usd", "limit_usd": 100000.0,
+                     "plan_usd": data["total_monthly_cost_usd"], "passed": True}
+
+
+def test_a_team_budget_is_checked_against_the_teams_spend(run_cli, workdir):
+    (workdir / "policy.yaml").write_text(
+        "kind: policy\nbudget: {monthly_usd: 100000, per_team_monthly_usd: {product: 800, ops: 150}}\n",
+        encoding="utf-8")
+    code, out, err = run_cli("plan", workdir, *CATALOG_ARGS, "-q", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    checks = {c["rule"]: c for c in data["summary"]["checks"]}
+    spent = sum(a["monthly_cost_usd"] for a in data["assignments"] if a["team"] == "product")
+    assert checks["budget.per_team_monthly_usd.product"]["plan_usd"] == pytest.approx(spent)
+    assert checks["budget.per_team_monthly_usd.ops"] == {"rule": "budget.per_team_monthly_usd.ops",
+                                                         "limit_usd": 150.0, "plan_usd": 100.0, "passed": True}
+    code, md, err = run_cli("plan", workdir, *CATALOG_ARGS, "-q")
+    assert "| `budget.per_team_monthly_usd.ops` | $150.00 | $100.00 | pass |" in md
