@@ -18,6 +18,7 @@ from pathlib import Path
 from advisor import __version__
 from advisor.catalog import load_catalog
 from advisor.catalog_cli import add_catalog_commands
+from advisor.diff import check_increase, diff_plans, load_plan, render_diff
 from advisor.output import write_atomic
 from advisor.problems import InputError
 from advisor.progress import for_stderr
@@ -118,6 +119,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_COST_INCREASE = 3
+"""`advisor diff --fail-on-increase PCT`: the new plan costs more than PCT percent above the old."""
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    d = diff_plans(load_plan(args.old), load_plan(args.new))
+    text = render_diff(d, args.format)
+    sys.stdout.write(terminal_safe(text) if args.format == "text" else text)
+    if args.fail_on_increase is not None and check_increase(d, args.fail_on_increase):
+        return EXIT_COST_INCREASE
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -125,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "and pricing models.",
         epilog="Exit codes: 0 plan found / input valid, 1 no feasible plan (report still written), "
                "2 invalid input or usage (nothing written), 3 time limit reached before any plan (report "
-               "says so), 130/143 stopped by Ctrl-C/SIGTERM (nothing written).",
+               "says so; for diff: the cost rose past --fail-on-increase), 130/143 stopped by Ctrl-C/SIGTERM "
+               "(nothing written).",
     )
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -184,6 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--plan", action="store_true",
                         help="print the schema of the JSON plan (output contract) instead of the input documents")
     schema.set_defaults(func=cmd_schema)
+
+    diff = sub.add_parser("diff", help="compare two JSON plans: what moved where and what it costs",
+                          description="Compare two plans written by `advisor plan --format json`: a headline with "
+                                      "the cost change, each workload's old and new cost and placements, the "
+                                      "workloads added and removed, and the change per team.")
+    diff.add_argument("old", metavar="OLD.json", help="the plan before")
+    diff.add_argument("new", metavar="NEW.json", help="the plan after")
+    diff.add_argument("-f", "--format", choices=("md", "text"), default="md",
+                      help="md (default: fits a pull-request comment) or text (a terminal)")
+    diff.add_argument("--fail-on-increase", type=float, default=None, metavar="PCT",
+                      help=f"exit {EXIT_COST_INCREASE} when the new plan's monthly cost is more than PCT percent "
+                           f"above the old one's (or the new plan is infeasible): a CI gate")
+    diff.set_defaults(func=cmd_diff)
 
     add_catalog_commands(sub, catalog_option)
     return parser
