@@ -56,3 +56,13 @@ def test_a_team_budget_is_checked_against_the_teams_spend(run_cli, workdir):
                                                          "limit_usd": 150.0, "plan_usd": 100.0, "passed": True}
     code, md, err = run_cli("plan", workdir, *CATALOG_ARGS, "-q")
     assert "| `budget.per_team_monthly_usd.ops` | $150.00 | $100.00 | pass |" in md
+
+
+def test_constraints_that_do_not_bind_are_folded_away(run_cli):
+    code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
+    section = md[md.index("## What each constraint costs"):md.index("## Spend by provider")]
+    table, folded = section.split("<details>")
+    assert "(`spot_interruptible`) | yes | $5.39 |" in table and "budget_total" not in table
+    assert "<summary>1 constraint that does not bind</summary>" in folded and "(`budget_total`)" in folded
+    code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
+    assert "<details><summary>1 constraint that does not bind</summary>" in html

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor import __version__
-from advisor.plan import SCHEMA_VERSION, Assignment, Plan, RightSizing, WorkloadPlan, WorkloadRoute
+from advisor.plan import SCHEMA_VERSION, Assignment, ConstraintCost, Plan, RightSizing, WorkloadPlan, WorkloadRoute
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
@@ -215,6 +215,14 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
     return views
 
 
+def constraint_views(plan: Plan) -> tuple[list[ConstraintCost], list[ConstraintCost]]:
+    """The constraint rows a review reads first (binding, not determined, or part of a setting that
+    binds), and the rest, folded away: rules that do not change the plan."""
+    binding_settings = {c.name for c in plan.constraints if c.binding is not False}
+    shown = [c for c in plan.constraints if c.binding is not False or c.part_of in binding_settings]
+    return shown, [c for c in plan.constraints if c not in shown]
+
+
 def serves_text(a: Assignment) -> str:
     """The user locations a placement serves, with the share of each one's traffic: 'eu-central 100%; us-east 20%'
     (under a request-size mix, per size; a batch job's sizes: 'short 100%')."""
@@ -327,7 +335,9 @@ def render(plan: Plan, fmt: str) -> str:
         return render_csv(plan)
     env = _environment(autoescape=fmt == "html")
     template = env.get_template("report.html.j2" if fmt == "html" else "report.md.j2")
-    return template.render(plan=plan, workloads=workload_views(plan), version=__version__)
+    first, folded = constraint_views(plan)
+    return template.render(plan=plan, workloads=workload_views(plan), version=__version__, binding=first,
+                           folded=folded)
 
 
 def plan_schema() -> dict[str, Any]:
