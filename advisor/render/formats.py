@@ -78,6 +78,13 @@ def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
 
 
+def signed_usd(value: float | None) -> str:
+    """A cost difference: `+$1,234.50`, `-$5.39`."""
+    if value is None:
+        return "n/a"
+    return f"+${value:,.2f}" if value >= 0 else f"-${-value:,.2f}"
+
+
 def pct(value: float | None) -> str:
     """A share in percent: whole numbers without decimals ('100%'), others with one ('33.3%')."""
     if value is None:
@@ -255,6 +262,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["md_code"] = md_code
     env.filters["md_block"] = md_block
     env.filters["usd"] = usd
+    env.filters["signed_usd"] = signed_usd
     env.filters["latency"] = latency_text
     env.filters["pct"] = pct
     env.filters["ms"] = ms
