@@ -1357,8 +1357,8 @@ and spot capacity are not: advisor.mig)."""
 
 
 def _slice_places(places: list[_Place], catalog: Catalog) -> list[_Place]:
-    """A place per MIG profile of every rented place whose GPUs have MIG geometry: one slice, priced
-    at its share of the instance (the GPU's compute slices it holds, over the instance's GPUs)."""
+    """A place per MIG profile of every rented single-GPU place whose GPU has MIG geometry: one slice,
+    priced at its share of the instance (the GPU's compute slices it holds)."""
     found = []
     for place in places:
         gpu = catalog.mig.get(place.accelerator.name)
@@ -1366,7 +1366,7 @@ def _slice_places(places: list[_Place], catalog: Catalog) -> list[_Place]:
             continue  # slices of single-GPU instances: a pool buys GPUs one at a time
         offering, slot = place.offering, place.slot
         for profile in usable_profiles(gpu):
-            share = compute_share(gpu, profile.name) / offering.accelerator_count
+            share = compute_share(gpu, profile.name)  # of a single-GPU instance
             accelerator = slice_accelerator(place.accelerator, gpu, profile)
             one = offering.model_copy(update={"accelerator": accelerator.name, "accelerator_count": 1,
                                               "interconnect": Interconnect()})
@@ -1398,10 +1398,10 @@ def build_candidates(workloads: list[Workload], policy: Policy, catalog: Catalog
                          shared if reuse else _Reuse(shared=False), w.name not in whole_gpus)
             if progress is not None:
                 progress.step("candidates", done, len(workloads))
-    return _whole_gpus_for_large_groups(out, whole_gpus)
+    return _without_unneeded_slices(out, whole_gpus)
 
 
-def _whole_gpus_for_large_groups(out: CandidateSet, whole_gpus: frozenset[str]) -> CandidateSet:
+def _without_unneeded_slices(out: CandidateSet, whole_gpus: frozenset[str]) -> CandidateSet:
     """The candidates with the slice options no plan needs left out: slices of a pool only one
     workload could use (alone, the whole GPU at the same price carries at least what its slices
     do, and at no worse a latency), and every slice of the workloads of a group of more than

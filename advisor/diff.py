@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from advisor.plan import Assignment, Plan
 from advisor.problems import single
-from advisor.render.formats import md_escape
+from advisor.render.formats import md_escape, signed_usd, usd
 from advisor.text import display_path
 
 
@@ -103,14 +103,6 @@ def diff_plans(old: Plan, new: Plan) -> PlanDiff:
                     [(t, round(v[0], 2), round(v[1], 2)) for t, v in sorted(teams.items())])
 
 
-def _usd(value: float) -> str:
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
-def _signed(value: float) -> str:
-    return f"+${value:,.2f}" if value >= 0 else f"-${-value:,.2f}"
-
-
 def headline(d: PlanDiff) -> str:
     """One sentence: the direction, the amount and the percentage, and how many workloads changed."""
     if d.old_total is None or d.new_total is None:
@@ -120,11 +112,11 @@ def headline(d: PlanDiff) -> str:
     delta = d.new_total - d.old_total
     pct = d.increase_pct
     if abs(delta) < 0.005:
-        text = f"The monthly cost is unchanged at {_usd(d.new_total)}"
+        text = f"The monthly cost is unchanged at {usd(d.new_total)}"
     else:
         word = "rises" if delta > 0 else "falls"
         share = f" ({pct:+.1f}%)" if pct is not None else ""
-        text = f"The monthly cost {word} by {_usd(abs(delta))}{share}, from {_usd(d.old_total)} to {_usd(d.new_total)}"
+        text = f"The monthly cost {word} by {usd(abs(delta))}{share}, from {usd(d.old_total)} to {usd(d.new_total)}"
     moved = sum(c.moved for c in d.workloads)
     added = sum(c.old_usd is None for c in d.workloads)
     removed = sum(c.new_usd is None for c in d.workloads)
@@ -137,20 +129,20 @@ def render_diff(d: PlanDiff, fmt: str) -> str:
     if fmt == "text":
         lines = [headline(d), ""]
         for c in changed:
-            old = "added" if c.old_usd is None else _usd(c.old_usd)
-            new = "removed" if c.new_usd is None else _usd(c.new_usd)
-            lines.append(f"{c.workload} ({c.team}): {old} -> {new} ({_signed(c.delta_usd)})")
+            old = "added" if c.old_usd is None else usd(c.old_usd)
+            new = "removed" if c.new_usd is None else usd(c.new_usd)
+            lines.append(f"{c.workload} ({c.team}): {old} -> {new} ({signed_usd(c.delta_usd)})")
             if c.moved or c.old_usd is None or c.new_usd is None:
                 lines += [f"  was: {p}" for p in c.old_places] + [f"  now: {p}" for p in c.new_places]
-        lines += ["", "By team:"] + [f"  {t}: {_usd(o)} -> {_usd(n)} ({_signed(n - o)})" for t, o, n in d.teams]
+        lines += ["", "By team:"] + [f"  {t}: {usd(o)} -> {usd(n)} ({signed_usd(n - o)})" for t, o, n in d.teams]
         return "\n".join(lines) + "\n"
     out = [f"## Plan diff\n\n{md_escape(headline(d))}\n"]
     if changed:
         out.append("| Workload | Team | Old monthly | New monthly | Change |\n|---|---|---:|---:|---:|")
         for c in changed:
-            old = "added" if c.old_usd is None else _usd(c.old_usd)
-            new = "removed" if c.new_usd is None else _usd(c.new_usd)
-            out.append(f"| {md_escape(c.workload)} | {md_escape(c.team)} | {old} | {new} | {_signed(c.delta_usd)} |")
+            old = "added" if c.old_usd is None else usd(c.old_usd)
+            new = "removed" if c.new_usd is None else usd(c.new_usd)
+            out.append(f"| {md_escape(c.workload)} | {md_escape(c.team)} | {old} | {new} | {signed_usd(c.delta_usd)} |")
         moves = [c for c in changed if c.moved or c.old_usd is None or c.new_usd is None]
         if moves:
             out.append("\n<details><summary>What moved where</summary>\n")
@@ -162,7 +154,7 @@ def render_diff(d: PlanDiff, fmt: str) -> str:
     else:
         out.append("No workload changed.")
     out.append("\n| Team | Old monthly | New monthly | Change |\n|---|---:|---:|---:|")
-    out += [f"| {md_escape(t)} | {_usd(o)} | {_usd(n)} | {_signed(n - o)} |" for t, o, n in d.teams]
+    out += [f"| {md_escape(t)} | {usd(o)} | {usd(n)} | {signed_usd(n - o)} |" for t, o, n in d.teams]
     return "\n".join(out) + "\n"
 
 

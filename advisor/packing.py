@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from advisor.catalog.models import HOURS_PER_MONTH, Catalog, MigGpu
-from advisor.mig import compute_share, configurations, whole_gpu
+from advisor.mig import compute_share, configurations, usable_profiles, whole_gpu
 from advisor.plan import Assignment, GpuSlice, PlanPricing, SharedGpus
 
 Slot = tuple[str, int]
@@ -33,17 +33,17 @@ def fewest_gpus(gpu: MigGpu, need: dict[str, int]) -> list[tuple[tuple[Slot, ...
     """(configuration's slots, GPUs so configured) for the fewest GPUs holding `need` slices of
     each profile; among those, the earliest configurations in catalog order. Raises ValueError
     when no configuration holds a profile needed."""
-    configs = configurations(gpu)
+    profiles = [p.name for p in usable_profiles(gpu)]
     names = [name for name in need if need[name] > 0]
-    useful = [c for c in configs if any(dict(Counter(p for p, _ in c.slots)).get(n, 0) for n in names)]
-    if any(all(n not in {p for p, _ in c.slots} for c in useful) for n in names):
+    with_counts = [(c, dict(zip(profiles, c.counts, strict=True))) for c in configurations(gpu)]
+    useful = [(c, k) for c, k in with_counts if any(k.get(n, 0) for n in names)]
+    if any(all(not k.get(n, 0) for _, k in useful) for n in names):
         raise ValueError(f"no MIG configuration of {gpu.accelerator} holds {', '.join(names)}")
     model = cp_model.CpModel()
     most = sum(need.values())
     y = [model.new_int_var(0, most, f"y{k}") for k in range(len(useful))]
     for name in names:
-        model.add(sum(Counter(p for p, _ in c.slots)[name] * v for c, v in zip(useful, y, strict=True))
-                  >= need[name])
+        model.add(sum(k.get(name, 0) * v for (_, k), v in zip(useful, y, strict=True)) >= need[name])
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     model.minimize(sum(y))
@@ -53,7 +53,7 @@ def fewest_gpus(gpu: MigGpu, need: dict[str, int]) -> list[tuple[tuple[Slot, ...
     model.add(sum(y) == gpus)
     model.minimize(sum((k + 1) * v for k, v in enumerate(y)))  # the earliest configurations
     solver.solve(model)
-    return [(c.slots, solver.value(v)) for c, v in zip(useful, y, strict=True) if solver.value(v)]
+    return [(c.slots, solver.value(v)) for (c, _), v in zip(useful, y, strict=True) if solver.value(v)]
 
 
 def lay_out(gpu: MigGpu, slices: dict[str, dict[str, int]]) -> list[GpuLayout]:

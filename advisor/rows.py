@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from advisor.candidates import Option, RuledOut
-from advisor.catalog.models import BOUGHT, Catalog
+from advisor.catalog.models import BOUGHT, Catalog, Purchase
 from advisor.commitments import burst, commitments, mean_load_pct, schedule
 from advisor.demand import bucket_of, level_demand, location_of, profile_levels
 from advisor.estimate import Sizing
@@ -100,20 +100,26 @@ def _main_sizing(p: Placement) -> Sizing:
     return o.sizing_of(main)
 
 
-def _purchase(o: Option, catalog: Catalog | None) -> tuple[float | None, int | None]:
-    """(unit price, amortisation months) of bought hardware; (None, None) for rented capacity."""
+def _bought(o: Option, catalog: Catalog | None) -> Purchase | None:
+    """The purchase record of a bought or owned placement's offering; None for rented capacity."""
     offering = catalog.offerings.get(f"{o.provider}:{o.offering}") if catalog is not None else None
-    if o.pricing != "capex" or offering is None or offering.purchase is None:
+    return offering.purchase if o.pricing in BOUGHT and offering is not None else None
+
+
+def _purchase(o: Option, catalog: Catalog | None) -> tuple[float | None, int | None]:
+    """(unit price, amortisation months) of hardware bought for the plan; (None, None) otherwise."""
+    purchase = _bought(o, catalog)
+    if o.pricing != "capex" or purchase is None:
         return None, None
-    return offering.purchase.unit_price_usd, offering.purchase.lifetime_months
+    return purchase.unit_price_usd, purchase.lifetime_months
 
 
 def _operations(o: Option, p: Placement, catalog: Catalog | None) -> float | None:
     """The facility, network and staff part of a bought placement's month (None: rented, or no figure)."""
-    offering = catalog.offerings.get(f"{o.provider}:{o.offering}") if catalog is not None else None
-    if o.pricing not in BOUGHT or offering is None or offering.purchase is None or offering.purchase.operations is None:
+    purchase = _bought(o, catalog)
+    if purchase is None or purchase.operations is None:
         return None
-    return round(p.instances * offering.purchase.operations_usd, 2)
+    return round(p.instances * purchase.operations_usd, 2)
 
 
 def assignment(w: Workload, p: Placement, index: int, topology: Topology,
@@ -205,6 +211,11 @@ def shares(rows: list[Assignment], attribute: str, vendors: dict[str, str] | Non
         spend[key] += a.monthly_cost_usd
     for g in shared:
         spend[vendors[g.accelerator] if vendors is not None else getattr(g, attribute)] += g.idle_monthly_usd
+    return shares_of(spend)
+
+
+def shares_of(spend: dict[str, float]) -> list[Share]:
+    """Monthly spend by name as shares of their total, largest first."""
     total = sum(spend.values())
     return [Share(name=k, monthly_cost_usd=round(v, 2), share_pct=round(100 * v / total, 2) if total else 0.0)
             for k, v in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))]

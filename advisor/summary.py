@@ -10,21 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from advisor.plan import Assignment, ConstraintCost, PolicyCheck, Share, SharedGpus, Summary
+from advisor.candidates import COMMITMENT_MONTHS
+from advisor.commitments import COMMITTED
+from advisor.plan import Assignment, ConstraintCost, PolicyCheck, SharedGpus, Summary
+from advisor.render.formats import usd
+from advisor.rows import shares_of
 from advisor.workload.models import Policy
-
-COMMITTED_MONTHS = {"reserved_1y": 12, "reserved_3y": 36}
-"""Months each rented commitment binds; bought hardware binds for its amortisation term."""
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _shares(spend: dict[str, float]) -> list[Share]:
-    total = sum(spend.values())
-    return [Share(name=k, monthly_cost_usd=round(v, 2), share_pct=round(100 * v / total, 2) if total else 0.0)
-            for k, v in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def _checks(policy: Policy, total: float, teams: dict[str, float], committed: float) -> list[PolicyCheck]:
@@ -56,36 +47,36 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
         pricing[a.pricing] += a.monthly_cost_usd
     for g in shared:  # the idle part of shared GPUs is no team's
         pricing[g.pricing] += g.idle_monthly_usd
-    committed_rows = [a for a in assignments if a.pricing in ("reserved_1y", "reserved_3y", "capex")]
+    committed_rows = [a for a in assignments if a.pricing in COMMITTED]
     committed_monthly = sum(a.monthly_cost_usd for a in committed_rows)
-    liability = sum(a.monthly_cost_usd * (COMMITTED_MONTHS.get(a.pricing) or a.amortisation_months or 0)
+    liability = sum(a.monthly_cost_usd * (COMMITMENT_MONTHS.get(a.pricing) or a.amortisation_months or 0)
                     for a in committed_rows)
     upfront = sum(a.upfront_usd or 0.0 for a in assignments)
-    longest = max((COMMITTED_MONTHS.get(a.pricing) or a.amortisation_months or 0 for a in committed_rows), default=0)
-    sentences = [f"The plan costs {_usd(total)} a month ({_usd(12 * total)} a year) for "
+    longest = max((COMMITMENT_MONTHS.get(a.pricing) or a.amortisation_months or 0 for a in committed_rows), default=0)
+    sentences = [f"The plan costs {usd(total)} a month ({usd(12 * total)} a year) for "
                  f"{len({a.workload for a in assignments})} workloads"
-                 + (f", {100 * total / policy.budget.monthly_usd:.0f}% of the {_usd(policy.budget.monthly_usd)} "
+                 + (f", {100 * total / policy.budget.monthly_usd:.0f}% of the {usd(policy.budget.monthly_usd)} "
                     f"monthly budget." if policy.budget.monthly_usd else ".")]
     if committed_rows:
-        sentences.append(f"{_usd(committed_monthly)} a month is committed (reserved or bought) for up to {longest} "
-                         f"months, {_usd(liability)} over the terms"
-                         + (f"; {_usd(upfront)} is paid up front for bought hardware." if upfront else "."))
+        sentences.append(f"{usd(committed_monthly)} a month is committed (reserved or bought) for up to {longest} "
+                         f"months, {usd(liability)} over the terms"
+                         + (f"; {usd(upfront)} is paid up front for bought hardware." if upfront else "."))
     else:
         sentences.append("Nothing is committed: every placement is rented by the hour.")
     largest = sorted(assignments, key=lambda a: (-a.monthly_cost_usd, a.workload, a.placement))[:2]
     sentences.append("The largest placements: " + "; ".join(
         f"{a.workload} on {a.instances} x {a.instance} ({a.provider} {a.region}, {a.pricing}) at "
-        f"{_usd(a.monthly_cost_usd)} a month" for a in largest) + ".")
+        f"{usd(a.monthly_cost_usd)} a month" for a in largest) + ".")
     binding = [c for c in constraints if c.binding and c.part_of is None and c.cost_usd]
     if not priced:
         sentences.append("What each rule costs was not priced in this run (explanations off).")
     elif binding:
         sentences.append("Binding rules: " + "; ".join(
-            f"{c.description} ({c.setting or c.name}) costs {_usd(c.cost_usd or 0.0)} a month"
+            f"{c.description} ({c.setting or c.name}) costs {usd(c.cost_usd or 0.0)} a month"
             for c in binding[:3]) + ".")
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
     return Summary(sentences=sentences, checks=_checks(policy, total, teams, liability),
-                   spend_by_team=_shares(teams), spend_by_pricing=_shares(pricing),
+                   spend_by_team=shares_of(teams), spend_by_pricing=shares_of(pricing),
                    committed_monthly_usd=round(committed_monthly, 2), commitment_liability_usd=round(liability, 2),
                    upfront_usd=round(upfront, 2))

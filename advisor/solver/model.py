@@ -23,6 +23,7 @@ import math
 import operator
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,28 +251,40 @@ alone (region loss, min_regions) then ends near its limit with feasible own plan
 bounds, instead of proving each one (1,000 of them took tens of minutes)."""
 
 
-def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
-                 time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
-    key = (w, _fingerprint(candidates, w), tuple(own), forced, time_limit_s, tie_break, want_core)
+def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list[str],
+              solve_it: Callable[[], SolveResult]) -> SolveResult:
+    """The memoised result under `key` (charged its work again, its placements rebound to these
+    candidates' options), else `solve_it()`, memoised."""
     if key in _own_optima:
         _own_optima.move_to_end(key)
         memo, work = _own_optima[key]
         _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
-        return _rebound(memo, candidates, w)
+        for w in workloads:
+            memo = _rebound(memo, candidates, w)
+        return memo
     before = solver_work()
-    limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - before))
-
-    def alone(work: float) -> SolveResult:
-        return _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, work, want_core, {},
-                               tie_break)
-
-    result = _searched_optimum(candidates, w, own, forced) or alone(limit)
-    if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
-        result = alone(time_limit_s)
+    result = solve_it()
     _own_optima[key] = (result, solver_work() - before)
     if len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
+
+
+def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str], forced: str | None,
+                 time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
+    def alone(work: float) -> SolveResult:
+        return _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, work, want_core, {},
+                               tie_break)
+
+    def solve_it() -> SolveResult:
+        limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - solver_work()))
+        result = _searched_optimum(candidates, w, own, forced) or alone(limit)
+        if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
+            result = alone(time_limit_s)
+        return result
+
+    key = (w, _fingerprint(candidates, w), tuple(own), forced, time_limit_s, tie_break, want_core)
+    return _memoised(key, candidates, [w], solve_it)
 
 
 def _rebound(result: SolveResult, candidates: CandidateSet, w: str) -> SolveResult:
@@ -294,17 +307,8 @@ def _group_optimum(candidates: CandidateSet, policy: Policy, group: list[str], o
     optimum (counterfactuals that leave the group alone ask for it again)."""
     key = ("group", tuple(group), tuple(_fingerprint(candidates, w) for w in group), tuple(own),
            tuple(sorted(forced.items())), time_limit_s, tie_break, want_core)
-    if key in _own_optima:
-        _own_optima.move_to_end(key)
-        memo, work = _own_optima[key]
-        _work[0] += work
-        return memo
-    before = solver_work()
-    result = _solve_together(candidates, policy, group, own, forced, time_limit_s, want_core, {}, tie_break)
-    _own_optima[key] = (result, solver_work() - before)
-    if len(_own_optima) > OWN_OPTIMA_KEPT:
-        _own_optima.popitem(last=False)
-    return result
+    return _memoised(key, candidates, group, lambda: _solve_together(
+        candidates, policy, group, own, forced, time_limit_s, want_core, {}, tie_break))
 
 
 def _searched_optimum(candidates: CandidateSet, w: str, own: list[str], forced: str | None) -> SolveResult | None:
