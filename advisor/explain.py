@@ -131,7 +131,8 @@ def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option],
             provider=o.provider, region=o.region, instance=o.offering, accelerator=o.accelerator,
             pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
             delta_usd=usd(o.monthly_cost_cents - plan_cents), latency_ms=o.latency_ms,
-            why_not=text, proven=proven,
+            why_not=text, proven=proven, instances=o.instances, accelerator_count=o.accelerator_count,
+            ttft_ms=round(o.sizing.ttft_ms + (o.network_rtt_ms or 0.0), 1) if o.sizing.ttft_ms is not None else None,
         ))
         if len(picked) == MAX_ALTERNATIVES:
             break
@@ -291,7 +292,7 @@ class Explainer:
         if len(placements) == 1:
             cheapest = options and options[0].key == placements[0].option.key
             lead = "cheapest of" if cheapest else "chosen from"
-            return f"{parts[0]}, {total}/month; {lead} {feasible} feasible options"
+            return f"{parts[0]}, {total}/month; {lead} the {feasible} options that carry it alone"
         why = (f"cheaper than any of the {feasible} options that could carry it alone, or the rules need it"
                if feasible else "no single option serves every user location within the objectives")
         return f"{len(placements)} placements, {total}/month together: " + "; ".join(parts) + f" ({why})"

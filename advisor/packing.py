@@ -102,5 +102,6 @@ def shared_gpus(assignments: list[Assignment], catalog: Catalog) -> list[SharedG
                 provider=provider, region=region, instance=instance, pricing=pricing, accelerator=gpu.accelerator,
                 count=layout.count, slices=[GpuSlice(profile=p, start=s, workload=h) for p, s, h in layout.slices],
                 monthly_cost_usd=round(layout.count * per_gpu, 2),
-                idle_monthly_usd=round(layout.count * per_gpu * idle, 2)))
+                idle_monthly_usd=round(layout.count * per_gpu * idle, 2),
+                idle_first_year_usd=round(12 * round(layout.count * per_gpu * idle, 2), 2)))
     return out

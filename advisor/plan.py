@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 class EstimateSummary(Strict):
@@ -82,7 +82,7 @@ class Assignment(Strict):
     pricing: PlanPricing
     hourly_usd: float | None
     monthly_cost_usd: float
-    annual_cost_usd: float
+    annual_cost_usd: float  # a year of it: 12 months, or one for work that runs once (`once: true`)
     latency_ms: float | None = None
     slo_p95_latency_ms: float | None = None
     ttft_ms: float | None = None
@@ -109,6 +109,8 @@ class Assignment(Strict):
     fleet: str | None = None  # a declared fleet's units (owned: already paid for; capex: still to buy)
     mig_profile: str | None = None  # MIG slices: instances counts slices of this profile on shared GPUs
     operations_monthly_usd: float | None = None  # bought or owned: the facility, network and staff part of monthly
+    first_year_usd: float | None = None  # paid in the first year: bought hardware at its price, the rest as billed
+    once: bool = False  # one-off work (training or batch `once: true`): billed in one month, counted once a year
 
 
 class GpuSlice(Strict):
@@ -131,6 +133,7 @@ class SharedGpus(Strict):
     slices: list[GpuSlice]
     monthly_cost_usd: float  # the whole GPUs (instances), a month
     idle_monthly_usd: float  # the part of it no workload's slices pay for (their shares are in assignments)
+    idle_first_year_usd: float = 0.0  # that idle part over the first year
 
 
 class WorkloadRoute(Strict):
@@ -198,6 +201,8 @@ class WorkloadPlan(Strict):
     peak_sized_monthly_usd: float | None = None  # its own cheapest plan sized for its peak around the clock
     profile_saving_monthly_usd: float | None = None  # what following the profile saves on its own cheapest plan
     right_sizing: list[RightSizing] = []  # placements busy less than 20% at peak (advisor.rightsizing)
+    first_year_usd: float | None = None  # its placements' first_year_usd
+    carbon_kg_per_month: float | None = None  # its placements' emissions, where every region has a grid figure
 
 
 class Alternative(Strict):
@@ -211,6 +216,9 @@ class Alternative(Strict):
     latency_ms: float | None = None
     why_not: str
     proven: bool = True  # False: the counterfactual behind why_not was not settled within the time limit
+    instances: int | None = None  # what it needs to carry the workload alone
+    accelerator_count: int | None = None
+    ttft_ms: float | None = None  # p95 time to first token, network included (language models)
 
 
 class RuledOutGroup(Strict):
@@ -333,6 +341,19 @@ class PolicyCheck(Strict):
     passed: bool
 
 
+class CommitmentLine(Strict):
+    """What the plan commits to one provider under one pricing model and term, over its workloads."""
+
+    provider: str
+    pricing: Literal["reserved_1y", "reserved_3y", "capex"]
+    term_months: int
+    instances: int
+    monthly_usd: float
+    liability_usd: float  # monthly x term
+    upfront_usd: float = 0.0  # bought hardware: paid before it runs
+    workloads: list[str]
+
+
 class Summary(Strict):
     """What a review decides on, first in every format (advisor.summary)."""
 
@@ -343,6 +364,42 @@ class Summary(Strict):
     committed_monthly_usd: float  # reserved and bought placements, a month
     commitment_liability_usd: float  # those, each over its term (12, 36 months, or the amortisation)
     upfront_usd: float  # bought hardware's purchase price, paid up front
+    first_year_usd: float | None = None  # the rows' first_year_usd and shared GPUs' idle part over a year
+    spend_by_region: list[Share] = []  # provider:region
+    commitments: list[CommitmentLine] = []  # committed spend by provider, pricing and term
+    carbon_kg_per_month: float | None = None  # every placement's emissions (None: a region has no grid figure)
+
+
+class GridFigure(Strict):
+    """The grid carbon intensity a plan's emissions rest on, for one region it uses, with its source."""
+
+    provider: str
+    region: str
+    gco2_per_kwh: float
+    source: str
+
+
+class Risk(Strict):
+    """One entry of the plan's risk register (advisor.risks): what could go wrong, and what limits it."""
+
+    kind: Literal["spot", "single_region", "lock_in", "estimate", "low_utilisation", "capacity"]
+    severity: Literal["high", "medium", "low"]
+    subject: str  # a workload, provider or provider:region
+    risk: str
+    mitigation: str
+
+
+class InputFile(Strict):
+    path: str
+    sha256: str
+
+
+class Provenance(Strict):
+    """What produced the plan: the advisor, its inputs by content, and when (SOURCE_DATE_EPOCH fixes it)."""
+
+    advisor_version: str
+    generated_at: str | None = None  # UTC, from SOURCE_DATE_EPOCH; None keeps the JSON the same on every run
+    inputs: list[InputFile] = []
 
 
 class CatalogLayerInfo(Strict):
@@ -350,6 +407,7 @@ class CatalogLayerInfo(Strict):
     files: int
     oldest_as_of: str | None
     newest_as_of: str | None
+    sha256: str | None = None  # of the layer's files, paths and contents
 
 
 class Plan(Strict):
@@ -373,3 +431,6 @@ class Plan(Strict):
     input_files: list[str]
     catalog_layers: list[CatalogLayerInfo]
     notes: list[str]
+    risks: list[Risk] = []
+    grids: list[GridFigure] = []  # the grid figures behind carbon_kg_per_month, per region used
+    provenance: Provenance | None = None

@@ -12,16 +12,21 @@ from advisor.explain import Explainer, explain_mode, usd
 from advisor.infeasibility import explain_infeasibility
 from advisor.packing import shared_gpus
 from advisor.plan import (
+    Assignment,
     CatalogLayerInfo,
     Explanation,
+    GridFigure,
     Infeasibility,
     Plan,
     SolverInfo,
 )
 from advisor.progress import SILENT, Progress
+from advisor.provenance import provenance
 from advisor.resources import shipped_catalog_dir
+from advisor.risks import risk_register
 from advisor.rows import assignment, shares, workload_plan
 from advisor.solver import solve
+from advisor.solver.model import counted_providers
 from advisor.summary import summarise
 from advisor.topology import Topology
 from advisor.workload.loader import Inputs
@@ -62,7 +67,8 @@ def _layers(catalog: Catalog) -> list[CatalogLayerInfo]:
     shipped = str(shipped_catalog_dir())
     return [CatalogLayerInfo(path="(shipped catalog)" if layer.path == shipped else layer.path, files=layer.files,
                              oldest_as_of=str(layer.oldest_as_of) if layer.oldest_as_of else None,
-                             newest_as_of=str(layer.newest_as_of) if layer.newest_as_of else None)
+                             newest_as_of=str(layer.newest_as_of) if layer.newest_as_of else None,
+                             sha256=layer.sha256 or None)
             for layer in catalog.layers]
 
 
@@ -134,7 +140,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
                     assignments=[], explanations=[], constraints=[], spend_by_provider=[], spend_by_vendor=[],
                     infeasibility=why, objective=policy.objective, budget_monthly_usd=policy.budget.monthly_usd,
                     solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),
-                    policy=policy.name, input_files=inputs.files, catalog_layers=layers, notes=NOTES)
+                    policy=policy.name, input_files=inputs.files, catalog_layers=layers, notes=NOTES,
+                    provenance=provenance(inputs.files, inputs.sha256))
     constraints = []
     if explain_constraints and mode != "none":
         progress("pricing each constraint")
@@ -156,15 +163,31 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     if result.whole_gpus:
         notes = [*notes, COUPLED_WHOLE_GPU_NOTE.format(", ".join(result.whole_gpus))]
     solved: Literal["optimal", "feasible"] = "optimal" if result.status == "optimal" else "feasible"
+    plans = [workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name),
+                           candidates.ruled_out.get(w.name, []))
+             for w in workloads]
+    by_provider = shares(assignments, "provider", shared=shared)
+    by_vendor = shares(assignments, "vendor", vendors, shared)
+    cpus = frozenset(name for name, acc in catalog.accelerators.items() if acc.kind == "cpu")
+    risks = risk_register(assignments, plans, policy, by_provider, by_vendor, counted_providers(policy, candidates),
+                          cpus)
+    annual = sum(a.annual_cost_usd for a in assignments) + sum(12 * g.idle_monthly_usd for g in shared)
     return Plan(
-        status=solved, total_monthly_cost_usd=total, total_annual_cost_usd=round(12 * total, 2),
+        status=solved, total_monthly_cost_usd=total, total_annual_cost_usd=round(annual, 2),
         assignments=assignments, explanations=explanations,
-        constraints=constraints, spend_by_provider=shares(assignments, "provider", shared=shared),
-        spend_by_vendor=shares(assignments, "vendor", vendors, shared), objective=policy.objective, shared_gpus=shared,
-        summary=summarise(assignments, shared, constraints, policy, total, explain_constraints and mode != "none"),
-        workloads=[workload_plan(w, rows[w.name], catalog, candidates.options[w.name], peak_sized.get(w.name),
-                                 candidates.ruled_out.get(w.name, []))
-                   for w in workloads],
+        constraints=constraints, spend_by_provider=by_provider,
+        spend_by_vendor=by_vendor, objective=policy.objective, shared_gpus=shared,
+        summary=summarise(assignments, shared, constraints, policy, total, explain_constraints and mode != "none",
+                          risks),
+        workloads=plans, risks=risks, grids=_grids(assignments, catalog),
         budget_monthly_usd=policy.budget.monthly_usd, policy=policy.name,
         solver=solver_info.model_copy(update={"explanations_cut_short": explainer.cut_short}),
-        input_files=inputs.files, catalog_layers=layers, notes=notes)
+        input_files=inputs.files, catalog_layers=layers, notes=notes,
+        provenance=provenance(inputs.files, inputs.sha256))
+
+
+def _grids(assignments: list[Assignment], catalog: Catalog) -> list[GridFigure]:
+    """The grid carbon figure of each region the plan uses, with its source."""
+    used = sorted({(a.provider, a.region) for a in assignments})
+    return [GridFigure(provider=p, region=r, gco2_per_kwh=region.carbon_gco2_per_kwh, source=region.carbon_source)
+            for p, r in used if (region := catalog.region(p, r)) is not None and region.carbon_gco2_per_kwh is not None]

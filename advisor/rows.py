@@ -28,7 +28,7 @@ from advisor.plan import (
 from advisor.rightsizing import right_sizing
 from advisor.solver import Placement
 from advisor.topology import Topology
-from advisor.workload.models import BatchInference, EdgeInference, RealtimeInference, Workload
+from advisor.workload.models import BatchInference, EdgeInference, RealtimeInference, Training, Workload
 
 
 def _estimate(s: Sizing) -> EstimateSummary:
@@ -135,12 +135,14 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         round(s.ttft_ms + (o.network_rtt_ms or 0.0), 1) if s.ttft_ms is not None else None)
     rtt = max((r.network_rtt_ms for r in routes), default=None) if routes else o.network_rtt_ms
     runs, instance_hours = schedule(w, p)
-    unit_price, months = _purchase(o, catalog)
+    unit_price, amortisation = _purchase(o, catalog)
     if p.level_loads and isinstance(w, RealtimeInference):  # a mix under a profile: the routing at each level
         levels = profile_levels(w)
         runs = [run if k == 0 else run.model_copy(update={"serves": _routes(
             w, p, topology, p.level_loads[k - 1], level_demand(p.demand, levels[k][0]))})
             for k, run in enumerate(runs)]
+    months = months_a_year(w)
+    upfront = round(p.instances * unit_price, 2) if unit_price is not None else None
     r = o.spot_interruption
     fallback = None
     if r is not None and o.hourly_usd is not None and o.fallback_hourly_usd is not None:
@@ -150,7 +152,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         workload=w.name, kind=w.kind, team=w.team, provider=o.provider, region=o.region,
         jurisdiction=o.jurisdiction, instance=o.offering, instances=p.instances, accelerator=o.accelerator,
         accelerator_count=p.instances * per_instance, pricing=o.pricing, hourly_usd=o.hourly_usd,
-        monthly_cost_usd=round(cents / 100, 2), annual_cost_usd=round(12 * cents / 100, 2),
+        monthly_cost_usd=round(cents / 100, 2), annual_cost_usd=round(months * cents / 100, 2),
         latency_ms=latency if slo is not None else None,
         slo_p95_latency_ms=slo.p95_latency_ms if slo else None,
         slo_ttft_ms=slo.ttft_ms if slo else None, slo_tpot_ms=slo.tpot_ms if slo else None,
@@ -162,10 +164,24 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         schedule=runs, instance_hours_per_month=instance_hours,
         spot_interruption_pct=None if r is None else round(100 * r, 2), fallback_hourly_usd=o.fallback_hourly_usd,
         fallback_monthly_usd=fallback,
-        upfront_usd=round(p.instances * unit_price, 2) if unit_price is not None else None,
-        amortisation_months=months, fleet=o.fleet, operations_monthly_usd=_operations(o, p, catalog),
-        mig_profile=o.mig_profile,
+        upfront_usd=upfront, amortisation_months=amortisation, fleet=o.fleet,
+        operations_monthly_usd=_operations(o, p, catalog), mig_profile=o.mig_profile,
+        first_year_usd=first_year(cents, months, upfront, amortisation), once=months == 1,
     )
+
+
+def months_a_year(w: Workload) -> int:
+    """Months of a year a workload is billed: 12, or one for work that runs once."""
+    return 1 if isinstance(w, (Training, BatchInference)) and w.once else 12
+
+
+def first_year(cents: int, months: int, upfront: float | None, amortisation: int | None) -> float:
+    """What a placement costs in its first year: bought hardware at its purchase price (paid up
+    front) plus its running costs, rented capacity as billed (a reservation's first 12 months)."""
+    if upfront is None or not amortisation:
+        return round(months * cents / 100, 2)
+    paid = round(upfront * 100)  # in cents, with the month's amortisation rounded as the bill of materials shows it
+    return (paid + months * (cents - round(paid / amortisation))) / 100
 
 
 def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options: list[Option],
@@ -183,8 +199,11 @@ def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options
                             ttft_ms=max((r.ttft_ms for r in rs if r.ttft_ms is not None), default=None))
               for (loc, size, provider, region), rs in sorted(routing.items())]
     c = w.constraints
+    carbon = [a.carbon_kg_per_month for a in rows]
     return WorkloadPlan(
         workload=w.name, kind=w.kind, team=w.team, monthly_cost_usd=round(sum(a.monthly_cost_usd for a in rows), 2),
+        first_year_usd=round(sum(a.first_year_usd or 0.0 for a in rows), 2),
+        carbon_kg_per_month=round(sum(c for c in carbon if c is not None), 1) if None not in carbon else None,
         placements=len(rows), regions=sorted({f"{a.provider}:{a.region}" for a in rows}), routing=routes,
         min_regions=c.min_regions, survive_region_loss=c.survive_region_loss, mean_load_pct=mean_load_pct(w),
         commitments=commitments(w, rows, catalog, options), burst=burst(w, rows),

@@ -8,11 +8,11 @@ finished plan's rows, so the summary never disagrees with the tables below it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from advisor.candidates import COMMITMENT_MONTHS
 from advisor.commitments import COMMITTED
-from advisor.plan import Assignment, ConstraintCost, PolicyCheck, SharedGpus, Summary
+from advisor.plan import Assignment, CommitmentLine, ConstraintCost, PolicyCheck, Risk, SharedGpus, Summary
 from advisor.render.formats import usd
 from advisor.rows import shares_of
 from advisor.workload.models import Policy
@@ -36,30 +36,67 @@ def _checks(policy: Policy, total: float, teams: dict[str, float], committed: fl
     return found
 
 
+def _term(a: Assignment) -> int:
+    """A committed row's term in months: its reservation's, or its hardware's amortisation."""
+    return COMMITMENT_MONTHS.get(a.pricing) or a.amortisation_months or 0
+
+
+def _commitments(committed: list[Assignment]) -> list[CommitmentLine]:
+    """Committed rows by provider, pricing and term: to whom the plan commits, for how long."""
+    groups: dict[tuple[str, str, int], list[Assignment]] = defaultdict(list)
+    for a in committed:
+        groups[a.provider, a.pricing, _term(a)].append(a)
+    lines = [CommitmentLine(provider=provider, pricing=pricing, term_months=term,  # type: ignore[arg-type]
+                            instances=sum(a.instances for a in rows),
+                            monthly_usd=round(sum(a.monthly_cost_usd for a in rows), 2),
+                            liability_usd=round(sum(a.monthly_cost_usd * term for a in rows), 2),
+                            upfront_usd=round(sum(a.upfront_usd or 0.0 for a in rows), 2),
+                            workloads=sorted({a.workload for a in rows}))
+             for (provider, pricing, term), rows in groups.items()]
+    return sorted(lines, key=lambda line: (-line.liability_usd, line.provider, line.pricing))
+
+
+def _risk_sentence(risks: list[Risk]) -> str:
+    if not risks:
+        return "The risk register is empty."
+    counts = Counter(r.severity for r in risks)
+    head = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if counts[s])
+    first = risks[0]
+    return f"Risks: {head}; first: {first.subject}: {first.risk}"
+
+
 def summarise(assignments: list[Assignment], shared: list[SharedGpus], constraints: list[ConstraintCost],
-              policy: Policy, total: float, priced: bool) -> Summary:
-    """The summary of a feasible plan (its rows, shared GPUs, constraint costs and policy);
-    `priced`: whether the run priced each constraint (explanations on)."""
+              policy: Policy, total: float, priced: bool, risks: list[Risk]) -> Summary:
+    """The summary of a feasible plan (its rows, shared GPUs, constraint costs, policy and risk
+    register); `priced`: whether the run priced each constraint (explanations on)."""
     teams: dict[str, float] = defaultdict(float)
     pricing: dict[str, float] = defaultdict(float)
+    regions: dict[str, float] = defaultdict(float)
     for a in assignments:
         teams[a.team] += a.monthly_cost_usd
         pricing[a.pricing] += a.monthly_cost_usd
+        regions[f"{a.provider}:{a.region}"] += a.monthly_cost_usd
     for g in shared:  # the idle part of shared GPUs is no team's
         pricing[g.pricing] += g.idle_monthly_usd
+        regions[f"{g.provider}:{g.region}"] += g.idle_monthly_usd
     committed_rows = [a for a in assignments if a.pricing in COMMITTED]
     committed_monthly = sum(a.monthly_cost_usd for a in committed_rows)
-    liability = sum(a.monthly_cost_usd * (COMMITMENT_MONTHS.get(a.pricing) or a.amortisation_months or 0)
-                    for a in committed_rows)
+    liability = sum(a.monthly_cost_usd * _term(a) for a in committed_rows)
     upfront = sum(a.upfront_usd or 0.0 for a in assignments)
-    longest = max((COMMITMENT_MONTHS.get(a.pricing) or a.amortisation_months or 0 for a in committed_rows), default=0)
-    sentences = [f"The plan costs {usd(total)} a month ({usd(12 * total)} a year) for "
-                 f"{len({a.workload for a in assignments})} workloads"
+    first_year = round(sum(a.first_year_usd or 0.0 for a in assignments) + sum(g.idle_first_year_usd for g in shared),
+                       2)
+    lines = _commitments(committed_rows)
+    once = sorted({a.workload for a in assignments if a.once})
+    sentences = [f"The plan costs {usd(total)} a month for {len({a.workload for a in assignments})} workloads"
                  + (f", {100 * total / policy.budget.monthly_usd:.0f}% of the {usd(policy.budget.monthly_usd)} "
-                    f"monthly budget." if policy.budget.monthly_usd else ".")]
+                    f"monthly budget" if policy.budget.monthly_usd else "")
+                 + f"; its first year costs {usd(first_year)}"
+                 + (", bought hardware at its purchase price" if upfront else "")
+                 + (f", one-off work ({', '.join(once)}) once" if once else "") + "."]
     if committed_rows:
-        sentences.append(f"{usd(committed_monthly)} a month is committed (reserved or bought) for up to {longest} "
-                         f"months, {usd(liability)} over the terms"
+        sentences.append(f"{usd(committed_monthly)} a month is committed, {usd(liability)} over the terms: "
+                         + "; ".join(f"{usd(line.liability_usd)} to {line.provider} ({line.pricing}, "
+                                     f"{line.term_months} months)" for line in lines[:3])
                          + (f"; {usd(upfront)} is paid up front for bought hardware." if upfront else "."))
     else:
         sentences.append("Nothing is committed: every placement is rented by the hour.")
@@ -76,7 +113,12 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
             for c in binding[:3]) + ".")
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
+    sentences.append(_risk_sentence(risks))
+    carbon = [a.carbon_kg_per_month for a in assignments]
     return Summary(sentences=sentences, checks=_checks(policy, total, teams, liability),
                    spend_by_team=shares_of(teams), spend_by_pricing=shares_of(pricing),
                    committed_monthly_usd=round(committed_monthly, 2), commitment_liability_usd=round(liability, 2),
-                   upfront_usd=round(upfront, 2))
+                   upfront_usd=round(upfront, 2), first_year_usd=first_year, spend_by_region=shares_of(regions),
+                   commitments=lines,
+                   carbon_kg_per_month=round(sum(c for c in carbon if c is not None), 1) if None not in carbon
+                   else None)

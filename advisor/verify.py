@@ -14,7 +14,7 @@ and the minimum number of providers. It shares no code with `advisor.solver`.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -953,7 +953,44 @@ def verify(plan: Plan, workloads: list[Workload], policy: Policy, catalog: Catal
     found.extend(_quota_violations(plan, policy))
     found.extend(_fleet_violations(plan.assignments, policy))
     found.extend(_shared_gpu_violations(plan, catalog))
+    found.extend(_year_violations(plan, by_name))
     return found
+
+
+def _year_violations(plan: Plan, by_name: dict[str, Workload]) -> list[str]:
+    """Each row's year against its month: 12 months, or one for work that runs once; its first
+    year with bought hardware at its purchase price instead of its amortisation; the totals."""
+    bad: list[str] = []
+    annual_total = first_total = 0.0
+    placements = Counter(a.workload for a in plan.assignments)
+    for a in plan.assignments:
+        w = by_name.get(a.workload)
+        once = isinstance(w, (Training, BatchInference)) and w.once
+        months = 1 if once else 12
+        annual = months * a.monthly_cost_usd
+        first = annual
+        if a.upfront_usd is not None and a.amortisation_months:
+            first = a.upfront_usd + months * (a.monthly_cost_usd - a.upfront_usd / a.amortisation_months)
+        name = _label(w, a, placements[a.workload]) if w is not None else a.workload
+        if once != a.once:
+            bad.append(f"{name}: marked once={a.once}, but the workload {'runs once' if once else 'recurs'}")
+        if abs(a.annual_cost_usd - annual) > months * CENT:
+            bad.append(f"{name}: annual cost {a.annual_cost_usd:,.2f}, {months} months of it is {annual:,.2f}")
+        if a.first_year_usd is not None and abs(a.first_year_usd - first) > 2 * months * CENT:
+            bad.append(f"{name}: first year {a.first_year_usd:,.2f}, expected {first:,.2f}")
+        annual_total += a.annual_cost_usd
+        first_total += a.first_year_usd if a.first_year_usd is not None else annual
+    idle = sum(g.idle_monthly_usd for g in plan.shared_gpus)
+    annual_total += 12 * idle
+    first_total += 12 * idle
+    tolerance = 12 * CENT * max(1, len(plan.assignments) + len(plan.shared_gpus))  # a cent a month, a year
+    if plan.total_annual_cost_usd is not None and abs(plan.total_annual_cost_usd - annual_total) > tolerance:
+        bad.append(f"annual total {plan.total_annual_cost_usd:,.2f} != sum of rows {annual_total:,.2f}")
+    summary = plan.summary
+    if summary is not None and summary.first_year_usd is not None \
+            and abs(summary.first_year_usd - first_total) > tolerance:
+        bad.append(f"first-year total {summary.first_year_usd:,.2f} != sum of rows {first_total:,.2f}")
+    return bad
 
 
 def _quota_violations(plan: Plan, policy: Policy) -> list[str]:

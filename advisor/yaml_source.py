@@ -11,6 +11,7 @@ instead of filling memory or blocking forever.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -252,13 +253,25 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def load_files(paths: list[Path], problems: list[Problem]) -> list[tuple[Path, list[SourceDoc]]]:
+@dataclass(frozen=True)
+class LoadedFile:
+    """One input file's documents and the SHA-256 of the bytes they were parsed from (provenance)."""
+
+    path: Path
+    docs: list[SourceDoc]
+    sha256: str
+
+
+def load_files(paths: list[Path], problems: list[Problem]) -> list[LoadedFile]:
     """Every file's documents; a file that cannot be read adds its problems and is skipped,
     so one run reports every broken file at once."""
     loaded = []
     for path in paths:
+        name = display_path(path)
         try:
-            loaded.append((path, load_documents(path)))
+            data = read_bounded(path, MAX_FILE_BYTES, name)
+            loaded.append(LoadedFile(path, parse_documents(decode_utf8(data, name), name),
+                                     hashlib.sha256(data).hexdigest()))
         except InputError as exc:
             problems.extend(exc.problems)
     return loaded

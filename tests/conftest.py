@@ -101,6 +101,18 @@ def baseline_json(tmp_path_factory: pytest.TempPathFactory) -> str:
     return text
 
 
+@pytest.fixture(scope="session")
+def shipped_json(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The JSON plan of the shipped examples (workloads/ on the shipped catalog), made once per
+    session through the CLI (about 25 s) and checked by the independent checker."""
+    out = tmp_path_factory.mktemp("shipped") / "plan.json"
+    code = advisor.cli.main(["plan", str(ROOT / "workloads"), "-q", "-o", str(out)])
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    verify_plan_json(text, [ROOT / "workloads"], catalog_dirs=(), include_shipped=True)
+    return text
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Print the performance model's error on every published result that was checked."""
     import sys

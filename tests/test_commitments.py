@@ -145,8 +145,9 @@ def test_the_report_states_commitment_burst_and_the_hours_burst_runs(run_cli, tm
     in the estimate basis the on-demand replica's 334.6 busy hours a month (not 730)."""
     code, out, err = run_cli("plan", service(tmp_path / "f", 20, "business-hours"), *CATALOG_ARGS, "-q")
     assert code == 0, err
-    section = out[out.index("### Committed baseline and hourly burst"):out.index("### Estimate basis")]
+    section = out[out.index("<summary>Committed baseline and hourly burst</summary>"):
+                  out.index("<summary>Estimate basis</summary>")]
     assert "| chat | reserved_1y | 1 | 12 months | $1,095.00 | $13,140.00 | - |" in section
     assert "| chat | " in section and "| 1 | 335 | $669.17 |" in section
-    basis = out[out.index("### Estimate basis"):]
+    basis = out[out.index("<summary>Estimate basis</summary>"):]
     assert "| 334.6 |" in basis and "| 730.0 |" in basis

@@ -37,7 +37,7 @@ def test_diff_shows_what_moved_and_what_it_costs(run_cli, workdir, tmp_path):
     assert "| chat | product | $730.00 | $1,095.00 | +$365.00 |" in out
     assert "| tune | research | $12.20 | removed | -$12.20 |" in out
     assert "<details><summary>What moved where</summary>" in out
-    assert "**chat**: 1 x x1 (alpha us-1, on\\_demand) → 1 x a1 (alpha us-1, reserved\\_1y)" in out
+    assert "**chat**: 1 x x1 (alpha us-1, on_demand) → 1 x a1 (alpha us-1, reserved_1y)" in out
     assert "| research | $12.20 | $0.00 | -$12.20 |" in out
     code, text, err = run_cli("diff", old, new, "--format", "text")
     assert "chat (product): $730.00 -> $1,095.00 (+$365.00)" in text and "\\_" not in text

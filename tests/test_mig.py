@@ -129,12 +129,12 @@ def test_reports_list_each_shared_gpu_and_the_csv_adds_up(run_cli, tmp_path):
     args = ["--catalog", str(SMALL_CATALOG), "--catalog", str(layer), "--no-shipped-catalog", "-q"]
     code, md, err = run_cli("plan", d, *args)
     assert code == 0, err
-    section = md[md.index("### Shared GPUs (MIG)"):]
+    section = md[md.index("<summary>Shared GPUs (MIG)</summary>"):]
     assert "4g.40gb at 0: big; 3g.40gb at 4: small" in section
     code, html, err = run_cli("plan", d, *args, "--format", "html")
     assert "<h3>Shared GPUs (MIG)</h3>" in html and "3g.40gb at 4: small" in html
     code, csv, err = run_cli("plan", d, *args, "--format", "csv")
-    header, *rows = csv.splitlines()
+    header, *rows = csv.partition("\n\n")[0].splitlines()
     column = header.split(",").index("monthly_cost_usd")
     assert sum(float(r.split(",")[column]) for r in rows) == pytest.approx(1095.0, abs=0.02)
     profiles = [r.split(",")[header.split(",").index("mig_profile")] for r in rows]

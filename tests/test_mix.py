@@ -141,7 +141,7 @@ def test_the_checker_counts_each_size_at_its_own_rate(run_cli, tmp_path):
 def test_the_report_says_which_sizes_go_where(run_cli, tmp_path):
     code, out, err = run_cli("plan", mixed(tmp_path / "f"), *CATALOG_ARGS, "-q")
     assert code == 0, err
-    section = out[out.index("### Where each request size goes"):]
+    section = out[out.index("<summary>Where each request size goes</summary>"):]
     section = section[:section.index("\n### ", 1)]
     assert "| qa | short | us-east | 2 x x1 (asic-x), alpha us-1, on_demand | 100% | 8 req/s |" in section
     assert "|  | long | us-east | 1 x a1 (gpu-a), alpha us-1, reserved_1y | 100% | 4 req/s |" in section

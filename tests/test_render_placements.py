@@ -89,7 +89,7 @@ def test_a_plan_with_one_placement_each_renders_as_before(baseline):
 
 def test_markdown_shows_both_placements_under_one_workload_row(split_plan):
     md = render(split_plan, "md")
-    table = _section(md, "## What goes where", "### Routing of user traffic").splitlines()
+    table = _section(md, "## What goes where", "<summary>Routing of user traffic</summary>").splitlines()
     head = next(i for i, line in enumerate(table) if line.startswith("| **chat** (2 placements)"))
     assert "alpha:us-1, beta:eu-1" in table[head] and "$1,130.00" in table[head]
     assert table[head + 1].startswith("| ↳ placement 1 |") and "| alpha | us-1 | 1 x x1 |" in table[head + 1]
@@ -106,10 +106,10 @@ def test_markdown_shows_both_placements_under_one_workload_row(split_plan):
 
 def test_markdown_shows_the_routing_of_each_user_location(split_plan):
     md = render(split_plan, "md")
-    routing = _section(md, "### Routing of user traffic", "### Estimate basis")
-    assert "| chat | us-east | alpha us-1 | 100% | 4380 ms | 80 ms |" in routing
-    assert "|  | eu-central | beta eu-1 | 80% | 4370 ms | 75 ms |" in routing
-    assert "|  |  | alpha us-1 | 20% | 4452 ms | 154 ms |" in routing
+    routing = _section(md, "<summary>Routing of user traffic</summary>", "<summary>Estimate basis</summary>")
+    assert "| chat | us-east | alpha us-1 | 100% | 4,380 ms | 80 ms |" in routing
+    assert "|  | eu-central | beta eu-1 | 80% | 4,370 ms | 75 ms |" in routing
+    assert "|  |  | alpha us-1 | 20% | 4,452 ms | 154 ms |" in routing
     assert "nightly" not in routing  # no routing for a batch workload
 
 
@@ -180,9 +180,9 @@ def test_html_shows_the_routing_and_escapes_a_hostile_location(baseline):
     assert "<b>" not in html and "&lt;b&gt;eu|central&lt;/b&gt;" in html
     rows = _html_rows(html, "<h3>Routing of user traffic</h3>", "<h3>Spot with on-demand fallback</h3>")
     assert [cells for _, cells in rows[1:]] == [
-        ["chat", "us-east", "alpha us-1", "100%", "4380 ms", "80 ms"],
-        ["", HOSTILE_LOCATION, "beta eu-1", "80%", "4370 ms", "75 ms"],
-        ["", "", "alpha us-1", "20%", "4452 ms", "154 ms"]]
+        ["chat", "us-east", "alpha us-1", "100%", "4,380 ms", "80 ms"],
+        ["", HOSTILE_LOCATION, "beta eu-1", "80%", "4,370 ms", "75 ms"],
+        ["", "", "alpha us-1", "20%", "4,452 ms", "154 ms"]]
     assert "survives the loss of any one region" in html
 
 
@@ -193,12 +193,14 @@ def test_csv_has_one_row_per_placement_with_shares_that_add_to_100(split_plan):
     header = next(csv.reader(io.StringIO(out)))
     assert header == BOM_COLUMNS
     assert header[18:] == ["placement", "load_share_pct", "serves", "instance_hours_per_month", "upfront_usd",
-                           "amortisation_months", "fleet", "operations_monthly_usd", "mig_profile"]
+                           "amortisation_months", "fleet", "operations_monthly_usd", "mig_profile",
+                           "item", "unit_price_usd", "price_unit", "billed_hours", "commitment_term_months",
+                           "first_year_usd", "workloads"]
     assert header[:18] == ["workload", "team", "kind", "provider", "region", "instance", "accelerator",
                            "accelerator_count", "instances", "pricing", "hourly_usd", "monthly_cost_usd",
                            "annual_cost_usd", "price_as_of", "price_is_estimate", "price_source", "model",
                            "description"]  # the columns of schema 1.0 keep their positions
-    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    rows = list(csv.DictReader(io.StringIO(out.partition("\n\n")[0], newline="")))
     chat = [r for r in rows if r["workload"] == "chat"]
     assert [r["placement"] for r in chat] == ["1", "2"]
     assert sum(float(r["load_share_pct"]) for r in chat) == pytest.approx(100)

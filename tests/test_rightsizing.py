@@ -37,7 +37,7 @@ def test_an_oversized_placement_names_the_smaller_option_and_its_rule(run_cli, t
     assert flag["smaller_monthly_usd"] == pytest.approx(730.0)
     assert flag["ruled_out_by"] == ["workload: allowed accelerators"]
     code, md, err = run_cli("plan", big(tmp_path / "f"), *CATALOG_ARGS, "-q")
-    section = md[md.index("### Right-sizing"):]
+    section = md[md.index("<summary>Right-sizing</summary>"):]
     assert "- big (1 x a8, alpha us-1) is 10% busy at peak; the cheapest option on fewer accelerators, x1" in section
 
 

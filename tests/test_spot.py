@@ -74,7 +74,7 @@ def test_without_spot_the_work_runs_on_demand(run_cli, tmp_path):
 def test_the_report_states_the_spot_share_and_its_fallback(run_cli, tmp_path):
     code, out, err = run_cli("plan", batch(tmp_path / "f", spot=True), *CATALOG_ARGS, "-q")
     assert code == 0, err
-    section = out[out.index("### Spot with on-demand fallback"):]
+    section = out[out.index("<summary>Spot with on-demand fallback</summary>"):]
     assert "| job |" in section and "| 20% |" in section and "$24.00" in section
 
 

@@ -60,7 +60,7 @@ def test_a_team_budget_is_checked_against_the_teams_spend(run_cli, workdir):
 
 def test_constraints_that_do_not_bind_are_folded_away(run_cli):
     code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
-    section = md[md.index("## What each constraint costs"):md.index("## Spend by provider")]
+    section = md[md.index("## What each constraint costs"):md.index("## Spend, first year and carbon")]
     table, folded = section.split("<details>")
     assert "(`spot_interruptible`) | yes | $5.39 |" in table and "budget_total" not in table
     assert "<summary>1 constraint that does not bind</summary>" in folded and "(`budget_total`)" in folded
@@ -70,6 +70,7 @@ def test_constraints_that_do_not_bind_are_folded_away(run_cli):
 
 def test_cost_differences_carry_the_dollar_sign_and_separators(run_cli):
     code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
-    assert "| b1 (beta eu-1) | on_demand | $2,190.00 | +$1,460.00 | costs $1,460.00 more per month |" in md
+    assert "| b1 (beta eu-1) | 1 (1 x gpu-a) | on_demand | $2,190.00 | +$1,460.00 | 3,693 ms | costs $1,460.00 more " \
+           "per month |" in md
     code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
     assert '<td class="num">+$1,460.00</td>' in html

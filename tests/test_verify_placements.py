@@ -76,7 +76,8 @@ def _placement(base: Plan, catalog: Catalog, w: Workload, number: int, provider:
         "jurisdiction": catalog.regions[f"{provider}:{region}"].jurisdiction, "instance": offering,
         "instances": instances, "accelerator": o.accelerator, "accelerator_count": instances * o.accelerator_count,
         "pricing": pricing, "hourly_usd": hourly, "monthly_cost_usd": round(cost, 2),
-        "annual_cost_usd": round(12 * cost, 2), "placement": number, "load_share_pct": share, "serves": routes,
+        "annual_cost_usd": round(12 * cost, 2), "first_year_usd": round(12 * cost, 2), "placement": number,
+        "load_share_pct": share, "serves": routes,
         "spot_interruption_pct": 20.0 if pricing == "spot" else None,
         "fallback_hourly_usd": row.on_demand if pricing == "spot" and row is not None else None})
 
@@ -84,7 +85,8 @@ def _placement(base: Plan, catalog: Catalog, w: Workload, number: int, provider:
 def _plan(base: Plan, *assignments: Assignment) -> Plan:
     total = round(sum(a.monthly_cost_usd for a in assignments), 2)
     return base.model_copy(update={"assignments": list(assignments), "total_monthly_cost_usd": total,
-                                   "total_annual_cost_usd": round(12 * total, 2), "workloads": []})
+                                   "total_annual_cost_usd": round(12 * total, 2), "workloads": [],
+                                   "summary": None})
 
 
 def _found(plan: Plan, w: Workload, catalog: Catalog) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,8 +94,10 @@ def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> No
     files = yaml_files_in(directory, problems)
     dates: list[dt.date] = []
     overrides: list[_Override] = []
-    for _, docs in load_files(files, problems):
-        for doc in docs:
+    digest = hashlib.sha256()
+    for loaded in load_files(files, problems):
+        digest.update(f"{loaded.path.relative_to(directory).as_posix()}\0{loaded.sha256}\n".encode())
+        for doc in loaded.docs:
             _load_doc(doc, merged, problems, dates)
             overrides.extend(_read_overrides(doc, problems))
     for origin, override in overrides:
@@ -106,6 +109,7 @@ def _load_layer(directory: Path, merged: _Merged, problems: list[Problem]) -> No
             files=len(files),
             oldest_as_of=min(dates) if dates else None,
             newest_as_of=max(dates) if dates else None,
+            sha256=digest.hexdigest(),
         )
     )
 

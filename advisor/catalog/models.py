@@ -519,6 +519,7 @@ class CatalogLayer(Strict):
     files: int
     oldest_as_of: dt.date | None
     newest_as_of: dt.date | None
+    sha256: str = ""  # of its files' paths (relative to it) and contents, in order: which data a plan read
 
 
 Catalog.model_rebuild()

@@ -9,14 +9,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from advisor import __version__
 from advisor.plan import SCHEMA_VERSION, Assignment, ConstraintCost, Plan, RightSizing, WorkloadPlan, WorkloadRoute
+from advisor.provenance import shown_time
 from advisor.resources import templates_dir
 from advisor.text import display_path, visible, without_surrogates
 
 FORMATS = ("md", "html", "json", "csv")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>|#])")
+# An underscore between two letters or digits cannot open or close emphasis (CommonMark's
+# flanking rules), so `on_demand` stays as typed; any other underscore is escaped.
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # The start of a Markdown line that would open a block: a list, setext underline, fence or
 # rule (escaped before the mark), or an ordered list (escaped before its `.` or `)`).
 _MD_BLOCK_MARK = re.compile(r"^([-+=~])")
@@ -44,6 +49,8 @@ BOM_COLUMNS = [
     "upfront_usd", "amortisation_months",
     # schema 1.5: a declared fleet's units and their operating costs; MIG slices (a row per idle part)
     "fleet", "operations_monthly_usd", "mig_profile",
+    # schema 1.6: a bill of materials, one row per line item (advisor.render.bom), each recomputable
+    "item", "unit_price_usd", "price_unit", "billed_hours", "commitment_term_months", "first_year_usd", "workloads",
 ]
 IDLE_ROW = "(idle part of shared GPUs)"
 """The workload cell of a CSV row that carries the idle part of shared MIG GPUs (no workload's)."""
@@ -55,7 +62,7 @@ def _one_line(value: object) -> str:
 
 def md_escape(value: object) -> str:
     """Escape text for Markdown tables: no markup, links or raw HTML can come from input strings."""
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(value))
+    return _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", _one_line(value)))
 
 
 def md_block(value: object) -> str:
@@ -98,9 +105,10 @@ def rate(value: float | None) -> str:
 
 
 def ms(value: float | None) -> str:
+    """Milliseconds as every table shows them: '6.8 ms', '155 ms', '14,502 ms'."""
     if value is None:
         return "-"
-    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,8 @@ class WorkloadView:
     survive_region_loss: bool
     profile: WorkloadPlan | None = None  # set when the workload has a traffic profile
     right_sizing: list[RightSizing] = field(default_factory=list)
+    first_year_usd: float | None = None
+    carbon_kg_per_month: float | None = None
 
     @property
     def oversized(self) -> list[tuple[Assignment, RightSizing]]:
@@ -218,6 +228,8 @@ def workload_views(plan: Plan) -> list[WorkloadView]:
             survive_region_loss=w.survive_region_loss if w else False,
             profile=w if w is not None and w.mean_load_pct is not None else None,
             right_sizing=list(w.right_sizing) if w is not None else [],
+            first_year_usd=w.first_year_usd if w is not None else None,
+            carbon_kg_per_month=w.carbon_kg_per_month if w is not None else None,
         ))
     return views
 
@@ -238,15 +250,43 @@ def serves_text(a: Assignment) -> str:
 
 
 def latency_text(a: Assignment) -> str:
-    """Latency figures of a placement against its objectives, e.g. '812 ms (SLO 1500); TTFT 210 ms (SLO 500)'."""
-    parts = []
-    for label, value, limit in (("", a.latency_ms, a.slo_p95_latency_ms), ("TTFT ", a.ttft_ms, a.slo_ttft_ms),
-                                ("TPOT ", a.tpot_ms, a.slo_tpot_ms)):
-        if value is None or (limit is None and label):
-            continue
-        text = f"{label}{value:.0f} ms" if value >= 10 else f"{label}{value:.1f} ms"
-        parts.append(text + (f" (SLO {limit:g})" if limit is not None else ""))
+    """Latency figures of a placement against its objectives, the objectives' own first:
+    '812 ms (SLO 1,500 ms)', or 'TTFT 155 ms (SLO 1,500 ms); TPOT 57 ms (SLO 60 ms); end to end 14,502 ms'
+    for a language model judged by time to first token and time per output token."""
+    parts = [f"{label}{ms(value)} (SLO {ms(limit)})"
+             for label, value, limit in (("", a.latency_ms, a.slo_p95_latency_ms), ("TTFT ", a.ttft_ms, a.slo_ttft_ms),
+                                         ("TPOT ", a.tpot_ms, a.slo_tpot_ms))
+             if value is not None and limit is not None]
+    if a.latency_ms is not None and a.slo_p95_latency_ms is None:
+        parts.append(f"end to end {ms(a.latency_ms)}" if parts else ms(a.latency_ms))
     return "; ".join(parts) or "-"
+
+
+# An http(s) URL in source text: it runs to whitespace or a character that cannot stand in a
+# URL unescaped (quotes, angle brackets, backtick); trailing punctuation is trimmed after.
+_URL = re.compile(r"(?<![A-Za-z0-9])https?://[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?)]}*"
+
+
+def linkify(value: object) -> Markup:
+    """Text for HTML with its http(s) URLs as links: every part of it escaped (the URLs too,
+    as link text and in the href), so nothing in it can open a tag or an attribute, and no
+    other scheme (javascript:, data:) becomes a link. Punctuation that ends a sentence or
+    closes a bracket is left out of a URL; a `)` stays when the URL opened its `(`."""
+    text = str(value)
+    parts: list[Markup] = []
+    end = 0
+    for m in _URL.finditer(text):
+        url = m.group(0)
+        while url and url[-1] in _URL_TRAILING and not (url[-1] == ")" and url.count("(") >= url.count(")")):
+            url = url[:-1]
+        if "://" not in url or url.endswith("://"):
+            continue
+        parts.append(escape(text[end:m.start()]))
+        parts.append(Markup('<a class="url" href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
+        end = m.start() + len(url)
+    parts.append(escape(text[end:]))
+    return Markup("").join(parts)
 
 
 def _environment(autoescape: bool) -> Environment:
@@ -267,6 +307,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["pct"] = pct
     env.filters["ms"] = ms
     env.filters["rate"] = rate
+    env.filters["linkify"] = linkify
     return env
 
 
@@ -315,37 +356,35 @@ def csv_field(value: object) -> str:
     return text
 
 
-def render_csv(plan: Plan) -> str:
-    details = {e.workload: e for e in plan.explanations}
-    lines = [",".join(BOM_COLUMNS)]
-    for a in plan.assignments:
-        row = a.model_dump(mode="json")
-        row["instance"] = a.instance
-        explanation = details.get(a.workload)
-        row["model"] = explanation.model if explanation else None
-        row["description"] = explanation.description if explanation else None
-        row["serves"] = serves_text(a)
-        lines.append(",".join(csv_field(row[c]) for c in BOM_COLUMNS))
-    for g in plan.shared_gpus:  # the rows add up to the plan's total
-        idle = {"workload": IDLE_ROW, "provider": g.provider, "region": g.region, "instance": g.instance,
-                "accelerator": g.accelerator, "accelerator_count": g.count, "instances": g.count, "pricing": g.pricing,
-                "monthly_cost_usd": g.idle_monthly_usd, "annual_cost_usd": round(12 * g.idle_monthly_usd, 2)}
-        lines.append(",".join(csv_field(idle.get(c)) for c in BOM_COLUMNS))
-    return "\n".join(lines) + "\n"
-
-
 def render(plan: Plan, fmt: str) -> str:
     """The report text in `fmt` (one of FORMATS)."""
     plan = shown(plan, fmt)
     if fmt == "json":
         return render_json(plan)
     if fmt == "csv":
+        from advisor.render.bom import render_csv  # the bill of materials reads this module's CSV rules
         return render_csv(plan)
+    from advisor.render.charts import charts_of  # the charts read this module's number formats
     env = _environment(autoescape=fmt == "html")
     template = env.get_template("report.html.j2" if fmt == "html" else "report.md.j2")
     first, folded = constraint_views(plan)
     return template.render(plan=plan, workloads=workload_views(plan), version=__version__, binding=first,
-                           folded=folded)
+                           folded=folded, budgets=team_budgets(plan), considered=options_considered(plan),
+                           charts=charts_of(plan) if fmt == "html" else [],
+                           generated=shown_time(plan.provenance.generated_at if plan.provenance else None))
+
+
+def team_budgets(plan: Plan) -> dict[str, float]:
+    """Each team's monthly budget, as the summary's policy checks state it."""
+    prefix = "budget.per_team_monthly_usd."
+    checks = plan.summary.checks if plan.summary else []
+    return {c.rule[len(prefix):]: c.limit_usd for c in checks if c.rule.startswith(prefix)}
+
+
+def options_considered(plan: Plan) -> int | None:
+    """Options considered over every workload (feasible and ruled out), as the sections count them;
+    None when the plan has no explanations to count from."""
+    return sum(e.options_considered for e in plan.explanations) if plan.explanations else None
 
 
 def plan_schema() -> dict[str, Any]:

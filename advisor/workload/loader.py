@@ -25,6 +25,7 @@ class Inputs:
     policy: Policy
     docs: dict[str, SourceDoc] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 of the bytes read (provenance)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -172,10 +173,11 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
     problems: list[Problem] = []
     workloads: list[tuple[Workload, SourceDoc]] = []
     policies: list[tuple[Policy, SourceDoc]] = []
-    for path, docs in load_files(files, problems):
-        if not docs:
-            problems.append(Problem(str(path), 1, 1, "file holds no YAML document"))
-        for doc in docs:
+    loaded = load_files(files, problems)
+    for one in loaded:
+        if not one.docs:
+            problems.append(Problem(str(one.path), 1, 1, "file holds no YAML document"))
+        for doc in one.docs:
             _read_doc(doc, catalog, workloads, policies, problems)
     seen: dict[str, SourceDoc] = {}
     for workload, doc in workloads:
@@ -203,4 +205,5 @@ def load_inputs(paths: Iterable[str | Path], catalog: Catalog) -> Inputs:
         policy=policy,
         docs={w.name: d for w, d in ordered},
         files=[str(f) for f in files],
+        sha256={str(one.path): one.sha256 for one in loaded},
     )

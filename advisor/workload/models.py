@@ -177,12 +177,14 @@ class WorkloadBase(Input):
 
 
 class Training(WorkloadBase):
-    """A training or fine-tuning job that must finish by a deadline, run `runs_per_month` times."""
+    """A training or fine-tuning job that must finish by a deadline, run `runs_per_month` times
+    (`once`: in one month only, e.g. a first training run, so a year counts it once)."""
 
     kind: Literal["training"]
     tokens_b: PositiveFloat = Field(le=1e6)
     deadline_days: float = Field(ge=0.01, le=365)
     runs_per_month: PositiveFloat = Field(default=1, le=1000)
+    once: bool = False
     method: Literal["full", "lora"] = "full"
     sharding: Literal["replicated", "zero1", "zero2", "zero3", "fsdp"] = "fsdp"
     seq_len: PositiveInt = Field(default=4096, le=1_000_000)
@@ -256,12 +258,14 @@ class BatchVolume(Input):
 
 
 class BatchInference(WorkloadBase):
-    """Offline work: `requests_per_run` must finish within `window_hours`, `runs_per_month` times."""
+    """Offline work: `requests_per_run` must finish within `window_hours`, `runs_per_month` times
+    (`once`: in one month only, e.g. a backfill, so a year counts it once)."""
 
     kind: Literal["batch-inference"]
     volume: BatchVolume
     window_hours: float = Field(ge=0.01, le=744)
     runs_per_month: PositiveFloat = 30
+    once: bool = False
 
     @model_validator(mode="after")
     def _tokens_for_llm(self) -> BatchInference:
