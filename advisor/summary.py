@@ -1,9 +1,10 @@
 """The plan's summary: what a review decides on, first in every format.
 
-A few sentences (the month and year, the budget used, what is committed and paid up front, the
-largest placements, the rules that bind and what they cost), the policy checks with the plan's
-figure against each limit, and spend by team and by pricing model. Everything is read from the
-finished plan's rows, so the summary never disagrees with the tables below it.
+A few sentences (the month and the first year, the budget used, what is committed to whom for
+how long and paid up front, the largest placements, the rules that bind and what they cost, the
+risks), the policy checks with the plan's figure against each limit, spend by team, region and
+pricing model, and the commitments by provider and term. Everything is read from the finished
+plan's rows, so the summary never disagrees with the tables below it.
 """
 
 from __future__ import annotations
