@@ -132,7 +132,8 @@ def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option],
             pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
             delta_usd=usd(o.monthly_cost_cents - plan_cents), latency_ms=o.latency_ms,
             why_not=text, proven=proven, instances=o.instances, accelerator_count=o.accelerator_count,
-            ttft_ms=round(o.sizing.ttft_ms + (o.network_rtt_ms or 0.0), 1) if o.sizing.ttft_ms is not None else None,
+            ttft_ms=round(o.sizing.ttft_ms + (o.network_rtt_ms or 0.0), 1)
+            if o.sizing.ttft_ms is not None and o.kind == "realtime-inference" else None,
         ))
         if len(picked) == MAX_ALTERNATIVES:
             break
@@ -193,6 +194,8 @@ class Explainer:
         if self.result.chosen and "forced" not in kwargs and policy is None:
             # the plan is feasible in every relaxation of the same inputs: start from it
             kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
+            if not kwargs.get("want_core"):
+                kwargs.setdefault("known", self.result)
         return solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
 
     def core(self, candidates: CandidateSet | None = None, policy: Policy | None = None,

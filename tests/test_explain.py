@@ -253,3 +253,49 @@ def test_latency_relaxations_offer_the_least_raise_and_the_cheapest_and_both_wor
         replanned = make_plan(Inputs(workloads=workloads, policy=policy, files=[]), CATALOG, explain_constraints=False)
         assert replanned.status == "optimal"
         assert replanned.total_monthly_cost_usd == pytest.approx(relaxation.resulting_monthly_cost_usd)
+
+
+def _three_providers():
+    from test_solver import fleet, option
+
+    return fleet(w0=[option("w0", "gcp", 80_00), option("w0", "aws", 150_00), option("w0", "azure", 200_00)],
+                 w1=[option("w1", "gcp", 50_00), option("w1", "azure", 120_00), option("w1", "aws", 200_00)],
+                 w2=[option("w2", "aws", 120_00), option("w2", "azure", 200_00), option("w2", "gcp", 200_00)])
+
+
+def test_a_relaxed_solve_without_time_still_answers_with_the_plan_it_relaxes(monkeypatch):
+    """Lifting a family only widens the plan's choices, so the plan itself bounds the relaxed cost:
+    when the joint search's steps find no plan in their time, the re-solve still reports it
+    (feasible, with its bound), so the report can say 'saves between $0 and ...' instead of nothing."""
+    import advisor.solver.model as model
+    from advisor.solver import solve
+
+    cs = _three_providers()
+    p = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 40}})
+    base = solve(cs, p)
+    assert base.status == "optimal" and base.cost_millicents is not None
+    # the warm-start steps find nothing, and the search gets no time: as on a large fleet
+    monkeypatch.setattr(model, "_rounded", lambda *args: None)
+    monkeypatch.setattr(model, "_single_placement_plan", lambda *args: None)
+    lifted = frozenset({"provider_share:gcp"})
+    blind = solve(cs, p, disabled=lifted, time_limit_s=1e-9, tie_break=False)
+    assert blind.status == "unknown"  # without the plan it relaxes: nothing to say
+    relaxed = solve(cs, p, disabled=lifted, time_limit_s=1e-9, tie_break=False, known=base)
+    assert relaxed.status in ("feasible", "optimal")
+    assert relaxed.cost_millicents is not None and relaxed.cost_millicents <= base.cost_millicents
+
+
+def test_a_plan_whose_options_changed_is_no_start():
+    """A start must be a plan the model admits exactly: an option whose price changed is not the same option."""
+    import dataclasses
+
+    from advisor.solver import solve
+    from advisor.solver.model import _still_admitted
+
+    cs = _three_providers()
+    p = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 40}})
+    base = solve(cs, p)
+    assert _still_admitted(base, cs, sorted(cs.options)) is not None
+    dearer = {w: [o._replace(count_cost_cents=o.count_cost_cents + 1) for o in opts] for w, opts in cs.options.items()}
+    changed = dataclasses.replace(cs, options=dearer, solved={})
+    assert _still_admitted(base, changed, sorted(cs.options)) is None

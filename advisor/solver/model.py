@@ -176,13 +176,15 @@ def _kept(key: str | None) -> frozenset[str]:
 def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] = frozenset(),
           forced: dict[str, str] | None = None, time_limit_s: float = 60.0,
           want_core: bool = False, tie_break: bool = True, hint: dict[str, str] | None = None,
-          progress: Progress = SILENT) -> SolveResult:
+          known: SolveResult | None = None, progress: Progress = SILENT) -> SolveResult:
     """Solve; families in `disabled` are switched off; `forced` makes workloads run on one option alone;
     `hint` (workload -> option key) seeds the search, else each workload's cheapest option does.
 
     `time_limit_s` is deterministic work. With `want_core`, an infeasible model also returns
     the names of a conflicting subset of families. With `tie_break`, equal-cost plans are settled
     by option order (a second solve); counterfactuals, which only need the cost, skip it.
+    `known` is a plan of the same inputs that these candidates and families still admit (the plan a
+    counterfactual relaxes): a joint search starts from it, so it never ends with less than it.
     """
     workloads = sorted(candidates.options)
     empty = [w for w in workloads if not candidates.options[w] or candidates.unserved.get(w)]
@@ -190,6 +192,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
         return SolveResult(status="infeasible", empty_workloads=empty)
     names = [n for n in family_names(policy, candidates) if n not in disabled]
     _own_work_end[0] = solver_work() + time_limit_s
+    _charged.clear()
     split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core, progress)
     if split is not None:
         return split
@@ -198,10 +201,38 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if sliced:  # the joint search prices each option alone: whole GPUs for these (the plan says so)
         whole = {w: [o for o in candidates.options[w] if o.mig_profile is None] for w in sliced}
         candidates = dataclasses.replace(candidates, options={**candidates.options, **whole}, solved={})
+    start = None
+    if known is not None and not forced and not set(policy_breaks(known.placements, policy, candidates)) & set(names):
+        start = _still_admitted(known, candidates, workloads)  # else not a relaxation of it after all: no start
     result = _solve_together(candidates, policy, workloads, names, forced or {}, time_limit_s,
-                             want_core, hint or {}, tie_break, progress)
+                             want_core, hint or {}, tie_break, progress, start)
     result.whole_gpus = sliced
     return result
+
+
+def _still_admitted(known: SolveResult, candidates: CandidateSet, workloads: list[str]) -> KnownPlan | None:
+    """A finished plan as a start for the joint search over these candidates, when every option it
+    places is here with everything the model reads of it unchanged (a relaxation keeps them: it
+    only lifts rules or adds options); None otherwise (a resized option, a MIG slice turned whole)."""
+    if known.cost_millicents is None or set(known.placements) != set(workloads):
+        return None
+    units: dict[tuple[str, str], int] = {}
+    load: dict[tuple[str, str, str], int] = {}
+    running: dict[tuple[str, str], tuple[int, ...]] = {}
+    level_loads: dict[tuple[str, str], tuple[dict[str, int], ...]] = {}
+    for w, placed in known.placements.items():
+        by_key = options_by_key(candidates, w)
+        for p in placed:
+            here = by_key.get(p.option.key)
+            if here is None or _READ(here) != _READ(p.option) or p.demand != candidates.demands[w]:
+                return None
+            units[w, p.option.key] = p.count
+            load.update(((w, p.option.key, stream), v) for stream, v in p.load.items())
+            if p.running:
+                running[w, p.option.key] = p.running
+            if p.level_loads:
+                level_loads[w, p.option.key] = p.level_loads
+    return KnownPlan(units=units, load=load, cost=known.cost_millicents, running=running, level_loads=level_loads)
 
 
 OWN_OPTIMA_KEPT = 32_768
@@ -241,9 +272,16 @@ def _read(candidates: CandidateSet, w: str) -> tuple[int, Terms]:
     return candidates.solved[key]  # type: ignore[no-any-return]
 
 
+KNOWN_STEP_SHARE = 0.2
+"""Share of its limit each step of a counterfactual's joint search keeps at least (see left() in
+_solve_together): without the shared limit one counterfactual of the shipped examples spent 45 s
+of work against its 10, and the explanation budget ran out before the rules were priced."""
 OWN_WORK_FLOOR_S = 2.0
 """Deterministic seconds an own optimum still gets once the solve's own-optimum work is spent:
 enough for the first short searches to find a plan (with its bound), not to prove it."""
+_charged: set[tuple[object, ...]] = set()
+"""Memo keys the current solve has been charged for: a solve asks for some own optima twice (one
+by one, then as patterns of the joint search), and pays for each once, whatever the memo held."""
 _own_work_end = [math.inf]
 """When the own optima of the current solve have used its time limit (solver_work() units): each
 own optimum past it gets OWN_WORK_FLOOR_S. A fleet with hundreds of workloads that need CP-SAT
@@ -264,15 +302,19 @@ def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list
     if found is not None:
         _own_optima.move_to_end(found)
         memo, work = _own_optima[found]
-        _work[0] += work  # charged as if solved again: budgets do not depend on what is memoised
+        if found not in _charged:  # charged as if solved again: budgets do not depend on what is memoised
+            _work[0] += work
+            _charged.add(found)
         for w in workloads:
             memo = _rebound(memo, candidates, w)
         return memo
     before = solver_work()
     result = solve_it()
     _own_optima[key] = (result, solver_work() - before)
+    _charged.add(key)
     if proven is not None and result.status == "optimal" and proven not in _own_optima:
         _own_optima[proven] = _own_optima[key]
+        _charged.add(proven)
     while len(_own_optima) > OWN_OPTIMA_KEPT:
         _own_optima.popitem(last=False)
     return result
@@ -411,26 +453,38 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
 
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
                     forced: dict[str, str], time_limit_s: float, want_core: bool,
-                    hint: dict[str, str], tie_break: bool = True, progress: Progress = SILENT) -> SolveResult:
+                    hint: dict[str, str], tie_break: bool = True, progress: Progress = SILENT,
+                    known: KnownPlan | None = None) -> SolveResult:
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = lag = None
     options = None
     sliced = _sliced(candidates, workloads)
+
+    def left() -> float:
+        """The work a step of a counterfactual's joint search may use: the steps share the solve's
+        limit (a known plan guarantees an answer however short they run), each keeping at least
+        a share of it; the plan's own solve gives every step the whole limit."""
+        if known is None:
+            return time_limit_s
+        return min(time_limit_s, max(KNOWN_STEP_SHARE * time_limit_s, _own_work_end[0] - solver_work()))
+
     if not want_core and len(workloads) > 1 and not sliced:
         patterns, lower, lag = _priced(candidates, policy, workloads, names, forced, time_limit_s, tie_break,
                                        progress)
         if lag is not None:
             patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
-        start = _rounded(policy, candidates, workloads, names, forced, lag, time_limit_s) if lag is not None else None
+        start = _rounded(policy, candidates, workloads, names, forced, lag, left()) if lag is not None else None
         # the search over whole patterns, unless the rounded plan is close to the bound, or the
         # pattern model is too large to be worth it next to a plan already known
         if (start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP) and (
                 start is None or _pattern_options(patterns) <= FULL_SEARCH_OPTIONS):
-            searched = _single_placement_plan(policy, candidates, workloads, names, forced, time_limit_s, patterns,
+            searched = _single_placement_plan(policy, candidates, workloads, names, forced, left(), patterns,
                                               lag.favoured if lag is not None else None)
             if searched is not None and (start is None or searched.cost < start.cost):
                 start = searched
+        if known is not None and (start is None or known.cost < start.cost):
+            start = known  # the relaxed plan: still admitted, and cheaper than what the steps found
         if start is not None and lag is not None and start.cost <= lag.bound:
             # the known plan meets the bound: optimal, no search needed
             return _known_result(candidates, policy, workloads, names, forced, start, lag.bound, time_limit_s,
@@ -470,7 +524,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     if len(workloads) == 1 and not want_core and start is None:
         mm, solver, code = _alone_in_two_passes(policy, candidates, workloads[0], names, forced, mm, time_limit_s)
     else:
-        solver = _solver(time_limit_s, interleave=not want_core and len(workloads) > 1, mm=mm)
+        solver = _solver(left(), interleave=not want_core and len(workloads) > 1, mm=mm)
         code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
     if code == cp_model.MODEL_INVALID:  # a defect of the model, never an answer
         raise RuntimeError(f"the placement model is invalid: {mm.m.validate()[:500]}")
