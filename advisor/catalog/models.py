@@ -105,6 +105,7 @@ class Accelerator(Sourced):
     fp8_tflops: Tflops | None = None
     int8_tops: Tflops | None = None
     fp32_tflops: Tflops | None = None  # dense FP32; CPUs list it (vector units), accelerators need not
+    single_stream_int8_tops: Tflops | None = None  # dense INT8 of the engine one stream runs on (no DLAs)
     tdp_w: float | None = Field(default=None, gt=0, le=MAX_TDP_W)
     software_stack: str
     portable: bool

@@ -71,6 +71,13 @@ chip; https://cloud.google.com/tpu/docs/v5e, https://cloud.google.com/tpu/docs/m
 FIXED_MODEL_UTILISATION = 0.35
 """Share of peak INT8/FP16 throughput reached by vision and other fixed-cost networks."""
 
+EDGE_GPU_SINGLE_STREAM_UTILISATION = 0.14
+"""Share of the single-stream engine's peak (`single_stream_int8_tops`, else the part's peak) a
+fixed-cost model reaches one input at a time on an edge GPU (Jetson, software stack cuda). Fitted
+to MLPerf Inference v3.0 ResNet-50 SingleStream on Jetson AGX Orin (NVIDIA, MAXN, TensorRT 8.5:
+0.633 ms p90 at 7.6 GFLOPs on the GPU's 85 dense INT8 TOPS); checked on v3.1 (NVIDIA) and v3.0
+(cTuning) in tests/test_published_results.py. A single small image fills little of the GPU; the
+batched rate (FIXED_MODEL_UTILISATION on the whole part) is unchanged."""
 CPU_FIXED_MODEL_UTILISATION = 0.20
 """Share of a CPU's peak (per vCPU: AMX, or the vector units without it) that fixed-cost models
 reach. An estimate, from Intel's MLPerf Inference Offline INT8 results on two-socket Xeons with
@@ -160,6 +167,19 @@ def training_mfu(accelerator: Accelerator, precision: str = "bf16") -> TrainingU
     fam = family(accelerator)
     return (TRAINING_MFU.get((fam, kind)) or TRAINING_MFU.get((fam, "bf16"))
             or TRAINING_MFU[("default", "bf16")])
+
+
+def single_stream(accelerator: Accelerator, precision: str, peak: float) -> float | None:
+    """The effective TFLOP/s one input at a time reaches on an edge GPU: its single-stream engine's
+    INT8 peak for 8- and 4-bit models (the part's INT8 figure counts the DLAs too; its FP16 figure
+    is the GPU's already), times the single-stream utilisation. None elsewhere, where the batched
+    utilisation applies (no single-stream evidence)."""
+    if accelerator.kind != "edge" or accelerator.software_stack != "cuda":
+        return None
+    engine = peak
+    if precision in ("int8", "int4") and accelerator.single_stream_int8_tops is not None:
+        engine = accelerator.single_stream_int8_tops
+    return engine * EDGE_GPU_SINGLE_STREAM_UTILISATION
 
 
 def peak_tflops(accelerator: Accelerator, precision: str) -> float | None:

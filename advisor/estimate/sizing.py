@@ -114,13 +114,18 @@ def _measurement(w: Workload, accelerator: Accelerator) -> Measurement | None:
 
 
 def _fixed_model_rate(model: ModelSpec, accelerator: Accelerator) -> tuple[float, float]:
-    """(latency_ms at batch 1, inferences per second per device) from GFLOPs and peak rate."""
+    """(latency_ms at batch 1, inferences per second per device) from GFLOPs and peak rate.
+
+    Batched work uses the whole part; one input at a time on an edge GPU runs on the GPU alone
+    (not its DLAs) and fills little of it (A.single_stream)."""
     peak = A.peak_tflops(accelerator, model.precision)
     if peak is None:
         raise Unfit("precision", f"{accelerator.name} cannot run {model.precision} models")
     effective = peak * 1e12 * A.fixed_model_utilisation(accelerator)
     flops = (model.gflops_per_inference or 0) * 1e9
-    return flops / effective * 1000, effective / flops
+    single = A.single_stream(accelerator, model.precision, peak)
+    latency_ms = flops / (single * 1e12) * 1000 if single is not None else flops / effective * 1000
+    return latency_ms, effective / flops
 
 
 def _check_fixed_memory(model: ModelSpec, accelerator: Accelerator, offering: Offering) -> float:
