@@ -9,12 +9,12 @@ named constants below, and docs/ARCHITECTURE.md lists them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
 from advisor.catalog.models import BOUGHT
 from advisor.plan import Assignment, Risk, Share, WorkloadPlan
-from advisor.render.formats import usd
+from advisor.render.formats import ms, usd
 from advisor.workload.models import Policy
 
 CAP_MARGIN_PCT = 5.0
@@ -126,6 +126,40 @@ def _estimates(rows: list[Assignment], total: float) -> list[Risk]:
     return found
 
 
+def _objectives_at_risk(a: Assignment) -> list[str]:
+    """The latency objectives a placement meets only inside its estimate's band: its compute share
+    (the figure less the network round trip) raised by the band goes over the objective."""
+    band = a.estimate.band_pct
+    if band is None:
+        return []
+    rtt = a.network_rtt_ms or 0.0
+    found = []
+    objectives = (("p95 latency", a.latency_ms, a.slo_p95_latency_ms, rtt), ("TTFT", a.ttft_ms, a.slo_ttft_ms, rtt),
+                  ("TPOT", a.tpot_ms, a.slo_tpot_ms, 0.0))
+    for label, value, limit, network in objectives:
+        if value is not None and limit is not None and network + (value - network) * (1 + band / 100) > limit:
+            found.append(f"{label} {ms(value)} against {ms(limit)}")
+    return found
+
+
+def _inside_band(rows: list[Assignment]) -> list[Risk]:
+    found = []
+    by_workload: dict[str, list[str]] = defaultdict(list)
+    bands: dict[str, str] = {}
+    placements = Counter(a.workload for a in rows)
+    for a in rows:
+        for objective in _objectives_at_risk(a):
+            several = placements[a.workload] > 1
+            by_workload[a.workload].append(f"{objective} (placement {a.placement})" if several else objective)
+            bands[a.workload] = a.estimate.band or ""
+    for w, objectives in sorted(by_workload.items()):
+        found.append(Risk(
+            kind="estimate", severity="medium", subject=w,
+            risk=f"meets its objectives only inside the estimate's band {bands[w]}: " + "; ".join(objectives) + ".",
+            mitigation="Measure it on the hardware (measured: in the workload), or plan with headroom."))
+    return found
+
+
 def _low_use(plans: list[WorkloadPlan]) -> list[Risk]:
     found = []
     for p in plans:
@@ -178,5 +212,5 @@ def risk_register(rows: list[Assignment], plans: list[WorkloadPlan], policy: Pol
                              "lock_in.max_provider_share_pct", lambda name: name in counted_providers),
              *_concentration(vendors, cap.max_vendor_share_pct, "accelerator vendor",
                              "lock_in.max_vendor_share_pct", lambda name: True),
-             *_estimates(rows, total), *_low_use(plans), *_capacity(rows, cpus)]
+             *_estimates(rows, total), *_inside_band(rows), *_low_use(plans), *_capacity(rows, cpus)]
     return sorted(found, key=lambda r: (SEVERITY_ORDER[r.severity], KIND_ORDER[r.kind], r.subject))
