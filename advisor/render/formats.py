@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,16 @@ def pct(value: float | None) -> str:
 def rate(value: float | None) -> str:
     """Requests a second, to three significant figures: '8 req/s', '16.5 req/s'."""
     return "-" if value is None else f"{value:,.3g} req/s"
+
+
+def sig3(value: float | None) -> str:
+    """A rate to three significant figures, with thousands separators and no exponent: '4,710', '35.5'."""
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        digits = math.floor(math.log10(abs(value))) - 2
+        return f"{round(value, -digits):,.0f}"
+    return f"{value:.3g}"
 
 
 def ms(value: float | None) -> str:
@@ -306,6 +317,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["latency"] = latency_text
     env.filters["pct"] = pct
     env.filters["ms"] = ms
+    env.filters["sig3"] = sig3
     env.filters["rate"] = rate
     env.filters["linkify"] = linkify
     return env
