@@ -98,10 +98,10 @@ def shared_gpus(assignments: list[Assignment], catalog: Catalog) -> list[SharedG
         for layout in lay_out(gpu, {w: dict(c) for w, c in slices.items()}):
             idle = sum(compute_share(gpu, profile) for profile, _, holder in layout.slices if holder is None)
             idle += 1 - sum(compute_share(gpu, profile) for profile, _, _ in layout.slices)  # unused compute
+            idle_monthly = round(layout.count * per_gpu * idle, 2)
             out.append(SharedGpus(
                 provider=provider, region=region, instance=instance, pricing=pricing, accelerator=gpu.accelerator,
                 count=layout.count, slices=[GpuSlice(profile=p, start=s, workload=h) for p, s, h in layout.slices],
                 monthly_cost_usd=round(layout.count * per_gpu, 2),
-                idle_monthly_usd=round(layout.count * per_gpu * idle, 2),
-                idle_first_year_usd=round(12 * round(layout.count * per_gpu * idle, 2), 2)))
+                idle_monthly_usd=idle_monthly, idle_first_year_usd=round(12 * idle_monthly, 2)))
     return out

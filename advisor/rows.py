@@ -173,6 +173,12 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
     )
 
 
+def carbon_of(rows: list[Assignment]) -> float | None:
+    """The rows' emissions a month together; None when a row has no grid figure (a partial sum would mislead)."""
+    carbon = [a.carbon_kg_per_month for a in rows]
+    return None if None in carbon else round(sum(c for c in carbon if c is not None), 1)
+
+
 def months_a_year(w: Workload) -> int:
     """Months of a year a workload is billed: 12, or one for work that runs once."""
     return 1 if isinstance(w, (Training, BatchInference)) and w.once else 12
@@ -202,11 +208,10 @@ def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options
                             ttft_ms=max((r.ttft_ms for r in rs if r.ttft_ms is not None), default=None))
               for (loc, size, provider, region), rs in sorted(routing.items())]
     c = w.constraints
-    carbon = [a.carbon_kg_per_month for a in rows]
     return WorkloadPlan(
         workload=w.name, kind=w.kind, team=w.team, monthly_cost_usd=round(sum(a.monthly_cost_usd for a in rows), 2),
         first_year_usd=round(sum(a.first_year_usd or 0.0 for a in rows), 2),
-        carbon_kg_per_month=round(sum(c for c in carbon if c is not None), 1) if None not in carbon else None,
+        carbon_kg_per_month=carbon_of(rows),
         placements=len(rows), regions=sorted({f"{a.provider}:{a.region}" for a in rows}), routing=routes,
         min_regions=c.min_regions, survive_region_loss=c.survive_region_loss, mean_load_pct=mean_load_pct(w),
         commitments=commitments(w, rows, catalog, options), burst=burst(w, rows),

@@ -15,7 +15,7 @@ from advisor.candidates import COMMITMENT_MONTHS
 from advisor.commitments import COMMITTED
 from advisor.plan import Assignment, CommitmentLine, ConstraintCost, PolicyCheck, Risk, SharedGpus, Summary
 from advisor.render.formats import usd
-from advisor.rows import shares_of
+from advisor.rows import carbon_of, shares_of
 from advisor.workload.models import Policy
 
 
@@ -115,11 +115,9 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
     sentences.append(_risk_sentence(risks))
-    carbon = [a.carbon_kg_per_month for a in assignments]
     return Summary(sentences=sentences, checks=_checks(policy, total, teams, liability),
                    spend_by_team=shares_of(teams), spend_by_pricing=shares_of(pricing),
                    committed_monthly_usd=round(committed_monthly, 2), commitment_liability_usd=round(liability, 2),
                    upfront_usd=round(upfront, 2), first_year_usd=first_year, spend_by_region=shares_of(regions),
                    commitments=lines,
-                   carbon_kg_per_month=round(sum(c for c in carbon if c is not None), 1) if None not in carbon
-                   else None)
+                   carbon_kg_per_month=carbon_of(assignments))
