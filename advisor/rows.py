@@ -189,8 +189,12 @@ def first_year(cents: int, months: int, upfront: float | None, amortisation: int
     front) plus its running costs, rented capacity as billed (a reservation's first 12 months)."""
     if upfront is None or not amortisation:
         return round(months * cents / 100, 2)
-    paid = round(upfront * 100)  # in cents, with the month's amortisation rounded as the bill of materials shows it
-    return (paid + months * (cents - round(paid / amortisation))) / 100
+    return (round(upfront * 100) + months * (cents - amortised_cents(upfront, amortisation))) / 100
+
+
+def amortised_cents(upfront: float, months: int) -> int:
+    """A purchase's share of one month, in whole cents (the bill of materials' purchase line)."""
+    return round(round(upfront * 100) / months)
 
 
 def workload_plan(w: Workload, rows: list[Assignment], catalog: Catalog, options: list[Option],

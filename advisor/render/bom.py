@@ -17,6 +17,7 @@ from typing import Any
 from advisor.candidates import COMMITMENT_MONTHS
 from advisor.plan import Assignment, Plan
 from advisor.render.formats import BOM_COLUMNS, IDLE_ROW, csv_field, csv_text_cell, serves_text
+from advisor.rows import amortised_cents
 
 ROW_TEXT = ("model", "description")
 
@@ -52,7 +53,7 @@ def _items(a: Assignment) -> Iterator[dict[str, Any]]:
     if a.pricing in ("capex", "owned"):
         amortisation = 0
         if a.pricing == "capex" and a.upfront_usd is not None and a.amortisation_months:
-            amortisation = round(_cents(a.upfront_usd) / a.amortisation_months)
+            amortisation = amortised_cents(a.upfront_usd, a.amortisation_months)
             yield _item(a, "purchase", amortisation, round(a.upfront_usd / max(1, a.instances), 2), "instance",
                         None, a.upfront_usd, a.amortisation_months, _cents(a.upfront_usd))
         operations = _cents(a.operations_monthly_usd)
