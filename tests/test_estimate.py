@@ -78,6 +78,22 @@ def test_training_time_and_devices_by_hand(catalog):
     assert s.instances == 1 and s.devices_per_replica == 1
 
 
+def test_int4_lora_trains_at_the_bf16_peak_with_4_bit_weights(catalog):
+    """QLoRA-style: 4-bit frozen weights in memory, BF16 matmuls, and the basis says so."""
+    def lora(precision: str):
+        w = _workload("training", method="lora", tokens_b=1, deadline_days=3,
+                      model={"name": "m", "params_b": 8, "precision": precision})
+        return size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
+
+    bf16, int4 = lora("bf16"), lora("int4")
+    # 4 x 8e9 x 1e9 FLOPs at 400 TFLOPS x 41% MFU, the same for both
+    assert bf16.job_hours == int4.job_hours == pytest.approx(4 * 8e9 * 1e9 / 1.64e14 / 3600)
+    assert "int4 weights computed at the BF16 peak" in int4.basis_source
+    assert "BF16 peak" not in bf16.basis_source
+    # frozen weights: 2 bytes against 0.5 per parameter (x 1.02 for the adapters)
+    assert int4.memory_per_device_gb < bf16.memory_per_device_gb - 8 * 1.5 * 1.02 + 0.01
+
+
 def test_training_deadline_needs_more_devices_and_a_fabric(catalog):
     w = _workload("training", model={"name": "m", "params_b": 7}, tokens_b=100, deadline_days=2)
     gpu = catalog.accelerators["gpu-a"]

@@ -215,6 +215,8 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
     active = (model.active_params_b or model.params_b or 0) * 1e9
     tokens = w.tokens_b * 1e9
     flops = (6 if w.method == "full" else 4) * active * tokens
+    # 8- and 4-bit weights are stored quantised and dequantised for BF16 matmuls (QLoRA's storage
+    # and compute types): no framework on the catalog's parts trains with INT8 or INT4 matmuls
     precision = model.precision if model.precision in ("fp8", "bf16", "fp16", "fp32") else "bf16"
     peak = A.peak_tflops(accelerator, precision)
     if not accelerator.trains or accelerator.kind == "edge":
@@ -241,7 +243,8 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
     return Sizing(
         basis="measured" if mfu is None else "roofline",
         basis_source=measured.source if mfu is None and measured is not None else
-        f"roofline model, docs/PERFORMANCE_MODEL.md; MFU: {A.training_mfu(accelerator, precision).source}",
+        f"roofline model, docs/PERFORMANCE_MODEL.md; MFU: {A.training_mfu(accelerator, precision).source}"
+        + (f"; {model.precision} weights computed at the BF16 peak" if precision != model.precision else ""),
         instances=instances,
         busy_hours_per_month=job_hours * w.runs_per_month,
         devices_per_replica=total_devices,
