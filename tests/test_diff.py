@@ -3,7 +3,7 @@ old and new cost and placements, added and removed workloads, the change per tea
 
 Two plans of the fixture workloads: the second doubles chat's peak traffic, which one x1 ($730 a
 month on demand) no longer carries: chat moves to one a1 reserved for a year ($1,095); and it drops
-the training job "tune" ($12.20).
+the training job "tune" ($12.21).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def test_diff_shows_what_moved_and_what_it_costs(run_cli, workdir, tmp_path):
     assert (f"The monthly cost rises by ${delta:,.2f} (+{pct:.1f}%), from ${a['total_monthly_cost_usd']:,.2f} to "
             f"${b['total_monthly_cost_usd']:,.2f}: 1 workload moved, 0 added, 1 removed.") in out
     assert "| chat | product | $730.00 | $1,095.00 | +$365.00 |" in out
-    assert "| tune | research | $12.20 | removed | -$12.20 |" in out
+    assert "| tune | research | $12.21 | removed | -$12.21 |" in out
     assert "<details><summary>What moved where</summary>" in out
     assert "**chat**: 1 x x1 (alpha us-1, on_demand) → 1 x a1 (alpha us-1, reserved_1y)" in out
-    assert "| research | $12.20 | $0.00 | -$12.20 |" in out
+    assert "| research | $12.21 | $0.00 | -$12.21 |" in out
     code, text, err = run_cli("diff", old, new, "--format", "text")
     assert "chat (product): $730.00 -> $1,095.00 (+$365.00)" in text and "\\_" not in text
 

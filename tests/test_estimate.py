@@ -72,9 +72,11 @@ def _workload(kind: str, **fields):
 def test_training_time_and_devices_by_hand(catalog):
     w = _workload("training", model={"name": "m", "params_b": 1}, tokens_b=1, deadline_days=3)
     s = size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
-    # 6 x 1e9 x 1e9 FLOPs at 400 TFLOPS x 41% MFU (NVIDIA, BF16) = 1.64e14 FLOP/s
+    # 6 x 1e9 x 1e9 FLOPs at 400 TFLOPS x 41% MFU (NVIDIA, BF16) = 1.64e14 FLOP/s, plus 239 steps
+    # of 4,194,304 tokens at 0.131 s each, over the 1 - 0.1 / 16,384 of the time not interrupted
     assert s.mfu == 0.41
-    assert s.job_hours == pytest.approx(6e18 / 1.64e14 / 3600)
+    assert s.job_hours == pytest.approx((6e18 / 1.64e14 + 239 * 0.131) / (1 - 0.1 / 16384) / 3600)
+    assert "239 steps of 4,194,304 tokens" in s.basis_source
     assert s.instances == 1 and s.devices_per_replica == 1
 
 
@@ -86,8 +88,9 @@ def test_int4_lora_trains_at_the_bf16_peak_with_4_bit_weights(catalog):
         return size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
 
     bf16, int4 = lora("bf16"), lora("int4")
-    # 4 x 8e9 x 1e9 FLOPs at 400 TFLOPS x 41% MFU, the same for both
-    assert bf16.job_hours == int4.job_hours == pytest.approx(4 * 8e9 * 1e9 / 1.64e14 / 3600)
+    # 4 x 8e9 x 1e9 FLOPs at 400 TFLOPS x 41% x 0.826 (LoRA) MFU, and 15,259 steps of 65,536 tokens
+    hand = (4 * 8e9 * 1e9 / (1.64e14 * 0.826) + 15259 * 0.131) / (1 - 0.1 / 16384) / 3600
+    assert bf16.job_hours == int4.job_hours == pytest.approx(hand)
     assert "int4 weights computed at the BF16 peak" in int4.basis_source
     assert "BF16 peak" not in bf16.basis_source
     # frozen weights: 2 bytes against 0.5 per parameter (x 1.02 for the adapters)

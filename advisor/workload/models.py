@@ -188,6 +188,9 @@ class Training(WorkloadBase):
     method: Literal["full", "lora"] = "full"
     sharding: Literal["replicated", "zero1", "zero2", "zero3", "fsdp"] = "fsdp"
     seq_len: PositiveInt = Field(default=4096, le=1_000_000)
+    global_batch_tokens: PositiveInt | None = Field(default=None, le=1_000_000_000)
+    """Tokens per optimizer step (global batch x sequence length); default 4,194,304 for full
+    training and 65,536 for LoRA. Each step adds a fixed overhead (docs/PERFORMANCE_MODEL.md)."""
 
     @model_validator(mode="after")
     def _llm(self) -> Training:
