@@ -67,8 +67,9 @@ Fitted with LORA_MFU_SHARE (above); held out on GPT-3 175B at 256-11,616 GPUs.""
 
 DEFAULT_GLOBAL_BATCH_TOKENS = {"full": 4_194_304, "lora": 65_536}
 """Tokens per optimizer step when a training workload does not give `global_batch_tokens`: 4M for
-pre-training (LLaMA, Touvron et al. 2023, Table 2: batch size 4M tokens for every model size), and
-for LoRA MLPerf's Llama 2 70B LoRA reference, 8 sequences of 8,192 tokens."""
+pre-training (LLaMA, Touvron et al. 2023, Table 2, and Llama 2's model card: "a global batch-size
+of 4M tokens" for every model size), and for LoRA MLPerf's Llama 2 70B LoRA reference, 8
+sequences of 8,192 tokens."""
 
 INTERRUPTION_LOSS_AT_16K_GPUS = 0.10
 """Share of a training job's elapsed time lost to interruptions (restarts, work since the last
