@@ -32,8 +32,8 @@ from advisor.topology import Topology
 from advisor.workload.models import BatchInference, EdgeInference, RealtimeInference, Training, Workload
 
 
-def _estimate(s: Sizing, w: Workload) -> EstimateSummary:
-    band = band_of(w, s.basis)
+def _estimate(s: Sizing, w: Workload, accelerator: str) -> EstimateSummary:
+    band = band_of(w, s.basis, accelerator)
     return EstimateSummary(
         band_pct=band.pct if band else None, band=band.text if band else None,
         basis=s.basis, basis_source=s.basis_source, devices_per_replica=s.devices_per_replica, batch=s.batch,
@@ -160,7 +160,7 @@ def assignment(w: Workload, p: Placement, index: int, topology: Topology,
         slo_p95_latency_ms=slo.p95_latency_ms if slo else None,
         slo_ttft_ms=slo.ttft_ms if slo else None, slo_tpot_ms=slo.tpot_ms if slo else None,
         ttft_ms=ttft, tpot_ms=round(s.tpot_ms, 2) if s.tpot_ms is not None else None,
-        network_rtt_ms=rtt, carbon_kg_per_month=_carbon(o, p), estimate=_estimate(s, w),
+        network_rtt_ms=rtt, carbon_kg_per_month=_carbon(o, p), estimate=_estimate(s, w, o.accelerator),
         price_source=o.price_source, price_as_of=o.price_as_of, price_is_estimate=o.price_estimate,
         placement=index, load_share_pct=round(100 * p.share, 1), serves=routes,
         sizes=_sizes(p) if isinstance(w, BatchInference) else [],

@@ -11,9 +11,10 @@ import test_published_results as published
 import test_published_training_scale as scale
 from conftest import CATALOG_ARGS, WORKLOADS
 
-from advisor.estimate.bands import bands
+from advisor.estimate.bands import ACCELERATOR_MIN_CASES, accelerator_bands, band_of, bands
 from advisor.plan import Plan
 from advisor.risks import _objectives_at_risk
+from advisor.workload.models import WORKLOAD_MODELS
 
 
 def _p90(errors: list[float]) -> float:
@@ -26,18 +27,52 @@ def _relative(estimate: float, value: float) -> float:
     return (estimate - value) / value
 
 
-def hold_out_errors() -> dict[str, list[float]]:
-    """Per family, the errors of the cases no constant was fitted to (the bounded published cases)."""
-    serving = [_relative(published.serving_throughput(published.SERVING[c]), published.SERVING[c]["value"])
+def hold_out_cases() -> dict[str, list[tuple[str, float]]]:
+    """Per family, (accelerator, error) of the cases no constant was fitted to (the bounded published cases)."""
+    serving = [(published.SERVING[c]["accelerator"],
+                _relative(published.serving_throughput(published.SERVING[c]), published.SERVING[c]["value"]))
                for c in published.SERVING_BOUNDED]
-    training = [_relative(published.BOUNDED[c](published.RECORDS[c]), published.RECORDS[c]["value"])
+    training = [(published.RECORDS[c]["accelerator"],
+                 _relative(published.BOUNDED[c](published.RECORDS[c]), published.RECORDS[c]["value"]))
                 for c in published.BOUNDED if published.RECORDS[c]["kind"] == "training"]
-    training += [_relative(scale.estimated_minutes(scale.BY_ID[c]), scale.BY_ID[c]["time_to_train_minutes"])
+    training += [(scale.BY_ID[c]["accelerator"],
+                  _relative(scale.estimated_minutes(scale.BY_ID[c]), scale.BY_ID[c]["time_to_train_minutes"]))
                  for c in scale.BOUNDED_CASES]
-    fixed = [_relative(published.BOUNDED[c](published.RECORDS[c]), published.RECORDS[c]["value"])
+    fixed = [(published.RECORDS[c]["accelerator"],
+              _relative(published.BOUNDED[c](published.RECORDS[c]), published.RECORDS[c]["value"]))
              for c in published.BOUNDED if published.RECORDS[c]["kind"] != "training"]
-    fixed += [_relative(edge.estimate(edge.BY_ID[c]), edge.BY_ID[c]["value"]) for c in edge.BOUNDED]
+    fixed += [("jetson-agx-orin", _relative(edge.estimate(edge.BY_ID[c]), edge.BY_ID[c]["value"]))
+              for c in edge.BOUNDED]
     return {"serving": serving, "training": training, "fixed": fixed}
+
+
+def hold_out_errors() -> dict[str, list[float]]:
+    """Per family, the hold-out errors."""
+    return {family: [e for _, e in cases] for family, cases in hold_out_cases().items()}
+
+
+def test_accelerators_with_enough_cases_have_their_own_band():
+    """Every accelerator with ACCELERATOR_MIN_CASES hold-out cases in a family has its band listed,
+    at its own 90th percentile; none with fewer is listed."""
+    expected = {}
+    for family, cases in hold_out_cases().items():
+        by_accelerator: dict[str, list[float]] = {}
+        for accelerator, error in cases:
+            by_accelerator.setdefault(accelerator, []).append(error)
+        expected.update({(family, acc): (round(100 * _p90(errors), 1), len(errors))
+                         for acc, errors in by_accelerator.items() if len(errors) >= ACCELERATOR_MIN_CASES})
+    listed = {key: (band.pct, band.cases) for key, band in accelerator_bands().items()}
+    assert listed == expected, "update the accelerators: of advisor/estimate/bands.yaml"
+    assert ("training", "h100-sxm") in listed  # the data holds enough H100 training runs for one
+
+
+def test_an_accelerator_without_a_band_takes_its_familys():
+    training = WORKLOAD_MODELS["training"].model_validate(
+        {"name": "t", "kind": "training", "model": {"name": "m", "params_b": 1}, "tokens_b": 1, "deadline_days": 1})
+    own, other = band_of(training, "roofline", "h100-sxm"), band_of(training, "roofline", "tpu-v5e")
+    assert own is not None and own.accelerator == "h100-sxm" and "training on h100-sxm, 42 hold-out cases" in own.text
+    assert other == bands()["training"]
+    assert band_of(training, "measured", "h100-sxm") is None
 
 
 @pytest.mark.parametrize("family", ["serving", "training", "fixed"])
