@@ -106,12 +106,20 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
         f"{a.workload} on {a.instances} x {a.instance} ({a.provider} {a.region}, {a.pricing}) at "
         f"{usd(a.monthly_cost_usd)} a month" for a in largest) + ".")
     binding = [c for c in constraints if c.binding and c.part_of is None and c.cost_usd]
+    # rows not re-solved (--explain summary, or a cut-short budget) may bind: never called free
+    open_rows = [c.setting or c.name for c in constraints if c.binding is None and c.part_of is None]
+    unsettled = (f"{len(open_rows)} rule{'s' if len(open_rows) > 1 else ''} ({', '.join(open_rows[:3])}"
+                 f"{', ...' if len(open_rows) > 3 else ''}) {'were' if len(open_rows) > 1 else 'was'} not "
+                 f"re-solved, so what {'they cost is' if len(open_rows) > 1 else 'it costs is'} not known: "
+                 f"--explain full re-solves them")
     if not priced:
         sentences.append("What each rule costs was not priced in this run (explanations off).")
     elif binding:
         sentences.append("Binding rules: " + "; ".join(
             f"{c.description} ({c.setting or c.name}) costs {usd(c.cost_usd or 0.0)} a month"
-            for c in binding[:3]) + ".")
+            for c in binding[:3]) + (f"; {unsettled}." if open_rows else "."))
+    elif open_rows:
+        sentences.append(f"No rule is proven to raise the cost; {unsettled}.")
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
     sentences.append(_risk_sentence(risks))

@@ -13,6 +13,10 @@ import json
 import pytest
 from conftest import CATALOG_ARGS, WORKLOADS
 
+from advisor.plan import ConstraintCost, Plan
+from advisor.summary import summarise
+from advisor.workload.models import Policy
+
 
 def test_the_summary_comes_first_in_every_format(run_cli):
     code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
@@ -74,3 +78,20 @@ def test_cost_differences_carry_the_dollar_sign_and_separators(run_cli):
            "per month |" in md
     code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
     assert '<td class="num">+$1,460.00</td>' in html
+
+
+def test_rules_that_were_not_re_solved_are_never_called_free(run_cli):
+    """Under --explain summary a coupling rule priced by LP duals alone has no verdict: the summary
+    says so and names it, instead of "every workload runs at its cheapest plan"."""
+    data = json.loads(run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")[1])
+    plan = Plan.model_validate(data)
+    policy = Policy.model_validate({"kind": "policy"})
+    total = plan.total_monthly_cost_usd or 0.0
+    free = summarise(plan.assignments, plan.shared_gpus, [], policy, total, True, [])
+    assert "No rule raises the cost" in " ".join(free.sentences)
+    row = ConstraintCost(name="provider_share:alpha", description="provider share",
+                         setting="lock_in.max_provider_share_pct", binding=None, cost_usd=None, proven=False,
+                         detail="not re-solved (--explain summary)")
+    text = " ".join(summarise(plan.assignments, plan.shared_gpus, [row], policy, total, True, []).sentences)
+    assert "No rule raises the cost" not in text
+    assert "1 rule (lock_in.max_provider_share_pct) was not re-solved" in text and "--explain full" in text
