@@ -32,7 +32,8 @@ class EstimateSummary(Strict):
     power_w_per_site: float | None = None
     mfu: float | None = None
     layout: str | None = None  # how a multi-instance training job is joined: ICI slice, fabric or DCN
-    band_pct: float | None = None  # how far the estimate may be off (its family's hold-out error); None: measured
+    band_pct: float | None = None  # how far the estimate may be off (hold-out error of its family, or of its
+    # accelerator within the family); None: measured
     band: str | None = None  # that band described: '±16.3% (LLM serving, 27 hold-out cases)'
 
 

@@ -66,6 +66,15 @@ def _risk_sentence(risks: list[Risk]) -> str:
     return f"Risks: {head}; first: {first.subject}: {first.risk}"
 
 
+def _unsettled(rules: list[str]) -> str:
+    """Rules whose cost was not re-solved, named (the first three) with how to price them."""
+    named = ", ".join(rules[:3]) + (", ..." if len(rules) > 3 else "")
+    if len(rules) == 1:
+        return f"1 rule ({named}) was not re-solved, so what it costs is not known: --explain full re-solves them"
+    return (f"{len(rules)} rules ({named}) were not re-solved, so what they cost is not known: "
+            "--explain full re-solves them")
+
+
 def summarise(assignments: list[Assignment], shared: list[SharedGpus], constraints: list[ConstraintCost],
               policy: Policy, total: float, priced: bool, risks: list[Risk]) -> Summary:
     """The summary of a feasible plan (its rows, shared GPUs, constraint costs, policy and risk
@@ -108,18 +117,14 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
     binding = [c for c in constraints if c.binding and c.part_of is None and c.cost_usd]
     # rows not re-solved (--explain summary, or a cut-short budget) may bind: never called free
     open_rows = [c.setting or c.name for c in constraints if c.binding is None and c.part_of is None]
-    unsettled = (f"{len(open_rows)} rule{'s' if len(open_rows) > 1 else ''} ({', '.join(open_rows[:3])}"
-                 f"{', ...' if len(open_rows) > 3 else ''}) {'were' if len(open_rows) > 1 else 'was'} not "
-                 f"re-solved, so what {'they cost is' if len(open_rows) > 1 else 'it costs is'} not known: "
-                 f"--explain full re-solves them")
     if not priced:
         sentences.append("What each rule costs was not priced in this run (explanations off).")
     elif binding:
         sentences.append("Binding rules: " + "; ".join(
             f"{c.description} ({c.setting or c.name}) costs {usd(c.cost_usd or 0.0)} a month"
-            for c in binding[:3]) + (f"; {unsettled}." if open_rows else "."))
+            for c in binding[:3]) + (f"; {_unsettled(open_rows)}." if open_rows else "."))
     elif open_rows:
-        sentences.append(f"No rule is proven to raise the cost; {unsettled}.")
+        sentences.append(f"No rule is proven to raise the cost; {_unsettled(open_rows)}.")
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
     sentences.append(_risk_sentence(risks))

@@ -226,10 +226,10 @@ def _interruption_loss(devices: int) -> float:
     return min(0.5, A.INTERRUPTION_LOSS_AT_16K_GPUS * devices / A.INTERRUPTION_REFERENCE_GPUS)
 
 
-def _devices_for_deadline(tokens: float, rate_tokens: float, steps: int, seconds_allowed: float) -> float:
+def _devices_for_deadline(tokens: float, rate_tokens: float, overhead_s: float, seconds_allowed: float) -> float:
     """Devices (fractional) whose elapsed time meets the deadline: the compute must fit in what the
     steps' overhead and the interruptions leave. The loss grows with the devices, so this searches."""
-    low = tokens / ((seconds_allowed - steps * A.TRAINING_STEP_OVERHEAD_S) * rate_tokens)
+    low = tokens / ((seconds_allowed - overhead_s) * rate_tokens)
     if not math.isfinite(low):
         return low  # a vanishing rate: whole_count refuses it by name
     devices = low
@@ -267,13 +267,14 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
     batch = w.global_batch_tokens or A.DEFAULT_GLOBAL_BATCH_TOKENS[w.method]
     steps = math.ceil(tokens / batch) if mfu is not None else 0
     seconds_allowed = min(w.deadline_days * 24, HOURS_PER_MONTH / w.runs_per_month) * 3600
-    if steps * A.TRAINING_STEP_OVERHEAD_S >= seconds_allowed:
+    overhead_s = steps * A.TRAINING_STEP_OVERHEAD_S
+    if overhead_s >= seconds_allowed:
         raise Unfit("capacity", f"its {steps:,} optimizer steps of {batch:,} tokens take "
-                                f"{steps * A.TRAINING_STEP_OVERHEAD_S / 3600:,.1f} h in overhead alone "
+                                f"{overhead_s / 3600:,.1f} h in overhead alone "
                                 f"({A.TRAINING_STEP_OVERHEAD_S} s each), more than the deadline allows: "
                                 f"raise global_batch_tokens or the deadline")
     # the deadline holds the compute, the steps' overhead and the expected interruptions
-    devices_for_deadline = _devices_for_deadline(tokens, rate_tokens, steps, seconds_allowed)
+    devices_for_deadline = _devices_for_deadline(tokens, rate_tokens, overhead_s, seconds_allowed)
     whole_count(devices_for_deadline / offering.accelerator_count, offering)
     devices = max(1, devices_for_memory, math.ceil(devices_for_deadline))
     layout = training_layout(offering, devices, devices_for_memory)

@@ -1293,8 +1293,8 @@ PROFILED_SUBSOLVERS = ("reduced_costs", "default_lp")
 def _profiled_solver(time_limit_s: float, interleave: bool = False) -> cp_model.CpSolver:
     """A solver for one workload with a traffic profile (load levels) alone: the full linear
     relaxation, and a search that branches on the LP's reduced costs (CP-SAT's LP_SEARCH, the
-    "reduced_costs" subsolver). On 25 profiled own optima (docs/PERFORMANCE.md) it cut the time
-    from 35 s to 22 s; the default search took 8-11 s on the shipped chat service's rules. With
+    "reduced_costs" subsolver). On 25 profiled own optima (bench/bench_profiled.py) it cut the time
+    from 33.5 s to 20.0 s; the default search took 8-11 s on the shipped chat service's rules. With
     `interleave`, that search and the default one take turns (see _within_cost)."""
     solver = _solver(time_limit_s, interleave=interleave)
     solver.parameters.linearization_level = 2
