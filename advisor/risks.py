@@ -143,19 +143,25 @@ def _objectives_at_risk(a: Assignment) -> list[str]:
 
 
 def _inside_band(rows: list[Assignment]) -> list[Risk]:
+    """One risk per workload. Placements on different accelerators can carry different bands, so
+    when they do, each objective names its own band; when they agree, the band is stated once."""
     found = []
-    by_workload: dict[str, list[str]] = defaultdict(list)
-    bands: dict[str, str] = {}
+    at_risk: dict[str, list[tuple[str, str]]] = defaultdict(list)
     placements = Counter(a.workload for a in rows)
     for a in rows:
         for objective in _objectives_at_risk(a):
             several = placements[a.workload] > 1
-            by_workload[a.workload].append(f"{objective} (placement {a.placement})" if several else objective)
-            bands[a.workload] = a.estimate.band or ""
-    for w, objectives in sorted(by_workload.items()):
+            at_risk[a.workload].append((f"{objective} (placement {a.placement})" if several else objective,
+                                        a.estimate.band or ""))
+    for w, objectives in sorted(at_risk.items()):
+        bands = {band for _, band in objectives}
+        if len(bands) == 1:
+            text = f"inside the estimate's band {bands.pop()}: " + "; ".join(o for o, _ in objectives)
+        else:
+            text = "inside their estimates' bands: " + "; ".join(f"{o}, band {band}" for o, band in objectives)
         found.append(Risk(
             kind="estimate", severity="medium", subject=w,
-            risk=f"meets its objectives only inside the estimate's band {bands[w]}: " + "; ".join(objectives) + ".",
+            risk=f"meets its objectives only {text}.",
             mitigation="Measure it on the hardware (measured: in the workload), or plan with headroom."))
     return found
 

@@ -13,7 +13,7 @@ from conftest import CATALOG_ARGS, WORKLOADS
 
 from advisor.estimate.bands import ACCELERATOR_MIN_CASES, accelerator_bands, band_of, bands
 from advisor.plan import Plan
-from advisor.risks import _objectives_at_risk
+from advisor.risks import _inside_band, _objectives_at_risk
 from advisor.workload.models import WORKLOAD_MODELS
 
 
@@ -100,6 +100,22 @@ def test_a_placement_within_the_band_of_its_objective_is_flagged(run_cli):
     assert _objectives_at_risk(measured) == []  # a measured figure has no band
     assert any(r.kind == "estimate" and r.subject == "chat" and "inside the estimate's band" in r.risk
                for r in plan.risks)  # the fixture's chat: 4,380 ms against 5,000 ms, inside 16.3%
+
+
+def test_placements_with_different_bands_each_name_their_own(run_cli):
+    """A workload split over two accelerators has two bands; the risk must not state one for both."""
+    code, out, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")
+    chat = next(a for a in Plan.model_validate_json(out).assignments if a.workload == "chat")
+    latency = chat.latency_ms or 0.0
+    tight = chat.model_copy(update={"slo_p95_latency_ms": latency * 1.01, "placement": 1})
+    other = tight.model_copy(update={"placement": 2, "estimate": tight.estimate.model_copy(
+        update={"band": "±40% (test band)", "band_pct": 40.0})})
+    [two_bands] = _inside_band([tight, other])
+    assert f"(placement 1), band {tight.estimate.band}" in two_bands.risk
+    assert "(placement 2), band ±40% (test band)" in two_bands.risk
+    same = other.model_copy(update={"estimate": tight.estimate})
+    [one_band] = _inside_band([tight, same])
+    assert one_band.risk.count(tight.estimate.band or "?") == 1
 
 
 def test_the_band_is_in_the_json_and_the_reports(run_cli):

@@ -537,3 +537,14 @@ def test_published_schema_file_matches_the_command(run_cli):
     assert code == 0
     shipped = (Path(__file__).parent.parent / "docs" / "workload.schema.json").read_text(encoding="utf-8")
     assert out == shipped, "regenerate with: advisor schema > docs/workload.schema.json"
+
+
+def test_the_html_header_names_the_policy_or_says_it_has_none(run_cli, workdir, tmp_path):
+    out_file = tmp_path / "plan.html"
+    assert run_cli(*plan_args(workdir, output=out_file))[0] == 0
+    assert "; policy test-policy" in out_file.read_text(encoding="utf-8")
+    policy = workdir / "policy.yaml"
+    policy.write_text(policy.read_text().replace("name: test-policy\n", ""), encoding="utf-8")
+    assert run_cli(*plan_args(workdir, output=out_file))[0] == 0
+    text = out_file.read_text(encoding="utf-8")
+    assert "; unnamed policy" in text and "policy policy" not in text

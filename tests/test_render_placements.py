@@ -18,7 +18,7 @@ from test_cli import assert_markdown_blocks_are_separated, assert_markdown_table
 
 from advisor.plan import Assignment, Plan, Route, WorkloadPlan, WorkloadRoute
 from advisor.render import plan_schema, render
-from advisor.render.formats import BOM_COLUMNS, serves_text, workload_views
+from advisor.render.formats import BOM_COLUMNS, rate, serves_text, workload_views
 
 HOSTILE_LOCATION = "<b>eu|central</b>"
 
@@ -246,3 +246,9 @@ def test_published_plan_schema_file_matches_the_command(run_cli):
     assert out == shipped, "regenerate with: advisor schema --plan > docs/plan.schema.json"
     code, inputs, _ = run_cli("schema")
     assert code == 0 and inputs != out
+
+
+@pytest.mark.parametrize(("value", "text"), [(8, "8 req/s"), (16.54, "16.5 req/s"), (1234.5, "1,230 req/s"),
+                                             (98765.0, "98,800 req/s"), (None, "-")])
+def test_a_rate_reads_in_plain_figures_never_in_exponent_form(value: float | None, text: str) -> None:
+    assert rate(value) == text

@@ -101,8 +101,9 @@ def pct(value: float | None) -> str:
 
 
 def rate(value: float | None) -> str:
-    """Requests a second, to three significant figures: '8 req/s', '16.5 req/s'."""
-    return "-" if value is None else f"{value:,.3g} req/s"
+    """Requests a second, to three significant figures and never in exponent form: '8 req/s',
+    '16.5 req/s', '1,230 req/s'."""
+    return "-" if value is None else f"{sig3(value)} req/s"
 
 
 def sig3(value: float | None) -> str:
