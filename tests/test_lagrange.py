@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from test_properties import CATALOG, TOPOLOGY, brute_force_cost, fleets
 
 import advisor.solver.model as model
+import advisor.solver.patterns as patterns
 from advisor.candidates import build_candidates
 from advisor.catalog import load_catalog
 from advisor.solver import solve
@@ -104,13 +105,13 @@ def _spends(plan: model.KnownPlan, candidates) -> list:
 
     cost: dict[tuple[str, str], float] = {}
     for (w, key), n in plan.units.items():
-        o = model.options_by_key(candidates, w)[key]
+        o = patterns.options_by_key(candidates, w)[key]
         cost[w, key] = cost.get((w, key), 0) + n * o.count_cost_cents
     for (w, key, _), v in plan.load.items():
-        o = model.options_by_key(candidates, w)[key]
+        o = patterns.options_by_key(candidates, w)[key]
         cost[w, key] = cost.get((w, key), 0) + v * o.load_cost_cents / sum(candidates.demands[w].values())
     return [Spend(o.provider, o.vendor, o.team, c, candidates.provider_kinds.get(o.provider, "cloud"))
-            for (w, key), c in cost.items() if c for o in [model.options_by_key(candidates, w)[key]]]
+            for (w, key), c in cost.items() if c for o in [patterns.options_by_key(candidates, w)[key]]]
 
 
 def test_the_master_lps_plan_made_whole_meets_the_policy(capped_fleet):
@@ -133,6 +134,6 @@ def test_the_master_lps_plan_made_whole_meets_the_policy(capped_fleet):
             assert sum(v for (v_w, _, st), v in plan.load.items() if v_w == w and st == s) == d
         for (v_w, key, _), v in plan.load.items():  # no unit carries more than it can
             if v_w == w and v:
-                o = model.options_by_key(capped_fleet, w)[key]
+                o = patterns.options_by_key(capped_fleet, w)[key]
                 carried = sum(x for (y, k, _), x in plan.load.items() if y == w and k == key)
                 assert carried <= o.capacity * plan.units.get((w, key), 0) + 1e-9 or not o.count_cost_cents

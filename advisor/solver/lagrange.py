@@ -43,6 +43,7 @@ from advisor.candidates import CandidateSet, Option
 from advisor.solver.alone import Chosen, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import SpendRow
+from advisor.solver.patterns import Pattern, options_by_key, pattern_running
 from advisor.solver.variables import Coefficients
 
 SCALE = 1 << 24
@@ -58,8 +59,6 @@ COST_SCALE = 1e-5
 
 Group = tuple[str, str, str]
 """What a row's coefficient may read of an option: provider, vendor, team."""
-Pattern = dict[str, tuple[int, dict[str, int]]]
-"""One way to carry a workload whole: option key -> (units, load per stream)."""
 
 
 def group_of(o: Option) -> Group:
@@ -201,24 +200,18 @@ def _unique(columns: Iterable[Column]) -> list[Column]:
 
 
 def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column:
+    """The column of a pattern; under a traffic profile its hourly units at the quieter levels are
+    patterns.pattern_running's (without them a burst fleet would cost its peak hours only)."""
     by_key = options_by_key(candidates, w)
     total = sum(candidates.demands[w].values())
+    running = pattern_running(candidates, w, pattern)
     spend: dict[Group, int] = {}
     for key, (units, load) in pattern.items():
         o = by_key[key]
         c = Coefficients.of(o, total)
         g = group_of(o)
-        spend[g] = spend.get(g, 0) + c.cost(units, load)
+        spend[g] = spend.get(g, 0) + c.cost(units, load, running.get(key, ()))
     return Column(cost=sum(spend.values()), spend=tuple(sorted(spend.items())), pattern=pattern)
-
-
-def options_by_key(candidates: CandidateSet, w: str) -> dict[str, Option]:
-    """Workload w's options by key (memoised with the candidates)."""
-    memo = ("by key", w)
-    if memo not in candidates.solved:
-        candidates.solved[memo] = {o.key: o for o in candidates.options[w]}
-    by_key: dict[str, Option] = candidates.solved[memo]
-    return by_key
 
 
 def _search(options: list[Option], demand: dict[str, int], min_units: int, weights: list[int],

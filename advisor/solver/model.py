@@ -36,12 +36,22 @@ from advisor.candidates import (
     pools_of,
     sharing_groups,
 )
-from advisor.demand import bucket_of, level_demand, units_by_level, units_carrying
+from advisor.demand import bucket_of, level_demand
 from advisor.progress import SILENT, Progress
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
-from advisor.solver.lagrange import LagrangeBound, Pattern, lagrange_bound, options_by_key
+from advisor.solver.lagrange import LagrangeBound, lagrange_bound
+from advisor.solver.patterns import (
+    Pattern,
+    alone_choices,
+    alone_cost,
+    burst_patterns,
+    options_by_key,
+    pattern_options,
+    running_alone,
+    units_alone,
+)
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, rtt_bucket
 from advisor.workload.models import Policy
@@ -98,36 +108,10 @@ def _hint(mm: PlacementModel, w: str, wanted: str | None) -> None:
     index = next((i for i in full if opts[i].key == wanted), full[0] if full else None)
     for i, o in enumerate(opts):
         chosen = i == index
-        units = _units_alone(mm.candidates, w, o) if chosen else 0
+        units = units_alone(mm.candidates, w, o) if chosen else 0
         mm.m.add_hint(mm.n[w, i], units)
         for s in mm.streams(w, o):
             mm.m.add_hint(mm.f[w, i, s], mm.candidates.demands[w][s] if chosen else 0)
-
-
-def _alone_cost(candidates: CandidateSet, w: str, o: Option) -> int:
-    """Milli-cents of `o` carrying workload `w` alone (under a traffic profile, as many units at
-    each quieter level as its load and min_replicas need)."""
-    demand = candidates.demands[w]
-    units = _units_alone(candidates, w, o)
-    return Coefficients.of(o, sum(demand.values())).cost(units, demand, _running_alone(candidates, w, o, units))
-
-
-def _running_alone(candidates: CandidateSet, w: str, o: Option, units: int) -> tuple[int, ...]:
-    """Units of `o`, holding `units` at peak and carrying workload w alone, running at each quieter
-    load level it bills by the hour (its load and min_replicas need them); () when committed."""
-    shares = [share for share, _ in candidates.levels.get(w, ())[:len(o.level_costs_cents) + 1]]
-    if len(shares) < 2:
-        return ()
-    quieter = units_by_level(candidates.demands[w], shares, o.capacity, o.load_weights(),
-                             candidates.limits[w].min_replicas)[1:]
-    return tuple(min(units, k) for k in quieter)
-
-
-def _units_alone(candidates: CandidateSet, w: str, o: Option) -> int:
-    """Units of `o` that carry workload `w` alone (at least its min_replicas where those count)."""
-    need = o.units_for(candidates.demands[w]) if math.floor(o.capacity * CAP_SCALE) else o.max_count
-    limits = candidates.limits[w]
-    return min(o.max_count, max(need, limits.min_replicas if limits.by_count else 1))
 
 
 def _build(policy: Policy, candidates: CandidateSet, workloads: list[str], forced: dict[str, str],
@@ -478,7 +462,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         # the search over whole patterns, unless the rounded plan is close to the bound, or the
         # pattern model is too large to be worth it next to a plan already known
         if (start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP) and (
-                start is None or _pattern_options(patterns) <= FULL_SEARCH_OPTIONS):
+                start is None or pattern_options(patterns) <= FULL_SEARCH_OPTIONS):
             searched = _single_placement_plan(policy, candidates, workloads, names, forced, left(), patterns,
                                               lag.favoured if lag is not None else None)
             if searched is not None and (start is None or searched.cost < start.cost):
@@ -492,9 +476,12 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         if start is not None:
             options = _within_slack(candidates, workloads, names, forced, start, lower, lag)
             size = sum(map(len, options.values()))
-            if size > FULL_SEARCH_OPTIONS:
-                progress(f"{size:,} options stay after the exact reductions, more than the full search takes on "
-                         f"({FULL_SEARCH_OPTIONS:,}): the warm start's plan stands, with its gap to the bound")
+            levelled = size + sum(len(options[w]) * (len(candidates.levels.get(w, ())) - 1)
+                                  for w in workloads if len(candidates.levels.get(w, ())) > 1)
+            if size > FULL_SEARCH_OPTIONS or (levelled > size and levelled > FULL_SEARCH_LEVELLED):
+                progress(f"{size:,} options ({levelled:,} with their load levels) stay after the exact reductions, "
+                         f"more than the full search takes on ({FULL_SEARCH_OPTIONS:,}, or {FULL_SEARCH_LEVELLED:,} "
+                         "with load levels): the warm start's plan stands, with its gap to the bound")
                 return _known_result(candidates, policy, workloads, names, forced, start, _best_bound(lag, lower),
                                      time_limit_s, tie_break)
         elif sum(map(len, candidates.options.values())) > FULL_SEARCH_OPTIONS * FULL_SEARCH_UNREDUCED:
@@ -612,7 +599,7 @@ def _already_preferred(mm: PlacementModel, solver: cp_model.CpSolver) -> bool:
         return False
     cost = round(solver.objective_value)
     for i, o in enumerate(mm.options[w]):
-        if o.full_reach and _alone_cost(mm.candidates, w, o) == cost:
+        if o.full_reach and alone_cost(mm.candidates, w, o) == cost:
             return i == used[0]
     return False
 
@@ -741,8 +728,8 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     for o in mm.options[w]:
         reach = (o.failover_serves or o.serves) if "region_loss" in own else o.serves
         if o.full_reach and set(demand) <= set(reach or demand) \
-                and _units_alone(candidates, w, o) <= o.max_count and o.capacity > 0:
-            whole.append((_alone_cost(candidates, w, o), o.key, o))
+                and units_alone(candidates, w, o) <= o.max_count and o.capacity > 0:
+            whole.append((alone_cost(candidates, w, o), o.key, o))
     if not whole:
         return None
     whole.sort(key=lambda item: (item[0], item[1]))
@@ -751,11 +738,11 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     if standby is None:
         return None
     second = standby[1]
-    units = _units_alone(candidates, w, first)
+    units = units_alone(candidates, w, first)
     shares = [share for share, _ in candidates.levels.get(w, ())]
-    return KnownPlan(units={(w, first.key): units, (w, second.key): _units_alone(candidates, w, second)},
+    return KnownPlan(units={(w, first.key): units, (w, second.key): units_alone(candidates, w, second)},
                      load={(w, first.key, s): d for s, d in demand.items()}, cost=cost + standby[0],
-                     running={(w, first.key): _running_alone(candidates, w, first, units),
+                     running={(w, first.key): running_alone(candidates, w, first, units),
                               (w, second.key): (0,) * len(second.level_costs_cents)},
                      level_loads={(w, first.key): tuple(level_demand(demand, share) for share in shares[1:])})
 
@@ -781,21 +768,6 @@ def _regional(names: list[str]) -> bool:
     return any(n.partition(":")[0] in ("min_regions", "region_loss") for n in names)
 
 
-def _alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None) -> list[Option]:
-    """For the warm start: per provider, vendor (and region, where a family reads regions), the
-    cheapest option that carries the workload alone."""
-    best: dict[tuple[str, str, str | None], tuple[int, Option]] = {}
-    for o in candidates.options[w]:
-        if not o.full_reach or o.max_count < 1 or (forced is not None and o.key != forced):
-            continue
-        cost = _alone_cost(candidates, w, o)
-        group = (o.provider, o.vendor, o.region_key if regional else None)
-        if group not in best or cost < best[group][0]:
-            best[group] = (cost, o)
-    return [o for _, o in best.values()]
-
-
-
 def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], regional: bool,
               forced: str | None, time_limit_s: float, tie_break: bool) -> list[Pattern]:
     """Ways to carry workload w whole for the warm start: its own optimum (which meets its own
@@ -806,10 +778,12 @@ def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], 
     if alone.status in ("optimal", "feasible"):  # feasible: its own families hold, the proof ran out of work
         out.append({p.option.key: (p.count, dict(p.load)) for p in alone.placements[w]})
     demand = candidates.demands[w]
-    for o in _alone_choices(candidates, w, regional, forced):
-        pattern = {o.key: (_units_alone(candidates, w, o), dict(demand))}
+    for o in alone_choices(candidates, w, regional, forced):
+        pattern = {o.key: (units_alone(candidates, w, o), dict(demand))}
         if pattern not in out:
             out.append(pattern)
+    if forced is None:
+        out += [p for p in burst_patterns(candidates, w, regional) if p not in out]
     return out
 
 
@@ -854,30 +828,11 @@ def _single_placement_plan(policy: Policy, candidates: CandidateSet, workloads: 
             mm.m.add(mm.n[w, i] == sum(units * x for x, (units, _) in used))
             for s in mm.streams(w, o):
                 mm.m.add(mm.f[w, i, s] == sum(load.get(s, 0) * x for x, (_, load) in used))
-            for level, (share, _) in enumerate(candidates.levels.get(w, ())[1:], start=1):
-                if (w, i, level) in mm.u:  # a pattern's hourly units follow its load down the levels
-                    mm.m.add(mm.u[w, i, level] == sum(_running_at(o, units, load, share) * x
-                                                      for x, (units, load) in used))
     solver = _solver(max(1e-3, time_limit_s * WARM_START_SHARE), mm=mm)
     code = run_interruptibly(solver, mm.m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return _plan_of(mm, solver, hints=True)
-
-
-def _running_at(o: Option, units: int, load: dict[str, int], share: float) -> int:
-    """Units of `o` that carry `share` of the load a pattern gives it at peak (each stream rounded
-    up, so the units of a workload's options together carry the level's demand): what a whole
-    pattern runs at a quieter load level."""
-    if math.floor(o.capacity * CAP_SCALE) <= 0:
-        return units
-    return min(units, units_carrying(load, share, o.capacity, o.load_weights()))
-
-
-def _pattern_options(patterns: dict[str, list[Pattern]]) -> int:
-    """Options the model over whole patterns holds: at 2,000 workloads about 217,000 variables,
-    38 s and 1.1 GB for no plan; at 10,000 it ran out of memory (16 GB)."""
-    return sum(len({key for p in ways for key in p}) for ways in patterns.values())
 
 
 def _rank(candidates: CandidateSet, w: str) -> dict[str, int]:
@@ -1035,9 +990,19 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     split = sorted(lag.fractional)
     if not split:
         return None
-    # columns hold no units per load level: profiled workloads are re-solved
-    inside = set(split) | (set(workloads) & set(candidates.levels))
-    base = KnownPlan(units=units, load=load, cost=0)
+    # columns hold no units per load level: each profiled workload the LP does not split is run at
+    # its column's best operation, or re-solved where the column has none
+    inside = set(split)
+    running: Running = {}
+    level_loads: LevelLoads = {}
+    for w in sorted(set(workloads) & set(candidates.levels) - inside):
+        operation = _operated(policy, candidates, w, lag.favoured[w], time_limit_s)
+        if operation is None:
+            inside.add(w)
+        else:
+            running |= operation[0]
+            level_loads |= operation[1]
+    base = KnownPlan(units=units, load=load, cost=0, running=running, level_loads=level_loads)
     fixed = _known_placements(candidates, [w for w in workloads if w not in inside], base)
     # a column may not meet its workload's own families (a cheapest-alone pattern in one region
     # under survive_region_loss) or its forced option: such workloads are re-solved too
@@ -1063,8 +1028,11 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     load = {k: v for k, v in load.items() if k[0] not in inside}
     units |= {(w, mm.options[w][i].key): int(solver.value(var)) for (w, i), var in mm.n.items()}
     load |= {(w, mm.options[w][i].key, st): int(solver.value(var)) for (w, i, st), var in mm.f.items()}
+    running = {k: v for k, v in running.items() if k[0] not in inside} | _running_by_key(mm, solver)
+    level_loads = {k: v for k, v in level_loads.items() if k[0] not in inside} | \
+        _level_loads_by_key(mm, solver, every=True)
     plan = KnownPlan(units=units, load=load, cost=int(round(solver.objective_value)),
-                     running=_running_by_key(mm, solver), level_loads=_level_loads_by_key(mm, solver, every=True))
+                     running=running, level_loads=level_loads)
     # the workloads held fixed were only checked against the coupling rows: their own families
     # (regions, region loss, replicas) and forced options are checked here, without the solver
     placements = _known_placements(candidates, workloads, plan)
@@ -1072,6 +1040,37 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
             p.option.key != key for w, key in forced.items() for p in placements[w]):
         return None
     return plan
+
+
+OPERATION_WORK_S = 0.05
+"""Work (deterministic seconds) that running one pattern through a profile's load levels may take:
+its units and peak loads are fixed, so the model is a small LP over level units and loads."""
+
+
+Running = dict[tuple[str, str], tuple[int, ...]]
+"""Units running at each quieter load level per (workload, option key)."""
+LevelLoads = dict[tuple[str, str], tuple[dict[str, int], ...]]
+"""Load per stream carried at each quieter load level per (workload, option key)."""
+
+
+def _operated(policy: Policy, candidates: CandidateSet, w: str, pattern: Pattern,
+              time_limit_s: float) -> tuple[Running, LevelLoads] | None:
+    """A profiled workload's pattern run at its cheapest through the quieter load levels: the units
+    running and the loads carried per (workload, option key) at each level (None: the pattern
+    cannot carry a level, e.g. its units miss a min_replicas the levels need)."""
+    by_key = options_by_key(candidates, w)
+    rank = _rank(candidates, w)
+    options = [by_key[key] for key in sorted(pattern, key=rank.__getitem__)]
+    mm, _ = _build(policy, candidates, [w], {}, [], {w: options})
+    for i, o in enumerate(options):
+        units, load = pattern[o.key]
+        mm.m.add(mm.n[w, i] == units)
+        for s in mm.streams(w, o):
+            mm.m.add(mm.f[w, i, s] == load.get(s, 0))
+    solver = _solver(min(time_limit_s, OPERATION_WORK_S), interleave=False, mm=mm)
+    if run_interruptibly(solver, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return _running_by_key(mm, solver), _level_loads_by_key(mm, solver, every=True)
 
 
 def _rest(fixed: Placements, counted: frozenset[str]) -> Rest:
@@ -1098,6 +1097,12 @@ search: its model then takes minutes to build and many gigabytes to search (a ge
 Lagrangian bound. bench_scale's 200 workloads under caps keep about 9,000."""
 
 
+FULL_SEARCH_LEVELLED = 20_000
+"""Options plus (option, quieter load level) pairs above which a joint solve of a fleet with traffic
+profiles does not run the full search either. Each level adds units, loads and rows per option,
+and CP-SAT's work then runs at a fraction of wall-clock speed: bench_scale's 70 profiled workloads
+under caps (9,592 options, 23,861 with levels) took 214 s to improve the warm start by 0.004%,
+its 100 (17,816 and 66,597) 500 s for 0.0003%."""
 FULL_SEARCH_UNREDUCED = 5
 """Candidate options (before the reductions) per FULL_SEARCH_OPTIONS above which a joint solve with
 no warm-start plan does not build the full model: at 1,000 workloads (660,000 options) it took
