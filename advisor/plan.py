@@ -34,7 +34,7 @@ class EstimateSummary(Strict):
     layout: str | None = None  # how a multi-instance training job is joined: ICI slice, fabric or DCN
     band_pct: float | None = None  # how far the estimate may be off (hold-out error of its family, or of its
     # accelerator within the family); None: measured
-    band: str | None = None  # that band described: '±16.3% (LLM serving, 27 hold-out cases)'
+    band: str | None = None  # that band described: '±16% (LLM serving, 26 hold-out cases)'
 
 
 class Route(Strict):

@@ -36,7 +36,7 @@ BOUNDED = [
 KNOWN_MISSES = {
     "mlperf-inf-v3.0-edge-resnet50-offline-agx-orin-ctuning": "default OS power settings, not MAXN",
 }
-BOUND = 0.30
+BOUND = 0.25
 
 
 def estimate(result: dict) -> float:

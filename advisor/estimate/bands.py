@@ -31,7 +31,7 @@ class Band:
 
     @property
     def text(self) -> str:
-        """'±16.3% (LLM serving, 27 hold-out cases)', or '±16% (LLM serving on h100-sxm, 18 hold-out cases)'."""
+        """'±16% (LLM serving, 26 hold-out cases)', or '±16% (LLM serving on h100-sxm, 18 hold-out cases)'."""
         scope = self.label if self.accelerator is None else f"{self.label} on {self.accelerator}"
         return f"±{self.pct:g}% ({scope}, {self.cases} hold-out cases)"
 
