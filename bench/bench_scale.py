@@ -1,7 +1,7 @@
 """Benchmark: plan N synthetic workloads against the shipped catalog and print where time goes.
 
 Usage: python bench/bench_scale.py [--policy lock-in|none] [--profiles] [--mixes] [N ...]
-       (default: lock-in, no profiles or mixes; 10 50 200)
+       (default: lock-in, no profiles or mixes; 10 50 200; --help lists the options)
 
 `--policy lock-in` (the default) caps every provider at 50% of the spend and asks for two
 providers: a coupling policy. `--policy none` is the empty policy: nothing couples the
@@ -23,6 +23,7 @@ model (result.placements) alike, so both can be measured with it.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import random
 import resource
@@ -127,22 +128,31 @@ def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mix
           f"(greedy meets policy: {greedy_ok})  max RSS {rss_mb:,.0f} MB", flush=True)
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench_scale.py", description="Plan N synthetic workloads against the shipped catalog and print "
+                                           "where the time goes (see the module docstring).")
+    parser.add_argument("sizes", nargs="*", type=int, default=[10, 50, 200], metavar="N",
+                        help="fleet sizes to plan, one after the other (default: 10 50 200)")
+    parser.add_argument("--policy", choices=sorted(POLICIES), default="lock-in",
+                        help="lock-in: every provider capped at 50%% of the spend and two providers; "
+                             "none: the empty policy (default: lock-in)")
+    parser.add_argument("--profiles", action="store_true",
+                        help="give each real-time workload a daily traffic profile")
+    parser.add_argument("--mixes", action="store_true",
+                        help="give each real-time and batch workload a request-size mix")
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str]) -> None:
-    policy_name = "lock-in"
-    if argv[:1] == ["--policy"]:
-        policy_name, argv = argv[1], argv[2:]
-    if policy_name not in POLICIES:
-        raise SystemExit(f"--policy must be one of {', '.join(POLICIES)}")
-    profiles, mixes = "--profiles" in argv, "--mixes" in argv
-    argv = [a for a in argv if a not in ("--profiles", "--mixes")]
-    sizes = [int(a) for a in argv] or [10, 50, 200]
+    args = parse(argv)
     t = time.perf_counter()
     catalog = load_catalog()
     topology = Topology(catalog)
     print(f"catalog: {len(catalog.offerings)} offerings, {len(catalog.regions)} regions, "
           f"loaded in {time.perf_counter() - t:.2f} s")
-    for n in sizes:
-        run(n, catalog, topology, policy_name, profiles, mixes)
+    for n in args.sizes:
+        run(n, catalog, topology, args.policy, args.profiles, args.mixes)
 
 
 if __name__ == "__main__":
