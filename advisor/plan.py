@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 
 
 class EstimateSummary(Strict):
@@ -309,6 +309,7 @@ class SolverInfo(Strict):
     options: int
     time_limit: float | None = None  # deterministic seconds of solver work (see docs/ARCHITECTURE.md)
     stopped_by_limit: bool = False
+    stopped_by_size: bool = False  # the full search was not run: its model was too large (docs/ARCHITECTURE.md)
     explanations: Literal["full", "summary", "none"] = "full"  # --explain: how far alternatives were re-solved
     explain_budget: float | None = None  # deterministic seconds for all counterfactual solves together
     explanations_cut_short: int = 0  # counterfactual solves not run because the budget was spent

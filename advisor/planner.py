@@ -123,7 +123,8 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,
         workloads=len(workloads), options=n_options, time_limit=time_limit_s,
-        stopped_by_limit=result.status in ("feasible", "unknown"), explanations=mode, explain_budget=explain_budget_s)
+        stopped_by_limit=result.status in ("feasible", "unknown") and not result.too_large,
+        stopped_by_size=result.too_large, explanations=mode, explain_budget=explain_budget_s)
     layers = _layers(catalog)
     if result.status not in ("optimal", "feasible"):
         status: Literal["infeasible", "timeout"]

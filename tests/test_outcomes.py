@@ -113,6 +113,23 @@ def test_a_plan_stopped_by_the_limit_is_feasible_with_bound_and_gap(run_cli, tmp
     assert "stopped by its limit of 60 s of work" in out and "bound $" in out and "gap " in out
 
 
+def test_a_plan_whose_model_is_too_large_to_search_says_so_and_not_that_time_ran_out(run_cli, tmp_path,
+                                                                                      monkeypatch):
+    """Past FULL_SEARCH_OPTIONS the warm start's plan stands: a longer --time-limit would not change
+    it, so the report must not blame the limit."""
+    import advisor.solver.model
+
+    monkeypatch.setattr(advisor.solver.model, "FULL_SEARCH_OPTIONS", 1)
+    fleet = capped_fleet(tmp_path / "fleet")
+    code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--format", "json", "--explain", "none")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["status"] == "feasible" and data["solver"]["gap_pct"] > 0
+    assert data["solver"]["stopped_by_size"] is True and data["solver"]["stopped_by_limit"] is False
+    code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--explain", "none")
+    assert "the full search not run: its model is too large" in out and "stopped by its limit" not in out
+    assert "bound $" in out
+
+
 @pytest.mark.parametrize("limit", ["0.003", "0.01", "0.5"])
 def test_the_same_input_and_limit_give_byte_identical_json(run_cli, tmp_path, limit):
     fleet = capped_fleet(tmp_path / "fleet")

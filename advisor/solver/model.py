@@ -482,14 +482,16 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                 progress(f"{size:,} options ({levelled:,} with their load levels) stay after the exact reductions, "
                          f"more than the full search takes on ({FULL_SEARCH_OPTIONS:,}, or {FULL_SEARCH_LEVELLED:,} "
                          "with load levels): the warm start's plan stands, with its gap to the bound")
-                return _known_result(candidates, policy, workloads, names, forced, start, _best_bound(lag, lower),
-                                     time_limit_s, tie_break)
+                stands = _known_result(candidates, policy, workloads, names, forced, start, _best_bound(lag, lower),
+                                       time_limit_s, tie_break)
+                stands.too_large = stands.status == "feasible"
+                return stands
         elif sum(map(len, candidates.options.values())) > FULL_SEARCH_OPTIONS * FULL_SEARCH_UNREDUCED:
             # no plan to start from, and a full model this size runs CP-SAT out of memory (10,000
             # workloads: 16 GB): no plan within the limit, said as such, rather than a crash
             progress("no warm-start plan was found, and the full model is too large to search: no plan within "
                      "the limit")
-            return SolveResult(status="unknown", bound_millicents=_best_bound(lag, lower))
+            return SolveResult(status="unknown", bound_millicents=_best_bound(lag, lower), too_large=True)
     mm, _ = _build(policy, candidates, workloads, forced, names, options, start.cost if start is not None else None)
     if start is not None:
         add_own_cuts(mm, lower)

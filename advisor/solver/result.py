@@ -58,6 +58,9 @@ class SolveResult:
     empty_workloads: list[str] = field(default_factory=list)
     separable: bool = False
     """Every workload runs at its own optimum (no coupling family binds): each cost is a lower bound."""
+    too_large: bool = False
+    """The full search did not run because its model was too large (advisor.solver.model,
+    FULL_SEARCH_OPTIONS): the plan is the warm start's, and more time would not change it."""
     whole_gpus: list[str] = field(default_factory=list)
     """Workloads that could share MIG GPUs but were solved on whole ones: a policy rule coupled the
     fleet, and the joint search prices each option alone (docs/ARCHITECTURE.md)."""
