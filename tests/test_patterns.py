@@ -101,3 +101,25 @@ def test_the_estimated_operation_of_a_pattern_is_never_cheaper_than_its_best(pro
             assert best <= pattern_cost(profiled, w, pattern)
             checked += 1
     assert checked
+
+
+def test_a_profiled_workload_alone_starts_from_a_whole_pattern_that_meets_its_rules(profiled):
+    """model._pattern_start: a plan without a search, no cheaper than the workload's optimum, whose
+    stated cost is what its placements cost."""
+    names = model.family_names(LOCK_IN, profiled)
+    own = model._own_families(names)
+    started = 0
+    for w in _profiled_workloads(profiled):
+        mm, _ = model._build(LOCK_IN, profiled, [w], {}, own.get(w, []), {w: profiled.options[w]})
+        if mm.pools:  # MIG slices share GPUs: the solver never starts those from a pattern
+            continue
+        start = model._pattern_start(LOCK_IN, profiled, mm, w, own.get(w, []), 10.0)
+        if start is None:
+            continue
+        started += 1
+        placements = model._known_placements(profiled, [w], start)
+        assert start.cost == sum(p.cost_millicents for p in placements[w])
+        assert not set(model.policy_breaks(placements, LOCK_IN, profiled)) & set(own.get(w, []))
+        optimum = model._own_optimum(profiled, LOCK_IN, w, own.get(w, []), None, 10.0, False, False)
+        assert optimum.status in ("optimal", "feasible") and start.cost >= optimum.bound_millicents
+    assert started

@@ -48,6 +48,7 @@ from advisor.solver.patterns import (
     alone_cost,
     burst_patterns,
     options_by_key,
+    pattern_cost,
     pattern_options,
     running_alone,
     units_alone,
@@ -638,7 +639,8 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
             elif o.load_cost_cents > 0:
                 terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
     mm.m.minimize(sum(terms))
-    second = _solver(max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE)), interleave=False, mm=mm)
+    limit = max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE))
+    second = _profiled_solver(limit) if mm.u else _solver(limit, interleave=False, mm=mm)
     code = run_interruptibly(second, mm.m)
     return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
 
@@ -664,6 +666,8 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
     found by short searches, each four times longer than the last."""
     keep = _kept(forced.get(w))
     start = None if mm.pools else _two_region_start(candidates, mm, w, names, forced)
+    if start is None and mm.u and not mm.pools and w not in forced:
+        start = _pattern_start(policy, candidates, mm, w, names, time_limit_s)
     if start is not None:
         found = _within_cost(policy, candidates, w, names, forced, mm, start, keep, time_limit_s)
         if found is not None:
@@ -681,6 +685,33 @@ def _alone_in_two_passes(policy: Policy, candidates: CandidateSet, w: str, names
         return mm, first, code
     found = _within_cost(policy, candidates, w, names, forced, mm, _plan_of(mm, first, hints=True), keep, left)
     return found if found is not None else (mm, first, code)  # out of time before it found the plan again
+
+
+def _pattern_start(policy: Policy, candidates: CandidateSet, mm: PlacementModel, w: str, names: list[str],
+                   time_limit_s: float) -> KnownPlan | None:
+    """A first plan for a profiled workload alone, found without a search: the cheapest of its
+    whole patterns (its cheapest options alone per provider and vendor, and the baseline and
+    burst pairs), run through the load levels at its best (_operated). None when that plan breaks
+    a rule of the workload's own (then short searches find the first plan)."""
+    options, regional = mm.options[w], _regional(names)
+    patterns: list[Pattern] = [{o.key: (units_alone(candidates, w, o), dict(candidates.demands[w]))}
+                               for o in alone_choices(candidates, w, regional, None, options)]
+    patterns += burst_patterns(candidates, w, regional, options)
+    if not patterns:
+        return None
+    rank = _rank(candidates, w)
+    best = min(patterns, key=lambda p: (pattern_cost(candidates, w, p), sorted(rank[key] for key in p)))
+    operation = _operated(policy, candidates, w, best, time_limit_s)
+    if operation is None:
+        return None
+    running, level_loads = operation
+    plan = KnownPlan(units={(w, key): units for key, (units, _) in best.items()},
+                     load={(w, key, s): v for key, (_, load) in best.items() for s, v in load.items()}, cost=0,
+                     running=running, level_loads=level_loads)
+    placements = _known_placements(candidates, [w], plan)
+    if set(policy_breaks(placements, policy, candidates)) & set(names):
+        return None
+    return dataclasses.replace(plan, cost=sum(p.cost_millicents for p in placements[w]))
 
 
 def _within_cost(policy: Policy, candidates: CandidateSet, w: str, names: list[str], forced: dict[str, str],

@@ -104,11 +104,12 @@ def pattern_cost(candidates: CandidateSet, w: str, pattern: Pattern) -> int:
                for key, (units, load) in pattern.items())
 
 
-def alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None) -> list[Option]:
+def alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None,
+                  options: list[Option] | None = None) -> list[Option]:
     """Per provider, vendor (and region, where a family reads regions), the cheapest option that
-    carries the workload alone."""
+    carries the workload alone (among `options`, by default all of the workload's)."""
     best: dict[tuple[str, str, str | None], tuple[int, Option]] = {}
-    for o in candidates.options[w]:
+    for o in candidates.options[w] if options is None else options:
         if not o.full_reach or o.max_count < 1 or (forced is not None and o.key != forced):
             continue
         cost = alone_cost(candidates, w, o)
@@ -133,17 +134,19 @@ def _per_capacity(candidates: CandidateSet, w: str, o: Option) -> float:
     return (c.per_unit + sum(c.per_level)) / o.capacity
 
 
-def burst_patterns(candidates: CandidateSet, w: str, regional: bool) -> list[Pattern]:
+def burst_patterns(candidates: CandidateSet, w: str, regional: bool,
+                   options: list[Option] | None = None) -> list[Pattern]:
     """Per provider, vendor (and region, where a family reads regions) of a profiled workload, its
     cheapest baseline and burst pair: committed units carrying one quieter level's load, hourly
-    units the rest of the peak (none without a profile, or where a group lacks either kind)."""
+    units the rest of the peak (none without a profile, or where a group lacks either kind);
+    among `options`, by default all of the workload's."""
     levels = candidates.levels.get(w, ())
     if len(levels) < 2:
         return []
     demand = candidates.demands[w]
     least = candidates.limits[w].min_replicas if candidates.limits[w].by_count else 1
     groups: dict[tuple[str, str, str | None], tuple[list[Option], list[Option]]] = {}
-    for o in candidates.options[w]:
+    for o in candidates.options[w] if options is None else options:
         if _carrier(o):
             committed, hourly = groups.setdefault((o.provider, o.vendor, o.region_key if regional else None), ([], []))
             (hourly if o.level_costs_cents else committed).append(o)
