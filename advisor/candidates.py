@@ -392,7 +392,9 @@ def pools_of(candidates: CandidateSet, w: str) -> frozenset[str]:
     """The MIG pools workload w has slice options in (advisor.mig), found once per candidate set."""
     key = ("pools", w)
     if key not in candidates.solved:
-        candidates.solved[key] = frozenset(o.pool for o in candidates.options[w] if o.pool is not None)
+        # the listing's field first: `pool` is a property, and a fleet has 100k+ options without slices
+        candidates.solved[key] = frozenset(str(o.pool) for o in candidates.options[w]
+                                           if o.listing.mig_profile is not None)
     return candidates.solved[key]  # type: ignore[no-any-return]
 
 
