@@ -4,10 +4,8 @@ pattern really costs through the load levels."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from test_lagrange import LOCK_IN, synthetic
 
 import advisor.solver.lagrange as lagrange
 import advisor.solver.model as model
@@ -22,12 +20,6 @@ from advisor.solver.patterns import (
     units_alone,
 )
 from advisor.topology import Topology
-from advisor.workload.models import Policy
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from bench_scale import synthetic  # noqa: E402
-
-LOCK_IN = Policy.model_validate({"kind": "policy", "lock_in": {"max_provider_share_pct": 50, "min_providers": 2}})
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,7 @@ from advisor.candidates import CandidateSet, Option
 from advisor.solver.alone import Chosen, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import SpendRow
-from advisor.solver.patterns import Pattern, options_by_key, pattern_running
-from advisor.solver.variables import Coefficients
+from advisor.solver.patterns import Pattern, option_costs, options_by_key
 
 SCALE = 1 << 24
 """S: weights are S + sum_r m_r a_r(o); prices are resolved to 1/S of a cost unit."""
@@ -203,14 +202,10 @@ def _column(candidates: CandidateSet, w: str, pattern: Pattern) -> Column:
     """The column of a pattern; under a traffic profile its hourly units at the quieter levels are
     patterns.pattern_running's (without them a burst fleet would cost its peak hours only)."""
     by_key = options_by_key(candidates, w)
-    total = sum(candidates.demands[w].values())
-    running = pattern_running(candidates, w, pattern)
     spend: dict[Group, int] = {}
-    for key, (units, load) in pattern.items():
-        o = by_key[key]
-        c = Coefficients.of(o, total)
-        g = group_of(o)
-        spend[g] = spend.get(g, 0) + c.cost(units, load, running.get(key, ()))
+    for key, cost in option_costs(candidates, w, pattern).items():
+        g = group_of(by_key[key])
+        spend[g] = spend.get(g, 0) + cost
     return Column(cost=sum(spend.values()), spend=tuple(sorted(spend.items())), pattern=pattern)
 
 

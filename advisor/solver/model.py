@@ -44,14 +44,13 @@ from advisor.solver.families import FAMILIES, Context, Placements, couples, fami
 from advisor.solver.lagrange import LagrangeBound, lagrange_bound
 from advisor.solver.patterns import (
     Pattern,
-    alone_choices,
     alone_cost,
-    burst_patterns,
     options_by_key,
     pattern_cost,
     pattern_options,
     running_alone,
     units_alone,
+    whole_patterns,
 )
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, rtt_bucket
@@ -693,10 +692,7 @@ def _pattern_start(policy: Policy, candidates: CandidateSet, mm: PlacementModel,
     whole patterns (its cheapest options alone per provider and vendor, and the baseline and
     burst pairs), run through the load levels at its best (_operated). None when that plan breaks
     a rule of the workload's own (then short searches find the first plan)."""
-    options, regional = mm.options[w], _regional(names)
-    patterns: list[Pattern] = [{o.key: (units_alone(candidates, w, o), dict(candidates.demands[w]))}
-                               for o in alone_choices(candidates, w, regional, None, options)]
-    patterns += burst_patterns(candidates, w, regional, options)
+    patterns = whole_patterns(candidates, w, _regional(names), None, mm.options[w])
     if not patterns:
         return None
     rank = _rank(candidates, w)
@@ -810,13 +806,7 @@ def _patterns(candidates: CandidateSet, policy: Policy, w: str, own: list[str], 
     alone = _own_optimum(candidates, policy, w, own, forced, time_limit_s, tie_break, False)
     if alone.status in ("optimal", "feasible"):  # feasible: its own families hold, the proof ran out of work
         out.append({p.option.key: (p.count, dict(p.load)) for p in alone.placements[w]})
-    demand = candidates.demands[w]
-    for o in alone_choices(candidates, w, regional, forced):
-        pattern = {o.key: (units_alone(candidates, w, o), dict(demand))}
-        if pattern not in out:
-            out.append(pattern)
-    if forced is None:
-        out += [p for p in burst_patterns(candidates, w, regional) if p not in out]
+    out += [p for p in whole_patterns(candidates, w, regional, forced) if p not in out]
     return out
 
 

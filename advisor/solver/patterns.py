@@ -95,13 +95,19 @@ def pattern_running(candidates: CandidateSet, w: str, pattern: Pattern) -> dict[
     return out
 
 
-def pattern_cost(candidates: CandidateSet, w: str, pattern: Pattern) -> int:
-    """Milli-cents the pattern costs with `pattern_running`'s units at the quieter levels."""
+def option_costs(candidates: CandidateSet, w: str, pattern: Pattern) -> dict[str, int]:
+    """Milli-cents of each option of the pattern, with `pattern_running`'s units at the quieter
+    levels (what the master LP's column and the warm start's choice of pattern read)."""
     by_key = options_by_key(candidates, w)
     total = sum(candidates.demands[w].values())
     running = pattern_running(candidates, w, pattern)
-    return sum(Coefficients.of(by_key[key], total).cost(units, load, running.get(key, ()))
-               for key, (units, load) in pattern.items())
+    return {key: Coefficients.of(by_key[key], total).cost(units, load, running.get(key, ()))
+            for key, (units, load) in pattern.items()}
+
+
+def pattern_cost(candidates: CandidateSet, w: str, pattern: Pattern) -> int:
+    """Milli-cents the pattern costs with `pattern_running`'s units at the quieter levels."""
+    return sum(option_costs(candidates, w, pattern).values())
 
 
 def alone_choices(candidates: CandidateSet, w: str, regional: bool, forced: str | None,
@@ -174,6 +180,19 @@ def burst_patterns(candidates: CandidateSet, w: str, regional: bool,
                         best = (cost, pattern)
         if best is not None:
             out.append(best[1])
+    return out
+
+
+def whole_patterns(candidates: CandidateSet, w: str, regional: bool, forced: str | None,
+                   options: list[Option] | None = None) -> list[Pattern]:
+    """The workload's ready-made patterns: its cheapest option alone per provider and vendor (and
+    region, where a family reads regions), then, unless an option is forced, its baseline and
+    burst pairs; among `options`, by default all of the workload's."""
+    demand = candidates.demands[w]
+    out: list[Pattern] = [{o.key: (units_alone(candidates, w, o), dict(demand))}
+                          for o in alone_choices(candidates, w, regional, forced, options)]
+    if forced is None:
+        out += burst_patterns(candidates, w, regional, options)
     return out
 
 
