@@ -53,7 +53,8 @@ from advisor.solver.patterns import (
     whole_patterns,
 )
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, rtt_bucket
+from advisor.solver.twins import nearer_twins, route_weight
+from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 2
@@ -621,27 +622,54 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     several user locations minimises the round trip each load unit travels, so equal-cost plans
     never send Virginia's users to Frankfurt and Frankfurt's to Virginia. The second solve is
     capped (TIE_BREAK_LIMIT_S of deterministic time): past it, the nearest routing found so far.
+    When it stops unproven, each placement is moved to its nearest twin at the same price
+    (advisor.solver.twins) and the load routed anew onto the moved units, kept where the model
+    admits that plan and it routes nearer: a capped search may not get there.
     """
-    mm.m.clear_hints()
-    for var in [*mm.n.values(), *mm.f.values(), *mm.u.values(), *mm.g.values()]:
-        mm.m.add_hint(var, first.value(var))
     mm.m.add(mm.total == cost)
-    terms = []
+    weights: list[int] = []
+    variables: list[cp_model.IntVar] = []
     for w in mm.workloads:
         routed = len(mm.candidates.demands[w]) > 1  # one stream has nothing to route
         for i, o in enumerate(mm.options[w]):
             if not routed:
-                terms.append((i + 1) * mm.n[w, i])
-            if routed:
-                rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
-                terms.extend(rtt_bucket(rtt.get(s, 0.0)) * mm.f[w, i, s] for s in mm.streams(w, o))
-            elif o.load_cost_cents > 0:
-                terms.extend((i + 1) * mm.f[w, i, s] for s in mm.streams(w, o))
-    mm.m.minimize(sum(terms))
+                weights.append(i + 1)
+                variables.append(mm.n[w, i])
+            if routed or o.load_cost_cents > 0:
+                for s in mm.streams(w, o):
+                    weights.append(route_weight(o, s) if routed else i + 1)
+                    variables.append(mm.f[w, i, s])
+    mm.m.minimize(cp_model.LinearExpr.weighted_sum(variables, weights))
     limit = max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE))
+    _hint_values(mm, _plan_values(mm, first))
     second = _profiled_solver(limit) if mm.u else _solver(limit, interleave=False, mm=mm)
     code = run_interruptibly(second, mm.m)
-    return second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
+    best = second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
+    if code == cp_model.OPTIMAL:
+        return best
+    moved = nearer_twins(mm, best.value)
+    if moved is None:
+        return best
+    # the units moved, and the load routed anew onto them: a small problem with the units fixed
+    _hint_values(mm, {var: moved[var] for var in (*mm.n.values(), *mm.u.values())})
+    rerouted = _solver(limit, interleave=False, mm=mm)
+    rerouted.parameters.fix_variables_to_their_hinted_value = True
+    if run_interruptibly(rerouted, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return best  # the moved plan breaks a rule of the model (a region rule, a quota)
+    preference = sum(k * best.value(v) for k, v in zip(weights, variables, strict=True))
+    return rerouted if round(rerouted.objective_value) < preference else best
+
+
+def _plan_values(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:
+    """The plan `solver` holds: its units, running units and loads."""
+    return {var: int(solver.value(var)) for var in (*mm.n.values(), *mm.f.values(), *mm.u.values(), *mm.g.values())}
+
+
+def _hint_values(mm: PlacementModel, values: dict[cp_model.IntVar, int]) -> None:
+    """The model's hints, replaced by `values`."""
+    mm.m.clear_hints()
+    for var, value in values.items():
+        mm.m.add_hint(var, value)
 
 
 PROFILED_ONE_WORKER_S = 2.0
