@@ -7,21 +7,24 @@ import math
 from advisor.candidates import Option
 from advisor.solver.variables import CAP_SCALE, rtt_bucket
 
-Profile = tuple[float, tuple[float, ...], tuple[int, ...], int, tuple[int, ...], tuple[float, ...]]
+Profile = tuple[float, tuple[float, ...], tuple[int, ...], int, dict[str, int], tuple[float, ...], frozenset[str]]
 """What dominance compares: unit cost, load cost and capacity (per stream under a request-size
-mix), max count, round-trip buckets, level costs."""
+mix), max count, round-trip bucket per location served, level costs, locations served after a
+region loss."""
 
 
 def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozenset[str] = frozenset(),
                    priced: bool = False, nearest_later: bool = False) -> list[Option]:
     """Drop options another option of the same workload makes unnecessary: an exact reduction.
 
-    o1 dominates o2 when it serves the same user locations (normally and after a region loss),
-    sells at least as many units, each carrying at least as much for no more money, and agrees
-    with o2 on everything a family whose prefix is in `prefixes` reads: the provider for
+    o1 dominates o2 when it serves every user location o2 serves (normally and after a region
+    loss), sells at least as many units, each carrying at least as much for no more money, and
+    agrees with o2 on everything a family whose prefix is in `prefixes` reads: the provider for
     provider caps and min_providers, the vendor for vendor caps, the team for team budgets, the
     region for min_regions and region losses. At the same price it must also be no farther from
-    any user location (so the tie-break can still route users to the nearest region). Under
+    any user location o2 serves (so the tie-break can still route users to the nearest region). A
+    variant sized for a nearer reach (fewer locations, a shorter round trip, so often a larger
+    capacity) is kept unless its wider twin carries as much for no more. Under
     quotas it must hold the same accelerators per unit in the same region (a quota counts them);
     under fleet counts it must draw on the same fleet (or none). A MIG slice option is compared only
     with slices of the same profile and pool (its share of a GPU is a lower bound of its cost). Under a
@@ -46,7 +49,8 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 # a MIG slice costs its share of a GPU only when others fill the rest: slices stand in
                 # only for slices of the same profile in the same pool, and no whole option for them
                 (o.pool, o.mig_profile),
-                o.serves, o.failover_serves, o.unit_instances, len(o.stream_capacity),
+                o.serves if o.stream_capacity else None,  # rates per stream line up with the same serves
+                o.unit_instances, len(o.stream_capacity),
                 bool(o.level_costs_cents))  # billed by the hour under a profile, or committed: no common measure
 
     def profile(o: Option) -> Profile:
@@ -55,15 +59,17 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
         work = tuple(o.load_cost_cents * o.capacity / r if r > 0 else math.inf for r in rates) \
             if o.stream_capacity and o.load_cost_cents else (o.load_cost_cents,)
         return (o.count_cost_cents, work, tuple(math.floor(r * CAP_SCALE) for r in rates), o.max_count,
-                tuple(rtt_bucket(r) for r in o.serve_rtt_ms), o.level_costs_cents)
+                {s: rtt_bucket(r) for s, r in zip(o.serves, o.serve_rtt_ms, strict=False)}, o.level_costs_cents,
+                frozenset(o.failover_serves))
 
     def dominates(a: Profile, b: Profile) -> bool:
         same_price = a[0] == b[0] and a[1] == b[1] and a[5] == b[5]
         cheaper = same_price if share_caps else (a[0] <= b[0] and all(x <= y for x, y in zip(a[1], b[1], strict=True))
                                                  and all(x <= y for x, y in zip(a[5], b[5], strict=True)))
         # at the same price b may still be the nearer region, which the tie-break prefers
-        return (cheaper and all(x >= y for x, y in zip(a[2], b[2], strict=True)) and a[3] >= b[3]
-                and (not same_price or nearest_later or all(x <= y for x, y in zip(a[4], b[4], strict=False))))
+        reach = (a[4].keys() >= b[4].keys() if a[4] and b[4] else a[4].keys() == b[4].keys()) and a[6] >= b[6]
+        return (reach and cheaper and all(x >= y for x, y in zip(a[2], b[2], strict=True)) and a[3] >= b[3]
+                and (not same_price or nearest_later or all(a[4][s] <= b[4][s] for s in b[4])))
 
     keys = [o.key for o in options]
     fronts: dict[tuple[object, ...], list[Profile]] = {}
