@@ -38,6 +38,12 @@ CALIBRATION = ("fitted to TensorRT-LLM v0.20 published offline throughput: Llama
                "H200 and Llama 3.3 70B FP8 on H200 at TP 1-8 (the calibration rows named in "
                "tests/test_published_results.py; the other rows there are held out)")
 
+AMD_CALIBRATION = ("decode MFU fitted to AMD's published ROCm vLLM offline throughput of Llama 3.1 70B FP8 on 8 MI300X "
+                   "at TP 8, 128/2048 and 2048/2048 tokens, in two revisions of the table (vLLM 0.7.3, 2025-03-11, and "
+                   "0.9.1, 2025-07-16; the calibration rows named in tests/test_published_results.py; the 128/4096 and "
+                   "500/2000 rows are held out); every published MI300X row is at TP 8, so the fit holds the "
+                   "tensor-parallel overhead at NVIDIA's")
+
 TENSOR_PARALLEL_OVERHEAD = 0.15
 """Per extra device in a tensor-parallel group over NVLink, the share of time lost to all-reduces
 and smaller matrix products: efficiency(t) = 1 / (1 + overhead x (t - 1)). See CALIBRATION."""
@@ -135,9 +141,10 @@ SERVING: dict[str, ServingUtilisation] = {
                              "(utilisation.yaml a100-gptfast-*)",
     ),
     "amd-gpu": ServingUtilisation(
-        prefill_mfu=0.38, decode_bandwidth_efficiency=0.61, decode_mfu=0.22,
-        source="estimate: NVIDIA's fitted figures scaled by MI300X/H100 microbenchmark ceilings on Azure "
-               "(HBM 0.775/0.887, FP8 GEMM 0.443/0.698; utilisation.yaml microbenchmark_ceilings)",
+        prefill_mfu=0.38, decode_bandwidth_efficiency=0.61, decode_mfu=0.182,
+        source=AMD_CALIBRATION + "; prefill and bandwidth shares are estimates: NVIDIA's fitted figures scaled by "
+               "MI300X/H100 microbenchmark ceilings on Azure (HBM 0.775/0.887, FP8 GEMM 0.443/0.698; "
+               "utilisation.yaml microbenchmark_ceilings)",
     ),
     "aws-asic": ServingUtilisation(
         prefill_mfu=0.60, decode_bandwidth_efficiency=0.65, decode_mfu=0.35,
