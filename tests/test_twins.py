@@ -1,14 +1,14 @@
-"""Nearer twins (advisor.solver.twins): the tie-break's start with placements moved, at the same
-price, to the region nearest their users, kept only where the model admits it."""
+"""Twin moves (advisor.solver.twins): a capped tie-break moves placements, at the same price, to
+the region nearest their users, keeping a move only where the model admits it and it routes
+nearer."""
 
 from __future__ import annotations
 
-import pytest
 from ortools.sat.python import cp_model
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
 from advisor.solver import model
-from advisor.solver.twins import nearer_twins
+from advisor.solver.twins import twin_moves
 from advisor.workload.models import Policy
 
 DEMAND = {"eu-central": 3, "us-east": 1}
@@ -55,35 +55,43 @@ def solved_at(mm: model.PlacementModel, values: dict[cp_model.IntVar, int]) -> c
     return solver
 
 
-def test_a_placement_moves_to_its_twin_nearest_its_users():
+def test_a_placement_may_move_to_its_twin_in_another_region():
     mm = built([FAR, NEAR], Policy(kind="policy"), [])
-    moved = nearer_twins(mm, far_plan(mm).__getitem__)
-    assert moved is not None
+    (moved,) = twin_moves(mm, far_plan(mm).__getitem__)
     assert (moved[mm.n["w", 0]], moved[mm.n["w", 1]]) == (0, 1)
-    assert {s: moved[mm.f["w", 1, s]] for s in DEMAND} == DEMAND
 
 
-@pytest.mark.parametrize("twin", [option("eu-1", (10.0, 90.0), unit=1001.0),  # a cent dearer: not a twin
-                                  option("eu-1", (95.0, 95.0))])  # no nearer: stays
-def test_no_move_without_a_twin_at_the_same_price_that_is_nearer(twin):
-    mm = built([FAR, twin], Policy(kind="policy"), [])
-    assert nearer_twins(mm, far_plan(mm).__getitem__) is None
+def test_no_move_without_a_twin_at_the_same_price():
+    dearer = option("eu-1", (10.0, 90.0), unit=1001.0)  # a cent more: not a twin
+    mm = built([FAR, dearer], Policy(kind="policy"), [])
+    assert twin_moves(mm, far_plan(mm).__getitem__) == []
 
 
-@pytest.mark.parametrize(("quota", "region"), [(None, "eu-1"), (0, "us-1")])
-def test_the_tie_break_keeps_the_move_only_where_the_rules_admit_it(quota, region, monkeypatch):
-    """A capped tie-break from the Virginia plan ends in Frankfurt; with no GPUs allowed there
-    (a quota of 0), in Virginia."""
+def tie_broken(options: list[Option], policy: Policy, families: list[str], monkeypatch) -> list[str]:
+    """The regions of the units a tie-break ends with, from the Virginia plan, when its search
+    runs out of time before its first plan (the moves' routing solves still run)."""
     run = model.run_interruptibly
 
     def capped(solver: cp_model.CpSolver, m: cp_model.CpModel, *args: object) -> cp_model.CpSolverStatus:
-        """The tie-break's search out of time before its first plan (the check of a move still runs)."""
         return run(solver, m, *args) if solver.parameters.fix_variables_to_their_hinted_value else cp_model.UNKNOWN
 
     monkeypatch.setattr(model, "run_interruptibly", capped)
-    policy = Policy.model_validate({"kind": "policy", "quotas": {} if quota is None else {"p:eu-1:gpu": quota}})
-    mm = built([FAR, NEAR], policy, [] if quota is None else ["quota:p:eu-1:gpu"])
+    mm = built(options, policy, families)
     first = solved_at(mm, far_plan(mm))
     solver = model._tie_break(mm, first, round(first.value(mm.total)), 30.0)
-    placed = [o.region for i, o in enumerate(mm.options["w"]) if solver.value(mm.n["w", i])]
-    assert placed == [region]
+    return [o.region for i, o in enumerate(mm.options["w"]) if solver.value(mm.n["w", i])]
+
+
+def test_a_capped_tie_break_moves_the_units_nearer_the_users(monkeypatch):
+    assert tie_broken([FAR, NEAR], Policy(kind="policy"), [], monkeypatch) == ["eu-1"]
+
+
+def test_a_move_that_breaks_a_rule_is_not_kept(monkeypatch):
+    """No GPUs allowed in Frankfurt (a quota of 0): the units stay in Virginia."""
+    policy = Policy.model_validate({"kind": "policy", "quotas": {"p:eu-1:gpu": 0}})
+    assert tie_broken([FAR, NEAR], policy, ["quota:p:eu-1:gpu"], monkeypatch) == ["us-1"]
+
+
+def test_a_move_that_routes_no_nearer_is_not_kept(monkeypatch):
+    farther = option("ap-1", (95.0, 95.0))
+    assert tie_broken([FAR, farther], Policy(kind="policy"), [], monkeypatch) == ["us-1"]

@@ -53,7 +53,7 @@ from advisor.solver.patterns import (
     whole_patterns,
 )
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.twins import nearer_twins, route_weight
+from advisor.solver.twins import route_weight, twin_moves
 from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest
 from advisor.workload.models import Policy
 
@@ -410,13 +410,11 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     for group in sharing_groups(candidates):
         progress.step("workloads solved on their own", done, total)
         done += len(group)
-        if len(group) == 1:
-            w = group[0]
-            result = _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s,
-                                  tie_break, want_core)
-        else:  # workloads that may share MIG GPUs: their optimum together
-            result = _group_optimum(candidates, policy, group, [n for w in group for n in families.get(w, [])],
-                                    {w: forced[w] for w in group if w in forced}, time_limit_s, tie_break, want_core)
+        # A core changes the answer only where the group is infeasible: elsewhere the plain
+        # solve (memoised from the plan's, and far quicker than a search under assumptions) stands.
+        result = _group_answer(candidates, policy, group, families, forced, time_limit_s, tie_break, False)
+        if want_core and result.status == "infeasible":
+            result = _group_answer(candidates, policy, group, families, forced, time_limit_s, tie_break, True)
         if result.status == "infeasible":
             return result
         if result.status != "optimal":
@@ -434,6 +432,17 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
         return None
     return SolveResult(status=status, placements=per_workload, cost_millicents=cost, bound_millicents=bound,
                        separable=True)
+
+
+def _group_answer(candidates: CandidateSet, policy: Policy, group: list[str], families: dict[str, list[str]],
+                  forced: dict[str, str], time_limit_s: float, tie_break: bool, want_core: bool) -> SolveResult:
+    """The optimum of one workload alone, or of workloads that may share MIG GPUs together."""
+    if len(group) == 1:
+        w = group[0]
+        return _own_optimum(candidates, policy, w, families.get(w, []), forced.get(w), time_limit_s, tie_break,
+                            want_core)
+    return _group_optimum(candidates, policy, group, [n for w in group for n in families.get(w, [])],
+                          {w: forced[w] for w in group if w in forced}, time_limit_s, tie_break, want_core)
 
 
 def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[str], names: list[str],
@@ -622,9 +631,10 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     several user locations minimises the round trip each load unit travels, so equal-cost plans
     never send Virginia's users to Frankfurt and Frankfurt's to Virginia. The second solve is
     capped (TIE_BREAK_LIMIT_S of deterministic time): past it, the nearest routing found so far.
-    When it stops unproven, each placement is moved to its nearest twin at the same price
-    (advisor.solver.twins) and the load routed anew onto the moved units, kept where the model
-    admits that plan and it routes nearer: a capped search may not get there.
+    When it stops unproven, placements are moved to their twins at the same price in other
+    regions (advisor.solver.twins), one at a time, with the load routed anew onto the moved
+    units; a move is kept where the model admits it and it routes nearer. A capped search may
+    not get there.
     """
     mm.m.add(mm.total == cost)
     weights: list[int] = []
@@ -647,17 +657,26 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
     best = second if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else first
     if code == cp_model.OPTIMAL:
         return best
-    moved = nearer_twins(mm, best.value)
-    if moved is None:
-        return best
-    # the units moved, and the load routed anew onto them: a small problem with the units fixed
-    _hint_values(mm, {var: moved[var] for var in (*mm.n.values(), *mm.u.values())})
-    rerouted = _solver(limit, interleave=False, mm=mm)
-    rerouted.parameters.fix_variables_to_their_hinted_value = True
-    if run_interruptibly(rerouted, mm.m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return best  # the moved plan breaks a rule of the model (a region rule, a quota)
     preference = sum(k * best.value(v) for k, v in zip(weights, variables, strict=True))
-    return rerouted if round(rerouted.objective_value) < preference else best
+    for _ in range(TWIN_ROUNDS):
+        for units in twin_moves(mm, best.value)[:TWIN_MOVES]:
+            # the moved units fixed, the load routed anew onto them: small, and solved exactly
+            _hint_values(mm, units)
+            rerouted = _solver(limit, interleave=False, mm=mm)
+            rerouted.parameters.fix_variables_to_their_hinted_value = True
+            if run_interruptibly(rerouted, mm.m) in (cp_model.OPTIMAL, cp_model.FEASIBLE) \
+                    and round(rerouted.objective_value) < preference:
+                best, preference = rerouted, round(rerouted.objective_value)
+                break  # a move kept: look for the next one from the new plan
+        else:
+            break  # no move routes nearer (or the model admits none: a region rule, a quota)
+    return best
+
+
+TWIN_ROUNDS = 4
+"""Twin moves a tie-break keeps at most, one after another (advisor.solver.twins)..."""
+TWIN_MOVES = 12
+"""...and the moves it tries from each plan, nearest first."""
 
 
 def _plan_values(mm: PlacementModel, solver: cp_model.CpSolver) -> dict[cp_model.IntVar, int]:

@@ -6,10 +6,11 @@ it may stop near its first plan: when an instance costs the same in two regions,
 users then stay on a Virginia instance although a Frankfurt one costs no more.
 
 A placement's twin is the same offering at the same price and capacity in another region:
-moving the whole placement there (units bought, units running at each load level, and the load
-of every stream at every level) keeps the plan's cost and its spend per provider, vendor and
-team, and carries the same load. Region rules (residency, region loss, spread, quotas) may not
-hold after a move; the caller checks the moved plan with the model before it keeps it.
+moving its units there (bought, and running at each load level) keeps the plan's cost and its
+spend per provider, vendor and team. The load is then routed anew onto the moved units (the
+caller's model, with the units fixed): a twin in Frankfurt helps only once Frankfurt's users are
+sent to it, and Virginia's to the units that stay. Region rules (residency, region loss, spread,
+quotas) may not hold after a move; the model, which routes it, says so.
 """
 
 from __future__ import annotations
@@ -28,35 +29,35 @@ def route_weight(o: Option, stream: str) -> int:
     return rtt_bucket(rtt.get(stream, 0.0))
 
 
-def nearer_twins(mm: PlacementModel, value: Callable[[cp_model.IntVar], int]) -> dict[cp_model.IntVar, int] | None:
-    """The plan `value` reads (n, f, u, g), with each placement of a workload with several user
-    locations moved to its unused twin whose peak load travels the least, where that is less than
-    it travels now; None when no placement moves."""
-    plan = {var: int(value(var)) for var in (*mm.n.values(), *mm.f.values(), *mm.u.values(), *mm.g.values())}
-    moved = False
+def twin_moves(mm: PlacementModel, value: Callable[[cp_model.IntVar], int]) -> list[dict[cp_model.IntVar, int]]:
+    """The units of the plan `value` reads (n and u), each with one placement of a workload with
+    several user locations moved to one of its unused twins: the nearest first, by how far the
+    placement's peak load would travel there. The load is the caller's to route anew."""
+    units = {var: int(value(var)) for var in (*mm.n.values(), *mm.u.values())}
+    moves: list[tuple[int, int, str, int, int]] = []
     for w in mm.workloads:
         if len(mm.candidates.demands[w]) <= 1:
             continue  # one stream: nothing travels further from one region than another
         options = mm.options[w]
-        used = {i for i in range(len(options)) if _loads(mm, plan, w, i) or plan[mm.n[w, i]]}
+        loads = {i: {s: int(value(mm.f[w, i, s])) for s in mm.streams(w, o)} for i, o in enumerate(options)}
+        used = {i for i in range(len(options)) if units[mm.n[w, i]] or any(loads[i].values())}
         by_kind: dict[tuple[object, ...], list[int]] = {}
         for i, o in enumerate(options):
             if o.mig_profile is None:  # a MIG slice shares its pool's GPUs: never moved alone
                 by_kind.setdefault(_kind(o), []).append(i)
         for i in sorted(used):
-            o = options[i]
-            if o.mig_profile is not None:
+            if options[i].mig_profile is not None:
                 continue
-            loads = _loads(mm, plan, w, i)
-            travel = _travel(o, loads)
-            twins = [(_travel(options[j], loads), j) for j in by_kind[_kind(o)]
-                     if j not in used and _carries(mm, w, i, j, loads, plan[mm.n[w, i]])]
-            best = min(twins, default=None)
-            if best is not None and best[0] < travel:
-                _move(mm, plan, w, i, best[1])
-                used = (used - {i}) | {best[1]}
-                moved = True
-    return plan if moved else None
+            for j in by_kind[_kind(options[i])]:
+                if j not in used and options[j].region_key != options[i].region_key \
+                        and _same_terms(mm, w, i, j, units[mm.n[w, i]]):
+                    moves.append((_travel(options[j], loads[i]) - _travel(options[i], loads[i]), len(moves), w, i, j))
+    out = []
+    for *_, w, i, j in sorted(moves):
+        moved = dict(units)
+        _move(mm, moved, w, i, j)
+        out.append(moved)
+    return out
 
 
 def _kind(o: Option) -> tuple[object, ...]:
@@ -65,44 +66,24 @@ def _kind(o: Option) -> tuple[object, ...]:
             o.level_costs_cents, o.capacity, o.unit_instances, o.term_months)
 
 
-def _loads(mm: PlacementModel, plan: dict[cp_model.IntVar, int], w: str, i: int) -> dict[tuple[str, int], int]:
-    """Option i's nonzero load by (stream, level); level 0 is the peak."""
-    o = mm.options[w][i]
-    out = {}
-    for s in mm.streams(w, o):
-        for level in range(len(mm.candidates.levels.get(w, ())) or 1):
-            var = mm.f[w, i, s] if level == 0 else mm.g.get((w, i, s, level))
-            if var is not None and plan[var]:
-                out[s, level] = plan[var]
-    return out
+def _travel(o: Option, load: dict[str, int]) -> int:
+    """The tie-break's measure of a peak load on option o: round-trip steps times load units (a
+    stream o does not serve counts as far as the farthest it does)."""
+    rtt = {s: route_weight(o, s) for s in o.serves}
+    farthest = max(rtt.values(), default=0)
+    return sum(rtt.get(s, farthest) * v for s, v in load.items())
 
 
-def _travel(o: Option, loads: dict[tuple[str, int], int]) -> int:
-    """The tie-break's measure of the peak load: round-trip steps times load units."""
-    return sum(route_weight(o, s) * v for (s, level), v in loads.items() if level == 0)
-
-
-def _carries(mm: PlacementModel, w: str, i: int, j: int, loads: dict[tuple[str, int], int], units: int) -> bool:
-    """Whether option j can hold option i's units and carry its load at the same cost and weight."""
-    a, b = mm.options[w][i], mm.options[w][j]
+def _same_terms(mm: PlacementModel, w: str, i: int, j: int, units: int) -> bool:
+    """Whether option j holds option i's units at the same costs per unit and per level."""
     ca, cb = mm.coefficients[w, i], mm.coefficients[w, j]
-    if units > mm.most[w, j] or (ca.per_unit, ca.per_load, ca.per_level) != (cb.per_unit, cb.per_load, cb.per_level):
-        return False
-    served = set(mm.streams(w, b))
-    wa, wb = a.load_weights(), b.load_weights()
-    return all(s in served and ca.load_rate(s) == cb.load_rate(s) and wa.get(s) == wb.get(s) for s, _ in loads)
+    return units <= mm.most[w, j] and (ca.per_unit, ca.per_load, ca.per_level) == (cb.per_unit, cb.per_load,
+                                                                                   cb.per_level)
 
 
-def _move(mm: PlacementModel, plan: dict[cp_model.IntVar, int], w: str, i: int, j: int) -> None:
-    """Option i's units, running units and loads, moved to option j (unused until now)."""
-    levels = range(1, len(mm.candidates.levels.get(w, ())))
-    plan[mm.n[w, j]], plan[mm.n[w, i]] = plan[mm.n[w, i]], 0
-    for level in levels:
+def _move(mm: PlacementModel, units: dict[cp_model.IntVar, int], w: str, i: int, j: int) -> None:
+    """Option i's units, bought and running at each level, moved to option j (unused until now)."""
+    units[mm.n[w, j]], units[mm.n[w, i]] = units[mm.n[w, i]], 0
+    for level in range(1, len(mm.candidates.levels.get(w, ()))):
         if (w, i, level) in mm.u:  # twins bill the same levels: j has the variable too
-            plan[mm.u[w, j, level]], plan[mm.u[w, i, level]] = plan[mm.u[w, i, level]], 0
-    for s in mm.streams(w, mm.options[w][i]):  # a stream j does not serve carries nothing here (_carries)
-        if (w, j, s) in mm.f:
-            plan[mm.f[w, j, s]], plan[mm.f[w, i, s]] = plan[mm.f[w, i, s]], 0
-        for level in levels:
-            if (w, j, s, level) in mm.g:
-                plan[mm.g[w, j, s, level]], plan[mm.g[w, i, s, level]] = plan[mm.g[w, i, s, level]], 0
+            units[mm.u[w, j, level]], units[mm.u[w, i, level]] = units[mm.u[w, i, level]], 0
