@@ -10,7 +10,7 @@ from typing import Literal
 
 from advisor.strict import Strict
 
-SCHEMA_VERSION = "1.7"
+SCHEMA_VERSION = "1.8"
 
 
 class EstimateSummary(Strict):
@@ -35,6 +35,8 @@ class EstimateSummary(Strict):
     band_pct: float | None = None  # how far the estimate may be off (hold-out error of its family, or of its
     # accelerator within the family); None: measured
     band: str | None = None  # that band described: '±16% (LLM serving, 26 hold-out cases)'
+    utilisation_pct: float | None = None  # real-time: the share of an instance's rate the plan loads it to
+    queue_wait_ms: float | None = None  # real-time: p95 wait in the queue at that load (in latency and TTFT)
 
 
 class Route(Strict):

@@ -46,6 +46,8 @@ def _estimate(s: Sizing, w: Workload, accelerator: str) -> EstimateSummary:
         busy_hours_per_month=round(s.busy_hours_per_month, 2),
         job_hours=round(s.job_hours, 2) if s.job_hours is not None else None,
         power_w_per_site=s.power_w_per_site, mfu=s.mfu, layout=s.layout,
+        utilisation_pct=round(100 * s.utilisation, 1) if s.utilisation is not None else None,
+        queue_wait_ms=round(s.queue_wait_ms, 2) if s.queue_wait_ms is not None else None,
     )
 
 

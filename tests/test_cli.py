@@ -143,7 +143,7 @@ def test_quiet_plan_prints_no_progress(run_cli):
 @pytest.mark.parametrize(("suffix", "check"), [
     (".html", lambda t: t.startswith("<!DOCTYPE html>") and t.rstrip().endswith("</html>")),
     (".htm", lambda t: t.startswith("<!DOCTYPE html>")),
-    (".json", lambda t: json.loads(t)["schema_version"] == "1.7"),
+    (".json", lambda t: json.loads(t)["schema_version"] == "1.8"),
     (".csv", lambda t: t.splitlines()[0] == ",".join(BOM_COLUMNS)),
     (".md", lambda t: t.startswith("# Placement plan")),
     (".markdown", lambda t: t.startswith("# Placement plan")),
@@ -205,7 +205,7 @@ def test_json_follows_the_output_contract(run_cli, small_catalog):
     code, out, _ = run_cli(*plan_args(WORKLOADS, fmt="json"))
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == "1.7"
+    assert data["schema_version"] == "1.8"
     assert data["status"] in {"optimal", "feasible"}
     assert data["infeasibility"] is None
     rows = data["assignments"]

@@ -3,7 +3,9 @@ layer that gives gpu-a (80 GB) the MIG geometry of an A100 80GB.
 
 Two services of one 25 GB int8 model (4,000 GFLOPs a request): a whole gpu-a serves 70
 requests/s (800 TOPS x 35% / 4 TFLOP), a 4g slice 4/7 of that (40), a 3g slice 30; 25 GB rule
-out the 1g and 2g slices (at most 20 GB). "big" needs 35 requests/s, "small" 25. One a1 (one
+out the 1g and 2g slices (at most 20 GB). Their 60 s objective leaves room for any queue, so each
+is planned at 95% of its rate (advisor.estimate.queueing.MAX_UTILISATION): 66.5, 38 and 28.5.
+"big" needs 35 requests/s, "small" 25. One a1 (one
 gpu-a) reserved in alpha us-1 costs $1.50 x 730 = $1,095 a month:
 - shared: big on the 4g slice at memory slice 0, small on the 3g slice at 4, one GPU: $1,095
   (big pays 4/7, $625.71; small 3/7, $469.29);
@@ -52,7 +54,7 @@ def setup(tmp_path: Path, dedicated: bool = False) -> tuple[Path, Path]:
         (d / f"{name}.yaml").write_text(
             f"name: {name}\nkind: realtime-inference\n"
             "model: {name: ranker, params_m: 25000, gflops_per_inference: 4000, precision: int8}\n"
-            f"traffic: {{peak_rps: {rps}, users: {{us-east: 1.0}}}}\nslo: {{p95_latency_ms: 500}}\n"
+            f"traffic: {{peak_rps: {rps}, users: {{us-east: 1.0}}}}\nslo: {{p95_latency_ms: 60000}}\n"
             f"constraints: {{accelerators: [gpu-a], regions: ['alpha:us-1'], dedicated: {str(dedicated).lower()}}}\n",
             encoding="utf-8")
     return d, layer
@@ -141,7 +143,7 @@ def test_reports_list_each_shared_gpu_and_the_csv_adds_up(run_cli, tmp_path):
     assert sorted(profiles) == ["", "3g.40gb", "4g.40gb"]  # the idle row carries none
 
 
-RATES = {"whole": 70, "4g.40gb": 40, "3g.40gb": 30}  # requests/s of the 25 GB model (module docstring)
+RATES = {"whole": 66.5, "4g.40gb": 38, "3g.40gb": 28.5}  # requests/s of the 25 GB model at 95% (module docstring)
 SHARES = {"4g.40gb": 4 / 7, "3g.40gb": 3 / 7}
 GPU_MONTH = 1095.0  # one a1 (one gpu-a) reserved for a year, a month: the cheapest way to hold a GPU
 
@@ -179,7 +181,7 @@ def _brute_force(peaks: list[int]) -> float:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from([10, 25, 28, 35, 38, 55, 58, 65, 90]), min_size=2, max_size=3))  # off the rates
+@given(st.lists(st.sampled_from([10, 25, 28, 35, 37, 55, 58, 65, 90]), min_size=2, max_size=3))  # off the rates
 def test_shared_gpus_cost_what_a_brute_force_finds(run_cli, tmp_path_factory, peaks):
     tmp = tmp_path_factory.mktemp("mix")
     d, layer = setup(tmp)
@@ -189,7 +191,7 @@ def test_shared_gpus_cost_what_a_brute_force_finds(run_cli, tmp_path_factory, pe
         (d / f"s{k}.yaml").write_text(
             f"name: s{k}\nkind: realtime-inference\n"
             "model: {name: ranker, params_m: 25000, gflops_per_inference: 4000, precision: int8}\n"
-            f"traffic: {{peak_rps: {rps}, users: {{us-east: 1.0}}}}\nslo: {{p95_latency_ms: 500}}\n"
+            f"traffic: {{peak_rps: {rps}, users: {{us-east: 1.0}}}}\nslo: {{p95_latency_ms: 60000}}\n"
             "constraints: {accelerators: [gpu-a], regions: ['alpha:us-1']}\n", encoding="utf-8")
     data = planned(run_cli, d, layer)  # re-checked by the independent checker
     assert data["total_monthly_cost_usd"] == pytest.approx(_brute_force(peaks), abs=0.05)

@@ -74,7 +74,7 @@ def test_constraints_that_do_not_bind_are_folded_away(run_cli):
 
 def test_cost_differences_carry_the_dollar_sign_and_separators(run_cli):
     code, md, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q")
-    assert "| b1 (beta eu-1) | 1 (1 x gpu-a) | on_demand | $2,190.00 | +$1,460.00 | 3,693 ms | costs $1,460.00 more " \
+    assert "| b1 (beta eu-1) | 1 (1 x gpu-a) | on_demand | $2,190.00 | +$1,460.00 | 4,722 ms | costs $1,460.00 more " \
            "per month |" in md
     code, html, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "html")
     assert '<td class="num">+$1,460.00</td>' in html

@@ -223,11 +223,12 @@ def test_a_standby_placement_counts_after_a_region_loss(base, small_catalog, bus
 
 
 def test_the_failover_objective_decides_who_can_take_over(base, small_catalog, busy_chat):
-    """Compute takes about 3606 ms: users 87 ms away are answered in 3693 ms, over a 3650 ms failover objective."""
-    w = _changed(busy_chat, constraints__survive_region_loss=True, constraints__failover_latency_ms=3650)
+    """Compute takes about 4635 ms at the planned load (serving, plus the p95 queue
+    wait): users 87 ms away are answered in 4722 ms, over a 4700 ms failover objective."""
+    w = _changed(busy_chat, constraints__survive_region_loss=True, constraints__failover_latency_ms=4700)
     found = _found(_plan(base, *_split(base, small_catalog, w, us_instances=2, eu_instances=2)), w, small_catalog)
-    assert any("3650 ms failover objective" in v for v in found)
-    loose = _changed(busy_chat, constraints__survive_region_loss=True, constraints__failover_latency_ms=4000)
+    assert any("4700 ms failover objective" in v for v in found)
+    loose = _changed(busy_chat, constraints__survive_region_loss=True, constraints__failover_latency_ms=5000)
     assert _found(_plan(base, *_split(base, small_catalog, loose, us_instances=2, eu_instances=2)), loose,
                   small_catalog) == []
 

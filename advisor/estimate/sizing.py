@@ -15,6 +15,7 @@ from typing import Literal
 from advisor.catalog.models import HOURS_PER_MONTH, Accelerator, Offering
 from advisor.estimate import assumptions as A
 from advisor.estimate.llm import ServingPoint, architecture, min_tensor_parallel, serving_points, weight_bytes
+from advisor.estimate.queueing import MAX_UTILISATION, planned_utilisation, wait_s
 from advisor.estimate.scaleout import training_layout
 from advisor.estimate.shapes import hidden_size_for
 from advisor.estimate.unfit import Unfit
@@ -62,6 +63,8 @@ class Sizing(Strict):
     job_hours: float | None = None
     mfu: float | None = None
     layout: str | None = None  # how a multi-instance job is joined (ICI slice, fabric, DCN)
+    utilisation: float | None = None  # real-time: the share of a replica's rate the plan uses (queueing)
+    queue_wait_ms: float | None = None  # real-time: p95 wait in the queue at that load (in ttft and latency)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,13 @@ class Budget:
         return ((self.latency_ms is None or p.latency_ms <= self.latency_ms)
                 and (self.ttft_ms is None or p.ttft_ms <= self.ttft_ms)
                 and (self.tpot_ms is None or p.tpot_ms <= self.tpot_ms))
+
+    def slack_ms(self, ttft_ms: float, latency_ms: float) -> float | None:
+        """What the objectives leave for queueing at a point with these unloaded times (None: no
+        objective bounds the wait; TPOT does not, a queued request has not started decoding)."""
+        slacks = [limit - value for limit, value in ((self.ttft_ms, ttft_ms), (self.latency_ms, latency_ms))
+                  if limit is not None]
+        return min(slacks) if slacks else None
 
     def describe(self) -> str:
         parts = [f"{name} {value:.0f} ms" for name, value in
@@ -150,9 +160,28 @@ def _ranked_points(model: ModelSpec, accelerator: Accelerator, max_tp: int, inpu
     return tuple(ranked), min(points, key=lambda p: p.latency_ms, default=None)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A serving point at the load a plan runs it: the share of its rate and the p95 queue wait."""
+
+    point: ServingPoint
+    utilisation: float
+    wait_ms: float
+
+
+def _loaded(point: ServingPoint, budget: Budget) -> Loaded:
+    """The point at the highest load whose p95 wait keeps the objectives (advisor.estimate.queueing):
+    the batch's slots serve a request each, for one round."""
+    slack = budget.slack_ms(point.ttft_ms, point.latency_ms)
+    service_s = point.latency_ms / 1000
+    utilisation = planned_utilisation(point.batch, service_s, None if slack is None else slack / 1000)
+    return Loaded(point, utilisation, wait_s(point.batch, service_s, utilisation) * 1000)
+
+
 def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerator,
-                    input_tokens: int, output_tokens: int, budget: Budget) -> ServingPoint:
-    """The (tp, batch) point with most requests/s per instance within the latency budget."""
+                    input_tokens: int, output_tokens: int, budget: Budget, queued: bool = False) -> Loaded:
+    """The (tp, batch) point with most requests/s per instance within the latency budget; `queued`
+    (real-time work): at the load whose queue wait keeps the budget, most requests/s at that load."""
     max_tp = offering.accelerator_count  # tensor parallelism stays inside one instance
     tp_needed = min_tensor_parallel(model, accelerator)
     if tp_needed > max_tp:
@@ -164,7 +193,17 @@ def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerat
     if fastest is None:
         raise Unfit("memory_fit", f"{model.name} with a {input_tokens + output_tokens}-token context "
                                   f"does not fit {offering.name}")
-    best = next((p for p in ranked if budget.admits(p)), None)
+    best: Loaded | None = None
+    best_rate = 0.0
+    for p in ranked:  # most requests/s per instance first
+        rate = (max_tp // p.tp) * p.rps
+        if best is not None and (not queued or MAX_UTILISATION * rate <= best_rate):
+            break
+        if not budget.admits(p):
+            continue
+        found = _loaded(p, budget) if queued else Loaded(p, 1.0, 0.0)
+        if best is None or found.utilisation * rate > best_rate:
+            best, best_rate = found, found.utilisation * rate
     if best is None:
         raise Unfit("latency_slo", f"fastest estimate is {fastest.latency_ms:.0f} ms (TTFT {fastest.ttft_ms:.0f} ms, "
                                    f"TPOT {fastest.tpot_ms:.1f} ms); budget after network: {budget.describe()}")
@@ -301,8 +340,13 @@ def _size_training(w: Training, offering: Offering, accelerator: Accelerator) ->
 
 
 def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelerator: Accelerator,
-             input_tokens: int, output_tokens: int, budget: Budget) -> tuple[float, float | None, dict]:
-    """(requests/s per instance, compute latency ms, sizing fields) from a measurement or the model."""
+             input_tokens: int, output_tokens: int, budget: Budget, queued: bool = False
+             ) -> tuple[float, float | None, dict]:
+    """(requests/s per instance, compute latency ms, sizing fields) from a measurement or the model.
+
+    `queued` (real-time work): the rate is the share of the replica's rate whose queue wait keeps
+    the budget, and the latencies include that wait (advisor.estimate.queueing). A measured rate
+    is taken as the load its measured latencies were seen at."""
     model = w.model
     measured = _measurement(w, accelerator)
     if measured is not None and measured.requests_per_s is not None:
@@ -318,18 +362,34 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
         raise Unfit("cpu_model", f"{offering.name} has no accelerator: the CPU estimate covers fixed-cost models "
                                  f"(GFLOPs per inference), not LLM serving")
     if model.is_llm:
-        point = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget)
+        loaded = _llm_best_point(model, offering, accelerator, input_tokens, output_tokens, budget, queued)
+        point, wait = loaded.point, loaded.wait_ms
         source = f"roofline model, docs/PERFORMANCE_MODEL.md; utilisation: {A.serving_utilisation(accelerator).source}"
-        return (offering.accelerator_count // point.tp) * point.rps, point.latency_ms, dict(
+        return (offering.accelerator_count // point.tp) * point.rps * loaded.utilisation, point.latency_ms + wait, dict(
             basis_source=source, devices_per_replica=point.tp, batch=point.batch,
             tokens_per_s_per_replica=point.tokens_per_s,
-            memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms, tpot_ms=point.tpot_ms)
+            memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms + wait, tpot_ms=point.tpot_ms,
+            **(dict(utilisation=loaded.utilisation, queue_wait_ms=wait) if queued else {}))
     memory = _check_fixed_memory(model, accelerator, offering)
     latency, per_device = _fixed_model_rate(model, accelerator)
     if budget.latency_ms is not None and latency > budget.latency_ms:
         raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, budget after network is "
                                    f"{budget.latency_ms:.0f} ms")
-    return per_device * offering.accelerator_count, latency, dict(devices_per_replica=1, memory_per_device_gb=memory)
+    rate = per_device * offering.accelerator_count
+    if not queued:
+        return rate, latency, dict(devices_per_replica=1, memory_per_device_gb=memory)
+    utilisation, wait = _fixed_load(offering.accelerator_count, per_device, latency, budget.latency_ms)
+    return rate * utilisation, latency + wait, dict(devices_per_replica=1, memory_per_device_gb=memory,
+                                                    utilisation=utilisation, queue_wait_ms=wait)
+
+
+def _fixed_load(devices: int, per_device: float, latency_ms: float, limit_ms: float | None) -> tuple[float, float]:
+    """(utilisation, p95 wait ms) of a fixed-cost model's instance: each device serves one request at
+    a time at its batched rate, and the wait must fit what the limit leaves of the latency."""
+    service_s = 1 / per_device
+    slack = None if limit_ms is None else (limit_ms - latency_ms) / 1000
+    utilisation = planned_utilisation(devices, service_s, slack)
+    return utilisation, wait_s(devices, service_s, utilisation) * 1000
 
 
 def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator) -> Sizing:
@@ -364,7 +424,7 @@ def _size_realtime(w: RealtimeInference, offering: Offering, accelerator: Accele
                                    f"to users is unknown; a real-time service cannot be placed there")
     budget = _realtime_budget(w, network_rtt_ms)
     rps, latency, extra = _serving(w, offering, accelerator, w.traffic.input_tokens or 1,
-                                   w.traffic.output_tokens or 1, budget)
+                                   w.traffic.output_tokens or 1, budget, queued=True)
     instances = max(w.constraints.min_replicas, whole_count(w.traffic.peak_rps / rps, offering))
     return Sizing(instances=instances, busy_hours_per_month=HOURS_PER_MONTH, compute_latency_ms=latency,
                   throughput_per_instance=rps, throughput_unit="requests/s", **extra)
