@@ -155,7 +155,8 @@ SERVING: dict[str, ServingUtilisation] = {
     ),
     "default": ServingUtilisation(
         prefill_mfu=0.60, decode_bandwidth_efficiency=0.70, decode_mfu=0.35,
-        source="estimate: NVIDIA's figures; no published serving utilisation found for this family",
+        source="estimate: NVIDIA's figures, no fit for this family; on TPU v6e 33-40% pessimistic against Google's "
+               "vLLM recipe for Llama 3.3 70B on a v6e-8 (docs/PERFORMANCE_MODEL.md, known misses)",
     ),
 }
 
