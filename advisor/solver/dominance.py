@@ -63,13 +63,19 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
                 frozenset(o.failover_serves))
 
     def dominates(a: Profile, b: Profile) -> bool:
+        # the cheap tests first: most front members carry less than b (they come first by cost)
+        if a[3] < b[3] or (a[2][0] < b[2][0] if len(a[2]) == 1 else any(x < y for x, y in zip(a[2], b[2],
+                                                                                            strict=True))):
+            return False
         same_price = a[0] == b[0] and a[1] == b[1] and a[5] == b[5]
         cheaper = same_price if share_caps else (a[0] <= b[0] and all(x <= y for x, y in zip(a[1], b[1], strict=True))
                                                  and all(x <= y for x, y in zip(a[5], b[5], strict=True)))
-        # at the same price b may still be the nearer region, which the tie-break prefers
+        if not cheaper:
+            return False
+        # a serves every location b serves (after a region loss too); at the same price b may still
+        # be the nearer region, which the tie-break prefers
         reach = (a[4].keys() >= b[4].keys() if a[4] and b[4] else a[4].keys() == b[4].keys()) and a[6] >= b[6]
-        return (reach and cheaper and all(x >= y for x, y in zip(a[2], b[2], strict=True)) and a[3] >= b[3]
-                and (not same_price or nearest_later or all(a[4][s] <= b[4][s] for s in b[4])))
+        return reach and (not same_price or nearest_later or all(a[4][s] <= b[4][s] for s in b[4]))
 
     keys = [o.key for o in options]
     fronts: dict[tuple[object, ...], list[Profile]] = {}
