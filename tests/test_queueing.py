@@ -79,6 +79,13 @@ def test_planned_utilisation_is_the_highest_step_within_the_slack():
     assert round(u / UTILISATION_STEP, 9) == round(u / UTILISATION_STEP)
 
 
+def test_no_load_fits_a_negative_slack_and_sizing_never_divides_by_it():
+    # sizing skips (LLM points) or rules out (fixed-cost models) a utilisation of 0 rather than
+    # dividing the peak by a zero rate
+    assert planned_utilisation(4, 1.0, -0.001) == 0.0
+    assert planned_utilisation(1, 1.0, 0.0) == UTILISATION_STEP  # one slot at 5%: 95% of arrivals never wait
+
+
 def test_without_an_objective_on_the_wait_a_replica_runs_at_the_ceiling():
     assert planned_utilisation(1, 10.0, None) == MAX_UTILISATION
 

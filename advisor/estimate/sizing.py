@@ -202,6 +202,8 @@ def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerat
         if not budget.admits(p):
             continue
         found = _loaded(p, budget) if queued else Loaded(p, 1.0, 0.0)
+        if found.utilisation <= 0:
+            continue  # no load keeps its queue wait within the objectives
         if best is None or found.utilisation * rate > best_rate:
             best, best_rate = found, found.utilisation * rate
     if best is None:
@@ -379,6 +381,9 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
     if not queued:
         return rate, latency, dict(devices_per_replica=1, memory_per_device_gb=memory)
     utilisation, wait = _fixed_load(offering.accelerator_count, per_device, latency, budget.latency_ms)
+    if utilisation <= 0:
+        raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, and at any load the p95 queue wait "
+                                   f"passes the {budget.latency_ms:.0f} ms budget after network")
     return rate * utilisation, latency + wait, dict(devices_per_replica=1, memory_per_device_gb=memory,
                                                     utilisation=utilisation, queue_wait_ms=wait)
 
