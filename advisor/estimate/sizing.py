@@ -369,7 +369,7 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
         source = f"roofline model, docs/PERFORMANCE_MODEL.md; utilisation: {A.serving_utilisation(accelerator).source}"
         return (offering.accelerator_count // point.tp) * point.rps * loaded.utilisation, point.latency_ms + wait, dict(
             basis_source=source, devices_per_replica=point.tp, batch=point.batch,
-            tokens_per_s_per_replica=point.tokens_per_s,
+            tokens_per_s_per_replica=point.tokens_per_s * loaded.utilisation,  # at the planned load, as the rate
             memory_per_device_gb=point.memory_per_device_gb, ttft_ms=point.ttft_ms + wait, tpot_ms=point.tpot_ms,
             **(dict(utilisation=loaded.utilisation, queue_wait_ms=wait) if queued else {}))
     memory = _check_fixed_memory(model, accelerator, offering)
