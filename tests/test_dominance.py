@@ -42,26 +42,44 @@ def test_a_wider_option_is_not_dominated_by_a_narrower_one():
     assert reduce_options([WIDE, narrow], frozenset()) == [WIDE, narrow]
 
 
-def test_after_a_region_loss_dominance_reads_the_locations_as_the_model_does():
-    """An option with no failover locations of its own is counted by the region-loss family for its
-    normal ones (`failover_serves or serves`): one that takes over only A must not drop it. With the
-    reduction, the model stays feasible at the unreduced optimum (one unit in each region)."""
+def solved(options: list[Option], reduced: bool) -> tuple[int, float | None]:
+    """(status, cost) of one workload that must survive the loss of a region, over the options as
+    they are or as dominance reduces them."""
     from ortools.sat.python import cp_model
 
     from advisor.candidates import CandidateSet, WorkloadLimits
     from advisor.solver import model
     from advisor.workload.models import Policy
 
-    takes_a = option(BOTH, (10.0, 90.0), unit=900.0, failover=("eu-central",), offering="fast")
-    takes_both_normally = option(BOTH, (10.0, 90.0), unit=1000.0, failover=(), offering="slow")
-    other_region = option(BOTH, (90.0, 10.0), unit=900.0, region="us-1", offering="fast")
-    options = [takes_a, takes_both_normally, other_region]
-    assert takes_both_normally in reduce_options(options, frozenset({"region_loss"}))
     cs = CandidateSet(options={"w": options}, demands={"w": {"eu-central": 1, "us-east": 4}},
                       limits={"w": WorkloadLimits(kind="realtime-inference", team="t", by_count=True,
                                                   survive_region_loss=True)})
-    mm, _ = model._build(Policy(kind="policy"), cs, ["w"], {}, ["region_loss:w"])
+    mm, _ = model._build(Policy(kind="policy"), cs, ["w"], {}, ["region_loss:w"], None if reduced else {"w": options})
     for lit in mm.enforce.values():
         mm.m.add(lit == 1)
     solver = cp_model.CpSolver()
-    assert solver.solve(mm.m) == cp_model.OPTIMAL
+    status = solver.solve(mm.m)
+    return status, solver.objective_value if status == cp_model.OPTIMAL else None
+
+
+@pytest.mark.parametrize("us_failover", [("us-east",), ()])
+def test_after_a_region_loss_the_reduction_changes_no_answer(us_failover):
+    """Frankfurt options that take over Frankfurt's users (cheaper) or nobody's (dearer) after a
+    loss, and a Virginia one; the reduced model answers as the whole one does."""
+    takes_eu = option(BOTH, (10.0, 90.0), unit=900.0, failover=("eu-central",), offering="fast")
+    takes_none = option(BOTH, (10.0, 90.0), unit=1000.0, failover=(), offering="slow")
+    takes_both = option(BOTH, (10.0, 90.0), unit=1100.0, failover=BOTH, offering="big")
+    virginia = option(BOTH, (90.0, 10.0), unit=900.0, region="us-1", failover=(*us_failover, "eu-central"),
+                      offering="fast")
+    options = [takes_eu, takes_none, takes_both, virginia]
+    assert solved(options, reduced=True) == solved(options, reduced=False)
+
+
+def test_an_option_that_meets_the_failover_objective_nowhere_takes_over_nothing():
+    """Its units count for no one after a loss (as the checker reads a plan): with only it in
+    Frankfurt, losing Virginia leaves its users unserved."""
+    from ortools.sat.python import cp_model
+
+    takes_none = option(BOTH, (10.0, 90.0), unit=900.0, failover=(), offering="slow")
+    virginia = option(BOTH, (90.0, 10.0), unit=900.0, region="us-1", offering="fast")
+    assert solved([takes_none, virginia], reduced=False)[0] == cp_model.INFEASIBLE

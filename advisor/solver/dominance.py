@@ -60,7 +60,7 @@ def reduce_options(options: list[Option], prefixes: frozenset[str], keep: frozen
             if o.stream_capacity and o.load_cost_cents else (o.load_cost_cents,)
         return (o.count_cost_cents, work, tuple(math.floor(r * CAP_SCALE) for r in rates), o.max_count,
                 {s: rtt_bucket(r) for s, r in zip(o.serves, o.serve_rtt_ms, strict=False)}, o.level_costs_cents,
-                frozenset(o.failover_serves or o.serves))  # as the region-loss family reads it
+                frozenset(o.failover_serves))  # as the region-loss family reads them
 
     def dominates(a: Profile, b: Profile) -> bool:
         # the cheap tests first: most front members carry less than b (they come first by cost)

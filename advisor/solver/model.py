@@ -802,8 +802,8 @@ def _two_region_start(candidates: CandidateSet, mm: PlacementModel, w: str, name
     demand = candidates.demands[w]
     whole = []
     for o in mm.options[w]:
-        reach = (o.failover_serves or o.serves) if "region_loss" in own else o.serves
-        if o.full_reach and set(demand) <= set(reach or demand) \
+        reach = o.failover_serves if "region_loss" in own else (o.serves or tuple(demand))
+        if o.full_reach and set(demand) <= set(reach) \
                 and units_alone(candidates, w, o) <= o.max_count and o.capacity > 0:
             whole.append((alone_cost(candidates, w, o), o.key, o))
     if not whole:

@@ -44,7 +44,7 @@ class RegionLoss(Family):
             for subset in location_sets(sorted(demand)):
                 need = CAP_SCALE * sum(demand[s] for s in subset)
                 helpers = [(i, o) for i, o in enumerate(options)
-                           if o.region_key != region and set(o.failover_serves or o.serves) & set(subset)]
+                           if o.region_key != region and set(o.failover_serves) & set(subset)]
                 capacity = sum(math.floor(o.capacity * CAP_SCALE) * mm.n[w, i] for i, o in helpers)
                 mm.m.add(capacity >= need).only_enforce_if(lit)
 
@@ -57,7 +57,7 @@ class RegionLoss(Family):
             for region in {p.option.region_key for p in ps}:
                 if any(sum(demand[s] for s in subset) > sum(
                         p.count * p.option.capacity for p in ps if p.option.region_key != region
-                        and set(p.option.failover_serves or p.option.serves) & set(subset))
+                        and set(p.option.failover_serves) & set(subset))
                        for subset in location_sets(sorted(demand))):
                     out.append(name)
                     break
