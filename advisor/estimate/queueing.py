@@ -69,3 +69,10 @@ def planned_utilisation(slots: int, service_s: float, slack_s: float | None, qua
         if slack_s is None or wait_s(slots, service_s, utilisation, quantile) <= slack_s:
             return utilisation
     return 0.0
+
+
+def planned_load(slots: int, service_s: float, slack_s: float | None) -> tuple[float, float]:
+    """(utilisation, p95 wait in seconds) of a replica planned at the highest load whose p95 wait
+    fits in `slack_s` (None: no objective bounds the wait)."""
+    utilisation = planned_utilisation(slots, service_s, slack_s)
+    return utilisation, wait_s(slots, service_s, utilisation)

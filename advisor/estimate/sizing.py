@@ -15,7 +15,7 @@ from typing import Literal
 from advisor.catalog.models import HOURS_PER_MONTH, Accelerator, Offering
 from advisor.estimate import assumptions as A
 from advisor.estimate.llm import ServingPoint, architecture, min_tensor_parallel, serving_points, weight_bytes
-from advisor.estimate.queueing import MAX_UTILISATION, planned_utilisation, wait_s
+from advisor.estimate.queueing import MAX_UTILISATION, planned_load
 from advisor.estimate.scaleout import training_layout
 from advisor.estimate.shapes import hidden_size_for
 from advisor.estimate.unfit import Unfit
@@ -173,9 +173,8 @@ def _loaded(point: ServingPoint, budget: Budget) -> Loaded:
     """The point at the highest load whose p95 wait keeps the objectives (advisor.estimate.queueing):
     the batch's slots serve a request each, for one round."""
     slack = budget.slack_ms(point.ttft_ms, point.latency_ms)
-    service_s = point.latency_ms / 1000
-    utilisation = planned_utilisation(point.batch, service_s, None if slack is None else slack / 1000)
-    return Loaded(point, utilisation, wait_s(point.batch, service_s, utilisation) * 1000)
+    utilisation, wait = planned_load(point.batch, point.latency_ms / 1000, None if slack is None else slack / 1000)
+    return Loaded(point, utilisation, wait * 1000)
 
 
 def _llm_best_point(model: ModelSpec, offering: Offering, accelerator: Accelerator,
@@ -380,21 +379,16 @@ def _serving(w: BatchInference | RealtimeInference, offering: Offering, accelera
     rate = per_device * offering.accelerator_count
     if not queued:
         return rate, latency, dict(devices_per_replica=1, memory_per_device_gb=memory)
-    utilisation, wait = _fixed_load(offering.accelerator_count, per_device, latency, budget.latency_ms)
+    # each device serves one request at a time at its batched rate; the wait gets what the limit
+    # leaves of the latency
+    slack = None if budget.latency_ms is None else (budget.latency_ms - latency) / 1000
+    utilisation, wait_seconds = planned_load(offering.accelerator_count, 1 / per_device, slack)
+    wait = wait_seconds * 1000
     if utilisation <= 0:
         raise Unfit("latency_slo", f"compute takes {latency:.1f} ms, and at any load the p95 queue wait "
                                    f"passes the {budget.latency_ms:.0f} ms budget after network")
     return rate * utilisation, latency + wait, dict(devices_per_replica=1, memory_per_device_gb=memory,
                                                     utilisation=utilisation, queue_wait_ms=wait)
-
-
-def _fixed_load(devices: int, per_device: float, latency_ms: float, limit_ms: float | None) -> tuple[float, float]:
-    """(utilisation, p95 wait ms) of a fixed-cost model's instance: each device serves one request at
-    a time at its batched rate, and the wait must fit what the limit leaves of the latency."""
-    service_s = 1 / per_device
-    slack = None if limit_ms is None else (limit_ms - latency_ms) / 1000
-    utilisation = planned_utilisation(devices, service_s, slack)
-    return utilisation, wait_s(devices, service_s, utilisation) * 1000
 
 
 def _size_batch(w: BatchInference, offering: Offering, accelerator: Accelerator) -> Sizing:

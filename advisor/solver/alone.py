@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.candidates import Option
-from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, rtt_bucket
+from advisor.solver.variables import CAP_SCALE, MILLI, Coefficients, route_steps
 
 NODE_LIMIT = 20_000
 """Search nodes before handing the workload to CP-SAT (a search this long is unusual)."""
@@ -210,11 +210,10 @@ def _within_weighted(options: list[Option], total: int, budget: float | None, ke
 def _item(index: int, o: Option, streams: list[str], total: int, weight: int = 1) -> _Item:
     c = Coefficients.of(o, total)
     served = [s for s in streams if s in o.serves] if o.serves else streams
-    rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
     return _Item(index=index, per_unit=c.per_unit * weight, per_load=c.per_load * weight,
                  carry=math.floor(o.capacity * CAP_SCALE),
                  max_count=o.max_count, mask=sum(1 << k for k, s in enumerate(streams) if s in served),
-                 buckets=tuple(rtt_bucket(rtt.get(s, 0.0)) if s in served else 0 for s in streams))
+                 buckets=route_steps(o, streams))
 
 
 _Routed = tuple[dict[tuple[int, str], int], int, int]

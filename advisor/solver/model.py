@@ -53,8 +53,8 @@ from advisor.solver.patterns import (
     whole_patterns,
 )
 from advisor.solver.result import Placement, SolveResult
-from advisor.solver.twins import route_weight, twin_moves
-from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest
+from advisor.solver.twins import twin_moves
+from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, route_steps
 from advisor.workload.models import Policy
 
 SUBSOLVERS = 2
@@ -646,9 +646,9 @@ def _tie_break(mm: PlacementModel, first: cp_model.CpSolver, cost: int, time_lim
                 weights.append(i + 1)
                 variables.append(mm.n[w, i])
             if routed or o.load_cost_cents > 0:
-                for s in mm.streams(w, o):
-                    weights.append(route_weight(o, s) if routed else i + 1)
-                    variables.append(mm.f[w, i, s])
+                streams = mm.streams(w, o)
+                weights.extend(route_steps(o, streams) if routed else [i + 1] * len(streams))
+                variables.extend(mm.f[w, i, s] for s in streams)
     mm.m.minimize(cp_model.LinearExpr.weighted_sum(variables, weights))
     limit = max(1e-3, min(TIE_BREAK_LIMIT_S, time_limit_s * TIE_BREAK_SHARE))
     _hint_values(mm, _plan_values(mm, first))

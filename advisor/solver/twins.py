@@ -20,13 +20,7 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from advisor.candidates import Option
-from advisor.solver.variables import PlacementModel, rtt_bucket
-
-
-def route_weight(o: Option, stream: str) -> int:
-    """What a load unit of `stream` carried by `o` adds to the tie-break: its round trip in steps."""
-    rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
-    return rtt_bucket(rtt.get(stream, 0.0))
+from advisor.solver.variables import PlacementModel, route_steps
 
 
 def twin_moves(mm: PlacementModel, value: Callable[[cp_model.IntVar], int]) -> list[dict[cp_model.IntVar, int]]:
@@ -69,7 +63,7 @@ def _kind(o: Option) -> tuple[object, ...]:
 def _travel(o: Option, load: dict[str, int]) -> int:
     """The tie-break's measure of a peak load on option o: round-trip steps times load units (a
     stream o does not serve counts as far as the farthest it does)."""
-    rtt = {s: route_weight(o, s) for s in o.serves}
+    rtt = dict(zip(o.serves, route_steps(o, o.serves), strict=True))
     farthest = max(rtt.values(), default=0)
     return sum(rtt.get(s, farthest) * v for s, v in load.items())
 

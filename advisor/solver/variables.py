@@ -50,7 +50,7 @@ team's); provider and vendor spends, the total and the budgets read the whole GP
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -77,6 +77,13 @@ ROUTE_BUCKET_MS = 10.0
 def rtt_bucket(ms: float) -> int:
     """A round trip in tie-break steps."""
     return round(ms / ROUTE_BUCKET_MS)
+
+
+def route_steps(o: Option, streams: Iterable[str]) -> tuple[int, ...]:
+    """Per stream, the round trip of a load unit that option `o` carries, in tie-break steps (0 for
+    a stream it does not serve, and for every stream of an option without user locations)."""
+    rtt = dict(zip(o.serves, o.serve_rtt_ms, strict=False))
+    return tuple(rtt_bucket(rtt.get(s, 0.0)) for s in streams)
 
 
 @dataclass(frozen=True)
