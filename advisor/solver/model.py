@@ -452,6 +452,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     # Hints only from a known feasible plan: CP-SAT's interleaved search aborts (a failed CHECK on
     # its fixed search) when hinted towards a model it then proves infeasible.
     start = lag = None
+    lower: dict[str, int] = {}
     options = None
     sliced = _sliced(candidates, workloads)
 
@@ -540,7 +541,9 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
     if not found:
         return result
     result.cost_millicents = int(round(solver.objective_value))
-    result.bound_millicents = int(math.floor(solver.best_objective_bound + 1e-6))
+    # CP-SAT's bound after presolve can be weaker than the Lagrangian one it was given as cuts
+    result.bound_millicents = min(result.cost_millicents, max(int(math.floor(solver.best_objective_bound + 1e-6)),
+                                                              _best_bound(lag, lower)))
     if len(workloads) > 1 and not sliced:
         result.placements = _placements(mm, solver)
         if tie_break and code == cp_model.OPTIMAL:
