@@ -1,6 +1,6 @@
 """Benchmark: plan N synthetic workloads against the shipped catalog and print where time goes.
 
-Usage: python bench/bench_scale.py [--policy lock-in|none] [--profiles] [--mixes] [N ...]
+Usage: python bench/bench_scale.py [--policy lock-in|none] [--profiles] [--mixes] [--one-location] [N ...]
        (default: lock-in, no profiles or mixes; 10 50 200; --help lists the options)
 
 `--policy lock-in` (the default) caps every provider at 50% of the spend and asks for two
@@ -13,6 +13,9 @@ in the model. `--mixes` gives each real-time and batch workload a request-size m
 one request size: short requests (300 tokens in, 100 out) and long ones (6,000 in, 400 out), the
 short share drawn from 60-90% with the fleet's seed. Each option then carries each (location,
 size) stream at its own rate. Both flags together give real-time workloads a profile and a mix.
+`--one-location` puts each real-time workload's users in one location (the first of its two):
+with `--policy none` that is the fleet of issue 8's "one placement per workload" case, and
+"multi" says how many workloads still get more than one.
 
 The peer is the spreadsheet method: the cheapest feasible option per workload, ignoring
 fleet-wide policy. The ratio shows what the solver costs in time and what it saves (or has to
@@ -46,7 +49,7 @@ PROFILES = ("business-hours", "consumer-evening", "flat")
 MIX_SHORT_SHARES = (0.6, 0.7, 0.8, 0.9)
 
 
-def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False):
+def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False, one_location: bool = False):
     rng = random.Random(seed)
     shapes = random.Random(seed + 1)  # a stream of its own: the fleet is the same with or without profiles
     fleet = []
@@ -63,8 +66,9 @@ def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False
                                 "output_tokens": 200}, "window_hours": rng.choice([4, 8, 12])}
         else:
             users = rng.sample(LOCATIONS, 2)
+            shares = {users[0]: 1.0} if one_location else {users[0]: 0.5, users[1]: 0.5}
             base |= {"traffic": {"peak_rps": rng.choice([1, 5, 20]), "input_tokens": 800, "output_tokens": 200,
-                                 "users": {users[0]: 0.5, users[1]: 0.5}},
+                                 "users": shares},
                      "slo": {"p95_latency_ms": rng.choice([8000, 15000, 30000])},
                      "constraints": {"jurisdictions": rng.choice([["us"], ["eu"], ["us", "eu"], None])}}
         if profiles and kind == "realtime-inference":
@@ -94,9 +98,10 @@ def placements_per_workload(result) -> dict[str, int]:
     return dict.fromkeys(result.chosen, 1)
 
 
-def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mixes: bool = False) -> None:
+def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mixes: bool = False,
+        one_location: bool = False) -> None:
     policy = Policy.model_validate(POLICIES[policy_name])
-    fleet = synthetic(n, profiles=profiles, mixes=mixes)
+    fleet = synthetic(n, profiles=profiles, mixes=mixes, one_location=one_location)
     t0 = time.perf_counter()
     candidates = build_candidates(fleet, policy, catalog, topology)
     gc.freeze()  # as advisor.planner does: the candidates stay out of the collector's sight while solving
@@ -120,7 +125,8 @@ def run(n: int, catalog, topology, policy_name: str, profiles: bool = False, mix
     cost = result.cost_cents or 0
     counts = placements_per_workload(result)
     multi = sum(1 for c in counts.values() if c > 1)
-    label = "".join(f"  {name}" for name, on in (("profiles", profiles), ("mixes", mixes)) if on)
+    label = "".join(f"  {name}" for name, on in (("profiles", profiles), ("mixes", mixes),
+                                                 ("one-location", one_location)) if on)
     print(f"{n:>6} workloads  policy {policy_name:<7}{label}  {options:>8} options  candidates {t1 - t0:7.2f} s  "
           f"solve {t2 - t1:7.2f} s ({result.status}, gap {result.gap_pct})  "
           f"placements {sum(counts.values())} (multi {multi})  peer(greedy) {t3 - t2:6.3f} s  "
@@ -141,6 +147,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="give each real-time workload a daily traffic profile")
     parser.add_argument("--mixes", action="store_true",
                         help="give each real-time and batch workload a request-size mix")
+    parser.add_argument("--one-location", action="store_true",
+                        help="give each real-time workload users in one location (the same fleet otherwise): "
+                             "with --policy none, the fleet where a workload rarely needs a second placement")
     return parser.parse_args(argv)
 
 
@@ -152,7 +161,7 @@ def main(argv: list[str]) -> None:
     print(f"catalog: {len(catalog.offerings)} offerings, {len(catalog.regions)} regions, "
           f"loaded in {time.perf_counter() - t:.2f} s")
     for n in args.sizes:
-        run(n, catalog, topology, args.policy, args.profiles, args.mixes)
+        run(n, catalog, topology, args.policy, args.profiles, args.mixes, args.one_location)
 
 
 if __name__ == "__main__":

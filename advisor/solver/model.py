@@ -525,7 +525,8 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         mm, solver, code = _alone_in_two_passes(policy, candidates, workloads[0], names, forced, mm, time_limit_s)
     else:
         solver = _solver(left(), interleave=not want_core and len(workloads) > 1, mm=mm)
-        code = run_interruptibly(solver, mm.m, _Reporter(progress) if progress is not SILENT else None)
+        code = run_interruptibly(solver, mm.m, _Reporter(progress, _best_bound(lag, lower))
+                                  if progress is not SILENT else None)
     if code == cp_model.MODEL_INVALID:  # a defect of the model, never an answer
         raise RuntimeError(f"the placement model is invalid: {mm.m.validate()[:500]}")
     result = SolveResult(status=_status(code))
@@ -1406,12 +1407,14 @@ def _solver(time_limit_s: float, interleave: bool = True, mm: PlacementModel | N
 class _Reporter(cp_model.CpSolverSolutionCallback):
     """Passes each better plan the search finds, with the bound, to the progress display."""
 
-    def __init__(self, progress: Progress):
+    def __init__(self, progress: Progress, floor: int = 0):
         super().__init__()
         self.progress = progress
+        self.floor = floor  # a bound known before the search (Lagrangian, own optima): CP-SAT's may start below it
 
     def on_solution_callback(self) -> None:
-        self.progress.solving(self.objective_value / (100 * MILLI), self.best_objective_bound / (100 * MILLI))
+        bound = min(self.objective_value, max(self.best_objective_bound, self.floor))
+        self.progress.solving(self.objective_value / (100 * MILLI), bound / (100 * MILLI))
 
 
 def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel,
