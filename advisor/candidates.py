@@ -376,6 +376,12 @@ class RuledOutByWorkload(MutableMapping[str, list[RuledOut]]):
         """How many options the workload has ruled out, without building them."""
         return len(self._data[workload])
 
+    def only(self, workloads: set[str]) -> RuledOutByWorkload:
+        """The records of `workloads` alone, shared with these (nothing is rebuilt)."""
+        out = RuledOutByWorkload()
+        out._data = {w: v for w, v in self._data.items() if w in workloads}
+        return out
+
     def rules_used(self) -> set[str]:
         """Every rule that rules out some option of some workload, without building the records."""
         used: set[str] = set()
@@ -462,6 +468,19 @@ class CandidateSet:
     def __post_init__(self) -> None:
         if not isinstance(self.ruled_out, RuledOutByWorkload):  # a plain dict of lists, as tests write them
             self.ruled_out = RuledOutByWorkload(self.ruled_out)
+
+    def only(self, workloads: list[str]) -> CandidateSet:
+        """These candidates for `workloads` alone (a fresh memo): a question about a few workloads
+        need not read the fleet's other options."""
+        keep = set(workloads)
+
+        def mine(d: dict[str, Any]) -> dict[str, Any]:
+            return {w: v for w, v in d.items() if w in keep}
+
+        return CandidateSet(options=mine(self.options), mig=self.mig, whole_gpus=self.whole_gpus & keep,
+                            ruled_out=self.ruled_out.only(keep),
+                            provider_kinds=self.provider_kinds, demands=mine(self.demands), limits=mine(self.limits),
+                            unserved=mine(self.unserved), levels=mine(self.levels))
 
     def with_rebuilt(self, extra: CandidateSet) -> CandidateSet:
         """These candidates with the workloads `extra` holds replaced by its versions (a fresh memo)."""

@@ -86,7 +86,13 @@ class LagrangeBound:
     favoured: dict[str, Pattern] = field(default_factory=dict)
     fractional: frozenset[str] = frozenset()  # workloads the master LP splits between columns
     """Per workload the column the master LP gives the largest share (a start for the search)."""
+    row_names: list[str] = field(default_factory=list)
+    """The family of each row, in the multipliers' order."""
     _weights: dict[Group, int] = field(default_factory=dict, repr=False)
+
+    def prices(self) -> dict[str, float]:
+        """Each row's price, m_r / S: model cost units (milli-cents) per unit of the row's slack."""
+        return {name: m / SCALE for name, m in zip(self.row_names, self.multipliers, strict=True)}
 
     def weight(self, o: Option) -> int:
         """W(o) x S: the option's integer weight (by its provider, vendor and team)."""

@@ -22,6 +22,7 @@ import highspy
 
 from advisor.candidates import CandidateSet
 from advisor.solver.families import family_of
+from advisor.solver.lagrange import LagrangeBound
 from advisor.solver.model import _build, add_own_cuts, own_lower_bounds
 from advisor.solver.variables import MILLI
 from advisor.workload.models import Policy
@@ -45,6 +46,26 @@ class LpPrices:
 
     objective_millicents: float | None
     prices: dict[str, FirstOrder]
+    source: str = "the LP relaxation's duals"
+    """Where the prices come from, as reports name it."""
+    relaxation: str = "the relaxation (fractional instances)"
+    """What `objective_millicents` is the optimum of, as reports name it."""
+
+
+def lagrange_prices(lag: LagrangeBound, known_bound_millicents: int = 0) -> LpPrices:
+    """The joint solve's Lagrangian prices of the rows over spend (budgets, share caps) as
+    first-order prices: the duals of its master LP over whole ways to carry each workload, which
+    the plan's solve has already computed (advisor.solver.lagrange). Rules that are no such row
+    (min_providers) get none. The objective is the best bound known (the Lagrangian one, or the
+    plan's own when stronger: workloads the exact search does not cover weaken the former)."""
+    out = {}
+    for name, price in lag.prices().items():
+        family = family_of(name)
+        if family is not None and family.lp_scale:
+            out[name] = FirstOrder(usd_per_unit=price * family.lp_scale / (100 * MILLI), unit=family.lp_unit)
+    return LpPrices(float(max(lag.bound, known_bound_millicents)), out,
+                    source="the joint solve's Lagrangian prices (its master LP's duals)",
+                    relaxation="the best bound known")
 
 
 def first_order_prices(candidates: CandidateSet, policy: Policy, names: list[str],
