@@ -261,7 +261,7 @@ class ConstraintCost(Strict):
     detail: str
     setting: str | None = None
     part_of: str | None = None
-    first_order_usd: float | None = None  # LP dual price per `first_order_unit` (--explain summary): not proven
+    first_order_usd: float | None = None  # dual price per `first_order_unit` (--explain summary): not proven
     first_order_unit: str | None = None
     proven: bool = True
 
@@ -321,8 +321,9 @@ class SolverInfo(Strict):
         """How far the report's explanations go, for its header (empty when fully re-solved)."""
         parts = []
         if self.explanations == "summary":
-            parts.append("summary (alternatives compared by cost alone, rules that couple "
-                         "workloads priced by LP duals; --explain full re-solves them)")
+            parts.append("summary (alternatives compared by cost alone, rules priced to first order: coupling "
+                         "rules by the solve's dual prices, a workload's own rules on that workload alone; "
+                         "--explain full re-solves them)")
         elif self.explanations == "none":
             parts.append("none (no alternatives or constraint prices)")
         if self.explanations_cut_short:
