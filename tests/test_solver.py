@@ -157,3 +157,33 @@ def test_family_names_match_the_model_that_is_built():
     names = family_names(p, cs)
     assert names == list(_build(p, cs, ["a", "b"], {}, names)[0].enforce)
     assert family_names(Policy(kind="policy"), cs, ["a", "b"]) == []
+
+
+@pytest.mark.parametrize(("capped", "unproven"), [(True, "feasible"), (True, "unknown"), (False, "unknown")])
+def test_a_workload_infeasible_alone_makes_the_fleet_infeasible_past_an_unproven_one(monkeypatch, capped, unproven):
+    """Workloads are solved alone first; one whose own rules cannot hold decides the answer even
+    when an earlier workload's own optimum is unproven (a 10,000-workload fleet went to the joint
+    search at its first unproven workload and ended "unknown" after 9 minutes, where its workload
+    3,216 could not have two regions)."""
+    import dataclasses
+
+    import advisor.solver.model as model
+
+    cs = fleet(a=[option("a", "aws", 100), option("a", "gcp", 120)],
+               b=[option("b", "aws", 100), option("b", "aws", 120, name="other")])
+    cs.limits["b"] = dataclasses.replace(cs.limits["b"], min_regions=2)  # both options are in aws:r1
+    real = model._own_optimum
+
+    def unproven_a(candidates, policy, w, *args):
+        result = real(candidates, policy, w, *args)
+        if w != "a" or result.status != "optimal":
+            return result
+        if unproven == "unknown":  # no plan within its limit
+            return dataclasses.replace(result, status="unknown", placements={}, cost_millicents=None,
+                                       bound_millicents=None)
+        return dataclasses.replace(result, status="feasible")
+
+    monkeypatch.setattr(model, "_own_optimum", unproven_a)
+    rules = policy(lock_in__max_provider_share_pct=60) if capped else policy()
+    assert solve(cs, rules).status == "infeasible"
+    assert solve(cs, rules, want_core=True).core == ["min_regions:b"]
