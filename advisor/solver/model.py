@@ -420,8 +420,9 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
             return result
         # Past a group without a proof the others are still solved (a joint solve needs their own
         # optima anyway): one of them may be infeasible on its own, which then is the answer. A
-        # 10,000-workload fleet whose workload 3,216 has min_regions 2 in a one-region jurisdiction
-        # went to the joint search at its first unproven workload and ended "unknown" after 9 minutes.
+        # 10,000-workload fleet whose workload 3,216 asks for two regions where one region of its
+        # jurisdiction can serve it went to the joint search at its first unproven workload and ended
+        # "unknown" after 9 minutes.
         if result.status != "optimal":
             if unsettled is None or (unsettled.status == "feasible" and result.status != "feasible"):
                 unsettled = result  # the first without a plan outweighs any with one
