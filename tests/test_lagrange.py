@@ -123,7 +123,8 @@ def test_the_master_lps_plan_made_whole_meets_the_policy(capped_fleet):
     names = family_names(LOCK_IN, capped_fleet)
     lag = fleet_lagrange_bound(capped_fleet, LOCK_IN)
     assert lag is not None and lag.fractional  # the 50% cap splits some workload in the LP
-    plan = model._rounded(LOCK_IN, capped_fleet, workloads, names, {}, lag, 60.0)
+    lower = own_lower_bounds(capped_fleet, LOCK_IN, workloads, names, {}, 60.0)
+    plan = model._rounded(LOCK_IN, capped_fleet, workloads, names, {}, lag, lower, 60.0)
     assert plan is not None
     assert solve(capped_fleet, LOCK_IN, time_limit_s=60).cost_millicents <= plan.cost
     spends = _spends(plan, capped_fleet)

@@ -58,12 +58,7 @@ def lagrange_prices(lag: LagrangeBound, known_bound_millicents: int = 0) -> LpPr
     the plan's solve has already computed (advisor.solver.lagrange). Rules that are no such row
     (min_providers) get none. The objective is the best bound known (the Lagrangian one, or the
     plan's own when stronger: workloads the exact search does not cover weaken the former)."""
-    out = {}
-    for name, price in lag.prices().items():
-        family = family_of(name)
-        if family is not None and family.lp_scale:
-            out[name] = FirstOrder(usd_per_unit=price * family.lp_scale / (100 * MILLI), unit=family.lp_unit)
-    return LpPrices(float(max(lag.bound, known_bound_millicents)), out,
+    return LpPrices(float(max(lag.bound, known_bound_millicents)), _per_unit(lag.prices()),
                     source="the joint solve's Lagrangian prices (its master LP's duals)",
                     relaxation="the best bound known")
 
@@ -108,12 +103,18 @@ def first_order_prices(candidates: CandidateSet, policy: Policy, names: list[str
     for name, dual in zip(rows, duals, strict=True):
         if name is not None:
             total[name] = total.get(name, 0.0) + abs(dual)
+    return LpPrices(h.getInfo().objective_function_value, _per_unit(total))
+
+
+def _per_unit(prices: dict[str, float]) -> dict[str, FirstOrder]:
+    """Prices per model unit of each family's row (milli-cents) as dollars per the family's `lp_unit`;
+    families without one are left out."""
     out = {}
-    for name, dual in total.items():
+    for name, price in prices.items():
         family = family_of(name)
         if family is not None and family.lp_scale:
-            out[name] = FirstOrder(usd_per_unit=dual * family.lp_scale / (100 * MILLI), unit=family.lp_unit)
-    return LpPrices(h.getInfo().objective_function_value, out)
+            out[name] = FirstOrder(usd_per_unit=price * family.lp_scale / (100 * MILLI), unit=family.lp_unit)
+    return out
 
 
 def silent_highs() -> highspy.Highs:

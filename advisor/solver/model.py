@@ -405,7 +405,6 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     total = len(candidates.options)
     families = _own_families(names)
     coupling = [n for n in names if couples(n)]
-    status = "optimal"
     done = 0
     unsettled: SolveResult | None = None  # the first group without a proven plan
     for group in sharing_groups(candidates):
@@ -423,10 +422,9 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
         # 10,000-workload fleet whose workload 3,216 asks for two regions where one region of its
         # jurisdiction can serve it went to the joint search at its first unproven workload and ended
         # "unknown" after 9 minutes.
-        if result.status != "optimal":
-            if unsettled is None or (unsettled.status == "feasible" and result.status != "feasible"):
-                unsettled = result  # the first without a plan outweighs any with one
-            status = "feasible"  # with nothing coupling the workloads, the others' optima stand
+        if result.status != "optimal" and (  # the first without a plan outweighs any with one
+                unsettled is None or (unsettled.status == "feasible" and result.status != "feasible")):
+            unsettled = result
         if result.status in ("optimal", "feasible"):
             per_workload.update(result.placements)
             cost += result.cost_millicents or 0
@@ -440,8 +438,9 @@ def _one_by_one(candidates: CandidateSet, policy: Policy, names: list[str], time
     broken = set(policy_breaks(per_workload, policy, candidates))
     if any(n in broken for n in coupling):
         return None
-    return SolveResult(status=status, placements=per_workload, cost_millicents=cost, bound_millicents=bound,
-                       separable=True)
+    # with nothing coupling the workloads, an unproven one's plan stands beside the others' optima
+    return SolveResult(status="optimal" if unsettled is None else "feasible", placements=per_workload,
+                       cost_millicents=cost, bound_millicents=bound, separable=True)
 
 
 def _group_answer(candidates: CandidateSet, policy: Policy, group: list[str], families: dict[str, list[str]],
@@ -479,7 +478,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                                        progress)
         if lag is not None:
             patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
-        start = _rounded(policy, candidates, workloads, names, forced, lag, left()) if lag is not None else None
+        start = None if lag is None else _rounded(policy, candidates, workloads, names, forced, lag, lower, left())
         # the search over whole patterns, unless the rounded plan is close to the bound, or the
         # pattern model is too large to be worth it next to a plan already known
         if (start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP) and (
@@ -496,13 +495,14 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                                  tie_break)
         if start is not None:
             reduced = _within_slack(candidates, workloads, names, forced, start, lower, lag, FULL_SEARCH_OPTIONS)
-            size = sum(map(len, reduced.values())) if reduced is not None else FULL_SEARCH_OPTIONS + 1
-            levelled = size if reduced is None else size + sum(
-                len(reduced[w]) * (len(candidates.levels.get(w, ())) - 1)
-                for w in workloads if len(candidates.levels.get(w, ())) > 1)
-            if reduced is None or size > FULL_SEARCH_OPTIONS or (levelled > size and levelled > FULL_SEARCH_LEVELLED):
-                stay = f"more than {FULL_SEARCH_OPTIONS:,} options" if reduced is None else \
-                    f"{size:,} options ({levelled:,} with their load levels)"
+            stay = f"more than {FULL_SEARCH_OPTIONS:,} options" if reduced is None else None
+            if reduced is not None:
+                size = sum(map(len, reduced.values()))
+                levelled = size + sum(len(reduced[w]) * (len(candidates.levels.get(w, ())) - 1)
+                                      for w in workloads if len(candidates.levels.get(w, ())) > 1)
+                if levelled > size and levelled > FULL_SEARCH_LEVELLED:
+                    stay = f"{size:,} options ({levelled:,} with their load levels)"
+            if stay is not None:
                 progress(f"{stay} stay after the exact reductions, more than the full search takes on "
                          f"({FULL_SEARCH_OPTIONS:,}, or {FULL_SEARCH_LEVELLED:,} with load levels): the warm start's "
                          "plan stands, with its gap to the bound")
@@ -952,7 +952,7 @@ def add_own_cuts(mm: PlacementModel, lower: dict[str, int]) -> None:
 
 def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[str], forced: dict[str, str],
                   start: KnownPlan, lower: dict[str, int], lag: LagrangeBound | None,
-                  stop_above: int | None = None) -> dict[str, list[Option]] | None:
+                  stop_above: int) -> dict[str, list[Option]] | None:
     """Each workload's options that a plan no dearer than `start` might use: an exact reduction;
     None as soon as more than `stop_above` stay (the full search would not run: at 1,000 workloads
     reducing the rest took 10 s to count 300,000).
@@ -980,7 +980,7 @@ def _within_slack(candidates: CandidateSet, workloads: list[str], names: list[st
             near = _within_weighted_slack(near, demand, lag, w, lag.least[w] + weighted_slack, keep, budget)
         out[w] = reduce_options(near, reads, keep, nearest_later=True)
         kept += len(out[w])
-        if stop_above is not None and kept > stop_above:
+        if kept > stop_above:
             return None
     return out
 
@@ -1041,8 +1041,13 @@ def _priced(candidates: CandidateSet, policy: Policy, workloads: list[str], name
         progress("pricing the coupling rules (Lagrangian bound)")
         lag = _lagrange(candidates, policy, workloads, names, forced, patterns, lower)
     if not forced:  # what plan_lagrange_bound gives the explanations; the solver never reads it back
-        candidates.solved[("lagrange", tuple(workloads), tuple(names))] = lag
+        candidates.solved[_lagrange_memo(workloads, names)] = lag
     return patterns, lower, lag
+
+
+def _lagrange_memo(workloads: list[str], names: list[str]) -> tuple[object, ...]:
+    """Where a solve without forced options leaves its Lagrangian bound in the candidates' memo."""
+    return ("lagrange", tuple(workloads), tuple(names))
 
 
 def fleet_lagrange_bound(candidates: CandidateSet, policy: Policy, time_limit_s: float = 10.0) -> LagrangeBound | None:
@@ -1057,7 +1062,7 @@ def plan_lagrange_bound(candidates: CandidateSet, policy: Policy, time_limit_s: 
     family of the policy, else computed as fleet_lagrange_bound does. Summary explanations read its
     prices: at 1,000 workloads the LP relaxation's duals took 155 s where the plan's solve had
     already priced the rows."""
-    key = ("lagrange", tuple(sorted(candidates.options)), tuple(family_names(policy, candidates)))
+    key = _lagrange_memo(sorted(candidates.options), family_names(policy, candidates))
     if key in candidates.solved:
         return candidates.solved[key]  # type: ignore[no-any-return]
     return fleet_lagrange_bound(candidates, policy, time_limit_s)
@@ -1090,7 +1095,8 @@ above the Lagrangian bound; else the search over whole patterns runs too, and th
 
 
 def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
-             forced: dict[str, str], lag: LagrangeBound, time_limit_s: float) -> KnownPlan | None:
+             forced: dict[str, str], lag: LagrangeBound, lower: dict[str, int], time_limit_s: float
+             ) -> KnownPlan | None:
     """The master LP's plan made whole: every workload the LP does not split keeps its column, and
     the split ones (at most one per coupling row in a basic solution) are solved over all their
     options with the rest held fixed. None when that finds no plan (the rest leaves them no room)."""
@@ -1133,7 +1139,7 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
         mm.m.add(lit == 1)
     # the bounds each re-solved workload has on its own: without them CP-SAT ran the whole limit
     # on 5 workloads of 1,000 (18 s) for want of a bound
-    add_own_cuts(mm, own_lower_bounds(candidates, policy, split, names, forced, time_limit_s))
+    add_own_cuts(mm, lower)
     add_lagrange_cuts(mm, lag)
     # no hints: the LP's columns may not fit with the rest fixed, and CP-SAT's interleaved search
     # aborts when hinted towards a model it then proves infeasible
