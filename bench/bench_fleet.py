@@ -851,6 +851,27 @@ def binding_lines(result: Any, policy: Any, counted: frozenset[str]) -> list[str
     ]
 
 
+def relax_impossible_region_rules(docs: list[dict[str, Any]], candidates: Any) -> dict[str, str]:
+    """Drop min_regions and survive_region_loss from the documents of workloads whose options lie in
+    fewer regions than the rule needs (e.g. Canadian users at 60 ms with data kept in Canada: one
+    region serves them), so that the fleet is not infeasible on one workload's own rules.
+
+    Returns what was dropped, by workload. The generator cannot see the catalog, so it asks first
+    and this check, run on the candidates, corrects it.
+    """
+    dropped: dict[str, str] = {}
+    for doc in docs:
+        constraints = doc.get("constraints") or {}
+        need = max(constraints.get("min_regions") or 1, 2 if constraints.get("survive_region_loss") else 1)
+        regions = {o.region_key for o in candidates.options.get(doc["name"], [])}
+        if need > 1 and len(regions) < need:
+            rule = "min_regions" if constraints.get("min_regions") else "survive_region_loss"
+            dropped[doc["name"]] = f"{rule} needs {need} regions, {len(regions)} serve it"
+            constraints.pop("min_regions", None)
+            constraints.pop("survive_region_loss", None)
+    return dropped
+
+
 def run_size(args: argparse.Namespace) -> None:
     """One fleet size: every stage, then the peers; records go to stdout as JSON lines."""
     signal.signal(signal.SIGALRM, _alarm)
@@ -887,6 +908,15 @@ def run_size(args: argparse.Namespace) -> None:
             from advisor.candidates import build_candidates
 
             candidates = build_candidates(workloads, base_policy, catalog, topology)
+            relaxed = relax_impossible_region_rules(docs, candidates)
+            if relaxed:
+                by_name = {d["name"]: d for d in docs}
+                workloads = [WORKLOAD_MODELS[d["kind"]].model_validate(d) for d in docs]
+                changed = [w for w in workloads if w.name in relaxed]
+                candidates = candidates.with_rebuilt(build_candidates(changed, base_policy, catalog, topology))
+                note(f"{len(relaxed)} workloads asked for more regions than serve them; the rule was dropped "
+                     "(a fleet infeasible on one workload's own rules measures nothing): "
+                     + "; ".join(f"{w} ({by_name[w]['team']}): {why}" for w, why in sorted(relaxed.items())[:5]))
             options = sum(len(v) for v in candidates.options.values())
             empty = [w for w, v in candidates.options.items() if not v or candidates.unserved.get(w)]
             s.stop(options=options, detail=f"{options:,} options"
