@@ -62,6 +62,17 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    """--jobs: a positive whole number, or `auto` (the cores over the subsolvers each search uses)."""
+    if text == "auto":
+        from advisor.counterfactuals import default_jobs
+
+        return default_jobs()
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number or 'auto', got '{text}'")
+    return int(text)
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from advisor.planner import make_plan
 
@@ -85,7 +96,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         plan = make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_time_limit_s=args.explain_time_limit,
                          explain_constraints=not args.no_constraint_costs, explain=args.explain,
-                         explain_budget_s=args.explain_budget, progress=progress)
+                         explain_budget_s=args.explain_budget, jobs=args.jobs, progress=progress)
     finally:
         progress.close()
     text = render(plan, fmt)
@@ -174,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="deterministic seconds of solver work for all counterfactual solves together (default: "
                            "the --time-limit); past it, the remaining questions are reported as not determined, "
                            "and solver.explanations_cut_short counts them")
+    plan.add_argument("--jobs", type=_jobs, default="auto", metavar="N",
+                      help="counterfactual solves run side by side on N threads (default auto: the cores / 2, "
+                           "since each joint search uses 2); the plan and its explanations are the same for any N")
     plan.add_argument("--no-constraint-costs", action="store_true",
                       help="skip re-solving without each constraint (faster on large fleets)")
     plan.add_argument("--progress", choices=("auto", "bars", "lines", "none"), default="auto",

@@ -12,15 +12,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Literal, TypeVar
 
 from advisor.candidates import PHYSICAL_RULES, RULES, SIZING_RULES, CandidateSet, Option, RuledOut
+from advisor.counterfactuals import Budget, Question, answer_all
 from advisor.plan import Alternative, ConstraintCost, Explanation, RuledOutGroup
 from advisor.progress import SILENT, Progress
-from advisor.solver import Placement, SolveResult, solve
+from advisor.solver import Placement, SolveResult, ledger, solve
 from advisor.solver.families import COUPLING, couples, family_of
 from advisor.solver.lp import LpPrices, first_order_prices, lagrange_prices
-from advisor.solver.model import family_names, plan_lagrange_bound, solver_work
+from advisor.solver.model import family_names, plan_lagrange_bound
 from advisor.workload.models import Policy, Workload
 
 SETTING_DESCRIPTIONS = {
@@ -42,6 +43,7 @@ def explain_mode(requested: str, workloads: int) -> ExplainMode:
     return requested  # type: ignore[return-value]
 
 Build = Callable[[list[Workload], Policy, frozenset[str]], CandidateSet]
+Q = TypeVar("Q")
 """Candidates for (workloads, policy) with some rules switched off."""
 
 
@@ -116,28 +118,32 @@ class Interval:
         return self.low is not None and self.low == self.high
 
 
-def _alternatives(chosen: Option, options: list[Option], why: Callable[[Option], tuple[str, bool]],
-                  plan_cents: float, single: bool) -> list[Alternative]:
-    """The next-best options that could carry the whole workload alone, against its cost in the plan."""
+def _candidates_against(chosen: Option, options: list[Option], single: bool) -> list[Option]:
+    """The next-best distinct options that could carry the whole workload alone (cheapest first)."""
     shown: set[tuple[str, str, str]] = {(chosen.provider, chosen.offering, chosen.pricing)} if single else set()
-    picked: list[Alternative] = []
+    picked: list[Option] = []
     for o in options:
         triple = (o.provider, o.offering, o.pricing)
         if not o.full_reach or (single and o.key == chosen.key) or triple in shown:
             continue
         shown.add(triple)
-        text, proven = why(o)
-        picked.append(Alternative(
-            provider=o.provider, region=o.region, instance=o.offering, accelerator=o.accelerator,
-            pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
-            delta_usd=usd(o.monthly_cost_cents - plan_cents), latency_ms=o.latency_ms,
-            why_not=text, proven=proven, instances=o.instances, accelerator_count=o.accelerator_count,
-            ttft_ms=round(o.sizing.ttft_ms + (o.network_rtt_ms or 0.0), 1)
-            if o.sizing.ttft_ms is not None and o.kind == "realtime-inference" else None,
-        ))
+        picked.append(o)
         if len(picked) == MAX_ALTERNATIVES:
             break
     return picked
+
+
+def _alternative(o: Option, why: tuple[str, bool], plan_cents: float) -> Alternative:
+    """An alternative as the report shows it, against the workload's cost in the plan."""
+    text, proven = why
+    return Alternative(
+        provider=o.provider, region=o.region, instance=o.offering, accelerator=o.accelerator,
+        pricing=o.pricing, monthly_cost_usd=usd(o.monthly_cost_cents),
+        delta_usd=usd(o.monthly_cost_cents - plan_cents), latency_ms=o.latency_ms,
+        why_not=text, proven=proven, instances=o.instances, accelerator_count=o.accelerator_count,
+        ttft_ms=round(o.sizing.ttft_ms + (o.network_rtt_ms or 0.0), 1)
+        if o.sizing.ttft_ms is not None and o.kind == "realtime-inference" else None,
+    )
 
 
 def _placement_text(p: Placement, with_share: bool) -> str:
@@ -158,12 +164,12 @@ class Explainer:
 
     def __init__(self, workloads: list[Workload], policy: Policy, candidates: CandidateSet,
                  result: SolveResult, build: Build, time_limit_s: float,
-                 progress: Progress = SILENT, mode: ExplainMode = "full", budget_s: float | None = None):
+                 progress: Progress = SILENT, mode: ExplainMode = "full", budget_s: float | None = None,
+                 jobs: int = 1):
         self.progress = progress
         self.mode = mode
-        self.budget_s = budget_s
-        self.started = solver_work()
-        self.cut_short = 0
+        self.budget = Budget(budget_s)
+        self.jobs = jobs
         self._prices: LpPrices | None = None
         self.workloads = workloads
         self.policy = policy
@@ -174,29 +180,47 @@ class Explainer:
         self.binding: list[str] = []
 
     @property
-    def spent(self) -> bool:
-        """Whether the explanation budget (deterministic solver work, all counterfactuals together) is used up."""
-        return self.budget_s is not None and solver_work() - self.started >= self.budget_s
+    def cut_short(self) -> int:
+        """Questions (and solves outside questions) not run because the explanation budget was spent."""
+        return self.budget.cut_short
+
+    @property
+    def budget_text(self) -> str:
+        return f"the explanation budget ({self.budget.limit_s:g} s of solver work for all explanations)"
 
     @property
     def limit_text(self) -> str:
-        if self.spent:
-            return f"the explanation budget ({self.budget_s:g} s of solver work for all explanations)"
+        """What an unsettled answer was limited by: its own solve's limit, or the whole budget once spent
+        (a question that started runs to its own limit, whatever the budget does meanwhile)."""
+        if self.budget.spent and not ledger.isolating():
+            return self.budget_text
         return f"{self.time_limit_s:g} s of solver work"
+
+    def ask(self, questions: list[Question[Q]], label: str) -> list[Q]:
+        """Answers to independent questions, side by side on `jobs` threads, within the budget."""
+        return answer_all(questions, self.budget, self.jobs, label, self.progress)
 
     def solve(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
               **kwargs) -> SolveResult:
-        """A counterfactual solve: only its cost matters, so tie-breaks are skipped."""
+        """A counterfactual solve: only its cost matters, so tie-breaks are skipped. Within a question
+        the question is budgeted as a whole; a solve asked outside one (the infeasibility report's)
+        is run only while the budget lasts and charged to it."""
         kwargs.setdefault("tie_break", False)
-        if self.spent:  # not run: reported as not determined, naming the budget
-            self.cut_short += 1
-            return SolveResult(status="unknown")
         if self.result.chosen and "forced" not in kwargs and policy is None:
             # the plan is feasible in every relaxation of the same inputs: start from it
             kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
             if not kwargs.get("want_core"):
                 kwargs.setdefault("known", self.result)
-        return solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
+        if ledger.isolating():
+            return solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s,
+                         **kwargs)
+        if self.budget.spent:  # not run: reported as not determined, naming the budget
+            self.budget.cut_short += 1
+            return SolveResult(status="unknown")
+        before = ledger.solver_work()
+        result = solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
+        self.budget.used_s += ledger.solver_work() - before
+        return result
 
     def core(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
              **kwargs) -> list[str] | None:
@@ -223,8 +247,9 @@ class Explainer:
         """What the plan spends on one workload, all its placements together."""
         return sum(p.cost_cents for p in self.result.placements.get(workload, []))
 
-    def why_not(self, w: Workload, chosen: Option, alt: Option) -> tuple[str, bool]:
-        """Why `alt` alone is not the plan for `w`, and whether that is proven."""
+    def why_not(self, w: Workload, chosen: Option, alt: Option) -> tuple[str, bool] | Question[tuple[str, bool]]:
+        """Why `alt` alone is not the plan for `w`, and whether that is proven; a Question when only a
+        solve with it forced in can tell (a cheaper or equal alternative, in full mode)."""
         delta = round(alt.monthly_cost_cents - self.plan_cents(w.name))
         if delta > 0:
             text = f"costs {money(delta)} more per month"
@@ -236,6 +261,11 @@ class Explainer:
         if self.mode != "full":
             return (f"{lead} alone; whether the policy allows it was not re-solved (--explain {self.mode}; "
                     "--explain full checks it)"), False
+        return Question(ask=partial(self._forced_in, w, alt, lead, delta), cut=lambda: (
+            f"{lead}; whether a plan with it meets the policy was not determined within {self.budget_text}", False))
+
+    def _forced_in(self, w: Workload, alt: Option, lead: str, delta: int) -> tuple[str, bool]:
+        """Why a cheaper (or equal) alternative is not the plan: the plan re-solved with it forced in."""
         forced = self.solve(forced={w.name: alt.key})
         if forced.status == "infeasible":
             core = self.core(forced={w.name: alt.key})
@@ -271,21 +301,28 @@ class Explainer:
                 f"{money(base.high)}, but which is cheaper was not determined within {self.limit_text}"), False
 
     def explanations(self) -> list[Explanation]:
-        out = []
-        for done, w in enumerate(self.workloads):
-            self.progress.step("explaining choices", done, len(self.workloads))
+        """Each workload's placements, its next-best alternatives and why they lost, its ruled-out options.
+        Alternatives that only a re-solve can settle are asked together (see `ask`)."""
+        picked: dict[str, list[tuple[Option, tuple[str, bool] | Question[tuple[str, bool]]]]] = {}
+        for w in self.workloads:
             chosen = self.result.chosen[w.name]
+            single = len(self.result.placements[w.name]) == 1
+            options = self.candidates.options[w.name]
+            against = [] if self.mode == "none" else _candidates_against(chosen, options, single)
+            picked[w.name] = [(o, self.why_not(w, chosen, o)) for o in against]
+        questions = [why for pairs in picked.values() for _, why in pairs if isinstance(why, Question)]
+        answers = iter(self.ask(questions, "explaining choices"))
+        out = []
+        for w in self.workloads:
             placements = self.result.placements[w.name]
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
-            single = len(placements) == 1
-            alternatives = [] if self.mode == "none" else _alternatives(
-                chosen, options, partial(self.why_not, w, chosen), self.plan_cents(w.name), single)
-            summary = self._summary(w, placements, options)
-            out.append(Explanation(workload=w.name, summary=summary, options_considered=len(options) + len(ruled),
-                                   options_feasible=len(options), alternatives=alternatives,
-                                   ruled_out=ruled_out_groups(ruled)))
-        self.progress.step("explaining choices", len(self.workloads), len(self.workloads))
+            plan_cents = self.plan_cents(w.name)
+            alternatives = [_alternative(o, next(answers) if isinstance(why, Question) else why, plan_cents)
+                            for o, why in picked[w.name]]
+            out.append(Explanation(workload=w.name, summary=self._summary(w, placements, options),
+                                   options_considered=len(options) + len(ruled), options_feasible=len(options),
+                                   alternatives=alternatives, ruled_out=ruled_out_groups(ruled)))
         return out
 
     def _summary(self, w: Workload, placements: list[Placement], options: list[Option]) -> str:
@@ -310,48 +347,38 @@ class Explainer:
         return family_names(self.policy, self.candidates, sorted(self.candidates.options))
 
     def constraint_costs(self) -> list[ConstraintCost]:
-        """Price every user-facing setting as a whole, its single families as a breakdown, and every rule."""
-        families = self.families()
+        """Price every user-facing setting as a whole, its single families as a breakdown, and every rule.
+
+        The re-solves are asked in two rounds (see `ask`): every setting as a whole and every rule, then,
+        in full mode, the single families of the settings that bind or could.
+        """
         groups: dict[str, list[str]] = defaultdict(list)
-        for name in families:
+        for name in self.families():
             groups[setting_of(name) or name].append(name)
-        top: list[tuple[ConstraintCost, list[ConstraintCost]]] = []
         rules = self.relaxable_rules()
-        count = len(groups) + len(rules)
-        for step, (setting, members) in enumerate(groups.items(), start=1):
-            self.progress.step("pricing constraints", step - 1, count)
-            if self.mode == "summary" and not self.result.separable and all(map(couples, members)):
-                top.append((self._first_order_row(setting, members), []))
-                continue
-            if self.mode == "summary" and not self.result.separable and not any(map(couples, members)):
-                top.append((self._alone_row(setting, members), []))
-                continue
-            if len(members) == 1:
-                top.append((self._cost_row(members[0], self.relaxed(frozenset(members)), setting=setting), []))
-                continue
-            whole = self._cost_row(setting, self.relaxed(frozenset(members)), setting=setting)
-            if whole.binding is False:  # lifting all of them saves nothing, so lifting any part saves nothing
-                parts = [whole.model_copy(update={"name": n, "description": describe(n), "part_of": setting})
-                         for n in members]
-                top.append((whole, parts))
-                continue
-            if self.mode != "full":
-                top.append((whole, []))
-                continue
-            parts = [self._cost_row(n, self.relaxed(frozenset({n})), setting=setting) for n in members]
-            parts = [p.model_copy(update={"part_of": setting}) for p in parts]
-            top.append((self._with_sum_note(whole, parts), parts))
-        for step, rule in enumerate(rules, start=len(groups) + 1):
-            self.progress.step("pricing constraints", step - 1, count)
-            if self.mode == "summary" and not self.result.separable:  # a joint re-solve per rule: not in summary
-                top.append((ConstraintCost(name=rule, description=describe(rule), setting=f"workload rule {rule}",
-                                           binding=None, cost_usd=None, proven=False,
-                                           detail="not re-solved (--explain summary; --explain full re-solves it)"),
-                            []))
-                continue
-            relaxed = self.solve(self.without_rule(rule))
-            top.append((self._cost_row(rule, relaxed, setting=f"workload rule {rule}"), []))
-        self.progress.step("pricing constraints", count, count)
+        first = self._answered([self._setting_row(setting, members) for setting, members in groups.items()]
+                               + [self._rule_row(rule) for rule in rules], "pricing constraints")
+        wholes, rule_rows = first[:len(groups)], first[len(groups):]
+        breakdowns: list[list[ConstraintCost | Question[ConstraintCost]]] = []
+        for (setting, members), whole in zip(groups.items(), wholes, strict=True):
+            if len(members) == 1 or self._summarised(members):
+                breakdowns.append([])
+            elif whole.binding is False:  # lifting all of them saves nothing, so lifting any part saves nothing
+                breakdowns.append([whole.model_copy(update={"name": n, "description": describe(n), "part_of": setting})
+                                   for n in members])
+            elif self.mode != "full":
+                breakdowns.append([])
+            else:
+                breakdowns.append([self.relaxed_row(n, frozenset({n}), setting) for n in members])
+        answered = iter(self._answered([row for rows in breakdowns for row in rows], "pricing single rules"))
+        top: list[tuple[ConstraintCost, list[ConstraintCost]]] = []
+        for (setting, _), whole, rows in zip(groups.items(), wholes, breakdowns, strict=True):
+            parts = [next(answered) for _ in rows]
+            if parts and whole.binding is not False:
+                parts = [p.model_copy(update={"part_of": setting}) for p in parts]
+                whole = self._with_sum_note(whole, parts)
+            top.append((whole, parts))
+        top.extend((row, []) for row in rule_rows)
         self.binding = [row.name for row, parts in top for row in (row, *parts)
                         if row.binding and row.name not in rules]
         top.sort(key=lambda pair: (pair[0].binding is not True, -(pair[0].cost_usd or 0.0), pair[0].name))
@@ -359,6 +386,46 @@ class Explainer:
         return [row for whole, parts in top
                 for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
+
+    def _answered(self, rows: list[ConstraintCost | Question[ConstraintCost]], label: str) -> list[ConstraintCost]:
+        """The rows with every question among them answered (together, within the budget)."""
+        answers = iter(self.ask([r for r in rows if isinstance(r, Question)], label))
+        return [next(answers) if isinstance(r, Question) else r for r in rows]
+
+    def _summarised(self, members: list[str]) -> bool:
+        """Whether summary mode prices these families without a fleet re-solve (a joint plan's rules)."""
+        return self.mode == "summary" and not self.result.separable and (
+            all(map(couples, members)) or not any(map(couples, members)))
+
+    def _setting_row(self, setting: str, members: list[str]) -> ConstraintCost | Question[ConstraintCost]:
+        """A user-facing setting priced as a whole: by first-order prices or on its workload alone in summary
+        mode (a joint plan), else by re-solving without all its families."""
+        if self._summarised(members):
+            if all(map(couples, members)):
+                return self._first_order_row(setting, members)
+            return Question(ask=partial(self._alone_row, setting, members), cut=lambda: ConstraintCost(
+                name=setting, description=describe(setting), setting=setting, binding=None, cost_usd=None,
+                proven=False, detail=f"not determined within {self.budget_text}"))
+        return self.relaxed_row(members[0] if len(members) == 1 else setting, frozenset(members), setting)
+
+    def relaxed_row(self, name: str, disabled: frozenset[str],
+                     setting: str) -> ConstraintCost | Question[ConstraintCost]:
+        """The price of lifting `disabled`. Where every workload already runs at its own optimum, lifting rules
+        that couple workloads cannot make the plan cheaper: priced at once; else a question (a re-solve)."""
+        if self.result.separable and all(map(couples, disabled)):
+            return self._cost_row(name, self.result, setting=setting)
+        return Question(ask=lambda: self._cost_row(name, self.solve(disabled=disabled), setting=setting),
+                        cut=lambda: self._cost_row(name, SolveResult(status="unknown"), setting=setting))
+
+    def _rule_row(self, rule: str) -> ConstraintCost | Question[ConstraintCost]:
+        """A candidate rule (latency, residency, ...) priced by rebuilding the candidates without it and
+        re-solving; summary mode does not re-solve a joint plan per rule."""
+        setting = f"workload rule {rule}"
+        if self.mode == "summary" and not self.result.separable:
+            return ConstraintCost(name=rule, description=describe(rule), setting=setting, binding=None, cost_usd=None,
+                                  proven=False, detail="not re-solved (--explain summary; --explain full re-solves it)")
+        return Question(ask=lambda: self._cost_row(rule, self.solve(self.without_rule(rule)), setting=setting),
+                        cut=lambda: self._cost_row(rule, SolveResult(status="unknown"), setting=setting))
 
     def without_rule(self, rule: str) -> CandidateSet:
         """The candidates with a candidate rule lifted. A rule that sizing does not read changes only
@@ -417,13 +484,6 @@ class Explainer:
             f"{row.detail}; on workload {w} alone it costs {money(saved)} a month (its own optimum "
             f"{money(kept.cost_cents)} with it, {money(lifted.cost_cents)} without); the fleet's figure can "
             "differ where share caps or budgets bind: --explain full re-solves it")})
-
-    def relaxed(self, disabled: frozenset[str]) -> SolveResult:
-        """The plan without the families in `disabled`. Where every workload already runs at its own
-        optimum, lifting rules that couple workloads cannot make it cheaper: no solve is needed."""
-        if self.result.separable and all(map(couples, disabled)):
-            return self.result
-        return self.solve(disabled=disabled)
 
     def _with_sum_note(self, whole: ConstraintCost, parts: list[ConstraintCost]) -> ConstraintCost:
         """Say whether the per-family rows add up to the price of the whole setting, and why not."""

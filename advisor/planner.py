@@ -87,12 +87,13 @@ TIMEOUT_MESSAGE = (
 
 def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
               explain_time_limit_s: float = 10.0, explain_constraints: bool = True, explain: str = "auto",
-              explain_budget_s: float | None = None,
+              explain_budget_s: float | None = None, jobs: int = 1,
               progress: Progress = SILENT) -> Plan:
     """Run every stage and return the explained Plan (feasible, infeasible or timed out).
 
     Time limits are deterministic solver work (docs/ARCHITECTURE.md), so the same inputs and
-    limits give the same Plan on any machine and under any load.
+    limits give the same Plan on any machine and under any load; `jobs` (threads for the
+    counterfactual solves) changes only how long it takes.
     """
     topology = Topology(catalog)
     workloads, policy = inputs.workloads, inputs.policy.with_catalog(catalog)
@@ -118,7 +119,7 @@ def make_plan(inputs: Inputs, catalog: Catalog, *, time_limit_s: float = 60.0,
     if explain_budget_s is None:  # explanations are bounded by default: as much solver work as the plan
         explain_budget_s = time_limit_s
     explainer = Explainer(workloads, policy, candidates, result, build, min(time_limit_s, explain_time_limit_s),
-                          progress, mode, explain_budget_s)
+                          progress, mode, explain_budget_s, jobs)
     solver_info = SolverInfo(
         status=result.status, objective_usd=usd(result.cost_cents) if result.cost_cents is not None else None,
         bound_usd=usd(result.bound_cents) if result.bound_cents is not None else None, gap_pct=result.gap_pct,

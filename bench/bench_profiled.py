@@ -20,6 +20,7 @@ from bench_scale import POLICIES, synthetic
 
 from advisor.candidates import CandidateSet, build_candidates
 from advisor.catalog import load_catalog
+from advisor.solver import ledger as solver_ledger
 from advisor.solver import model as solver_model
 from advisor.topology import Topology
 from advisor.workload.loader import expand_paths, load_inputs
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> None:
     total = 0.0
     unproven = 0
     for label, candidates, policy, w, own in cases(catalog, topology):
-        solver_model._own_optima.clear()
+        solver_ledger.forget_all()
         started = time.perf_counter()
         result = solver_model._own_optimum(candidates, policy, w, own, None, limit, False, False)
         took = time.perf_counter() - started

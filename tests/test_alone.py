@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.candidates import CandidateSet, Option, WorkloadLimits
-from advisor.solver import alone, model
+from advisor.solver import alone, ledger, model
 from advisor.solver import solve as solve_plan
 from advisor.solver.result import SolveResult
 from advisor.workload.models import Policy
@@ -38,13 +38,13 @@ def candidates(options: list[Option], demand: dict[str, int], min_replicas: int 
 
 
 def by_search(options: list[Option], demand: dict[str, int], min_replicas: int = 1) -> SolveResult:
-    model._own_optima.clear()
+    ledger.forget_all()
     return solve_plan(candidates(options, demand, min_replicas), POLICY)
 
 
 def by_cp_sat(options: list[Option], demand: dict[str, int], monkeypatch: pytest.MonkeyPatch,
               min_replicas: int = 1) -> SolveResult:
-    model._own_optima.clear()
+    ledger.forget_all()
     with monkeypatch.context() as patch:
         patch.setattr(alone, "NODE_LIMIT", 0)  # the search gives up at once: CP-SAT solves it
         return solve_plan(candidates(options, demand, min_replicas), POLICY, time_limit_s=30)

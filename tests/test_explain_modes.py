@@ -16,6 +16,7 @@ from conftest import CATALOG_ARGS, ROOT, WORKLOADS
 from advisor.candidates import build_candidates
 from advisor.catalog import load_catalog
 from advisor.explain import SUMMARY_ABOVE, Explainer, explain_mode
+from advisor.plan import ConstraintCost
 from advisor.solver import solve
 from advisor.topology import Topology
 from advisor.workload.models import Policy
@@ -92,10 +93,11 @@ def test_on_200_workloads_prices_taken_without_a_solve_equal_the_re_solved_ones(
     assert {n.partition(":")[0] for n in coupling} == {"budget_total", "budget_team", "provider_share",
                                                        "min_providers"}
     for name in coupling:
-        shortcut = explainer.relaxed(frozenset({name}))
-        assert shortcut is result  # no solve was made
+        shortcut = explainer.relaxed_row(name, frozenset({name}), name)
+        assert isinstance(shortcut, ConstraintCost)  # priced at once: no question, no solve
+        assert shortcut.binding is False and shortcut.cost_usd == 0.0
         resolved = solve(candidates, policy, disabled=frozenset({name}), tie_break=False)
-        assert resolved.cost_millicents == shortcut.cost_millicents, name
+        assert resolved.cost_millicents == result.cost_millicents, name
 
 
 def test_on_200_workloads_alternatives_priced_by_cost_alone_match_forced_re_solves(fleet_200):
@@ -145,6 +147,27 @@ def test_an_explanation_budget_cuts_the_remaining_questions_and_says_so(run_cli,
     unlimited = plan(run_cli, workloads=fleet)
     assert unlimited["solver"]["explanations_cut_short"] == 0
     assert not any("explanation budget" in c["detail"] for c in unlimited["constraints"])
+
+
+def test_counterfactuals_on_several_threads_give_the_same_report_and_cut_the_same_questions(run_cli, tmp_path):
+    """--jobs changes how long explanations take, never what they say: with a budget that runs out
+    after the first question, the questions started beside it are dropped, as one thread would."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(WORKLOADS, fleet)
+    (fleet / "policy.yaml").write_text("kind: policy\nlock_in: {max_provider_share_pct: 60, min_providers: 2}\n",
+                                       encoding="utf-8")
+    for budget in ("2", "1000"):
+        one = plan(run_cli, "--explain-budget", budget, "--jobs", "1", workloads=fleet)
+        three = plan(run_cli, "--explain-budget", budget, "--jobs", "3", workloads=fleet)
+        assert one == three
+        cut = one["solver"]["explanations_cut_short"]
+        assert (cut > 0) if budget == "2" else (cut == 0)
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", "1.5"])
+def test_jobs_must_be_a_positive_whole_number(run_cli, jobs):
+    code, _, err = run_cli("plan", WORKLOADS, *CATALOG_ARGS, "--jobs", jobs)
+    assert code == 2 and "--jobs" in err
 
 
 def test_summary_prices_a_joint_plans_rules_without_re_solving_the_fleet_and_says_how_far_to_trust_them(

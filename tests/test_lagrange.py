@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from test_properties import CATALOG, TOPOLOGY, brute_force_cost, fleets
 
+import advisor.solver.ledger as ledger
 import advisor.solver.model as model
 import advisor.solver.patterns as patterns
 from advisor.candidates import build_candidates
@@ -78,7 +79,7 @@ def test_every_row_is_the_rule_its_family_checks(capped_fleet):
 def test_cuts_scaled_down_against_overflow_keep_the_optimum(capped_fleet, monkeypatch):
     exact = solve(capped_fleet, LOCK_IN, time_limit_s=60)
     monkeypatch.setattr(model, "CUT_LIMIT", 1 << 40)  # forces every cut's weights to be divided
-    model._own_optima.clear()
+    ledger.forget_all()
     scaled = solve(capped_fleet, LOCK_IN, time_limit_s=60)
     assert scaled.status == exact.status == "optimal"
     assert scaled.cost_millicents == exact.cost_millicents

@@ -22,7 +22,6 @@ import dataclasses
 import math
 import operator
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,10 +37,12 @@ from advisor.candidates import (
 )
 from advisor.demand import bucket_of, level_demand
 from advisor.progress import SILENT, Progress
+from advisor.solver import ledger
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
 from advisor.solver.lagrange import LagrangeBound, lagrange_bound
+from advisor.solver.ledger import solver_work
 from advisor.solver.patterns import (
     Pattern,
     alone_cost,
@@ -176,8 +177,7 @@ def solve(candidates: CandidateSet, policy: Policy, *, disabled: frozenset[str] 
     if empty:
         return SolveResult(status="infeasible", empty_workloads=empty)
     names = [n for n in family_names(policy, candidates) if n not in disabled]
-    _own_work_end[0] = solver_work() + time_limit_s
-    _charged.clear()
+    ledger.begin_solve(time_limit_s)
     split = _one_by_one(candidates, policy, names, time_limit_s, tie_break, forced or {}, want_core, progress)
     if split is not None:
         return split
@@ -220,12 +220,6 @@ def _still_admitted(known: SolveResult, candidates: CandidateSet, workloads: lis
     return KnownPlan(units=units, load=load, cost=known.cost_millicents, running=running, level_loads=level_loads)
 
 
-OWN_OPTIMA_KEPT = 32_768
-_own_optima: OrderedDict[tuple[object, ...], tuple[SolveResult, float]] = OrderedDict()
-"""Each workload's own optimum (its options, own families, forced option, limit): counterfactual
-solves and rebuilt candidate sets ask for most of them again."""
-
-
 def _fingerprint(candidates: CandidateSet, w: str) -> int:
     """A hash of everything the model reads of one workload."""
     return _read(candidates, w)[0]
@@ -264,16 +258,6 @@ of work against its 10, and the explanation budget ran out before the rules were
 OWN_WORK_FLOOR_S = 2.0
 """Deterministic seconds an own optimum still gets once the solve's own-optimum work is spent:
 enough for the first short searches to find a plan (with its bound), not to prove it."""
-_charged: set[tuple[object, ...]] = set()
-"""Memo keys the current solve has been charged for: a solve asks for some own optima twice (one
-by one, then as patterns of the joint search), and pays for each once, whatever the memo held."""
-_own_work_end = [math.inf]
-"""When the own optima of the current solve have used its time limit (solver_work() units): each
-own optimum past it gets OWN_WORK_FLOOR_S. A fleet with hundreds of workloads that need CP-SAT
-alone (region loss, min_regions) then ends near its limit with feasible own plans and their
-bounds, instead of proving each one (1,000 of them took tens of minutes)."""
-
-
 def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list[str],
               solve_it: Callable[[], SolveResult], proven: tuple[object, ...] | None = None,
               any_proven: bool = False) -> SolveResult:
@@ -283,25 +267,19 @@ def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list
     a question that reads only the cost (a counterfactual, no tie-break) need not prove again
     what a solve under another limit or with a tie-break proved (the examples' profiled service
     took 12 s to prove, three times over)."""
-    found = key if key in _own_optima else proven if any_proven and proven in _own_optima else None
-    if found is not None:
-        _own_optima.move_to_end(found)
-        memo, work = _own_optima[found]
-        if found not in _charged:  # charged as if solved again: budgets do not depend on what is memoised
-            _work[0] += work
-            _charged.add(found)
+    memo = ledger.recall(key)
+    if memo is None and any_proven and proven is not None:
+        memo = ledger.recall(proven)
+    if memo is not None:
         for w in workloads:
             memo = _rebound(memo, candidates, w)
         return memo
     before = solver_work()
     result = solve_it()
-    _own_optima[key] = (result, solver_work() - before)
-    _charged.add(key)
-    if proven is not None and result.status == "optimal" and proven not in _own_optima:
-        _own_optima[proven] = _own_optima[key]
-        _charged.add(proven)
-    while len(_own_optima) > OWN_OPTIMA_KEPT:
-        _own_optima.popitem(last=False)
+    work = solver_work() - before
+    ledger.remember(key, result, work)
+    if proven is not None and result.status == "optimal" and not ledger.holds(proven):
+        ledger.remember(proven, result, work, pure=False)
     return result
 
 
@@ -311,15 +289,17 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         return _solve_together(candidates, policy, [w], own, {w: forced} if forced else {}, work, want_core, {},
                                tie_break)
 
+    limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, ledger.own_work_left()))
+
     def solve_it() -> SolveResult:
-        limit = min(time_limit_s, max(OWN_WORK_FLOOR_S, _own_work_end[0] - solver_work()))
         result = _searched_optimum(candidates, w, own, forced) or alone(limit)
         if result.status == "unknown" and limit < time_limit_s:  # no plan in the floor: the whole limit, as before
             result = alone(time_limit_s)
         return result
 
     fingerprint = _fingerprint(candidates, w)
-    key = (w, fingerprint, tuple(own), forced, time_limit_s, tie_break, want_core)
+    # the limit it gets, not only the one asked for: the memo then holds what solving again would give
+    key = (w, fingerprint, tuple(own), forced, time_limit_s, limit, tie_break, want_core)
     proven = ("proven", w, fingerprint, tuple(own), forced, want_core)
     return _memoised(key, candidates, [w], solve_it, proven, any_proven=not tie_break)
 
@@ -471,7 +451,7 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         a share of it; the plan's own solve gives every step the whole limit."""
         if known is None:
             return time_limit_s
-        return min(time_limit_s, max(KNOWN_STEP_SHARE * time_limit_s, _own_work_end[0] - solver_work()))
+        return min(time_limit_s, max(KNOWN_STEP_SHARE * time_limit_s, ledger.own_work_left()))
 
     if not want_core and len(workloads) > 1 and not sliced:
         patterns, lower, lag = _priced(candidates, policy, workloads, names, forced, time_limit_s, tie_break,
@@ -1479,21 +1459,14 @@ def run_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel,
     try:
         while thread.is_alive():
             thread.join(0.05)
+            if ledger.stop_requested():  # a counterfactual whose answer is no longer wanted
+                raise ledger.Stopped
     except BaseException:
         solver.stop_search()
         thread.join()
         raise
-    _work[0] += solver.deterministic_time
+    ledger.charge(solver.deterministic_time)
     return outcome[0]
-
-
-_work = [0.0]
-
-
-def solver_work() -> float:
-    """Deterministic seconds of CP-SAT work charged in this process so far: what budgets count.
-    A memoised result is charged the work it took, so a budget never depends on the memo."""
-    return _work[0]
 
 
 def _status(code: cp_model.CpSolverStatus) -> str:
