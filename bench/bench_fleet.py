@@ -942,11 +942,11 @@ def run_size(args: argparse.Namespace) -> None:
 
 
 def explain_options(args: argparse.Namespace, make_plan: Callable[..., Any]) -> dict[str, Any]:
-    """--explain and --explain-budget, for a make_plan that takes them (older ones do not)."""
+    """--explain, --explain-budget and --jobs, for a make_plan that takes them (older ones do not)."""
     import inspect
 
     accepted = inspect.signature(make_plan).parameters
-    wanted = {"explain": args.explain, "explain_budget_s": args.explain_budget}
+    wanted = {"explain": args.explain, "explain_budget_s": args.explain_budget, "jobs": args.jobs}
     for name, value in wanted.items():
         if value is not None and name not in accepted:
             note(f"this advisor's make_plan has no {name} parameter: ignored")
@@ -1189,6 +1189,8 @@ def run_child(args: argparse.Namespace, n: int) -> dict[str, Any]:
         cmd += ["--explain", args.explain]
     if args.explain_budget is not None:
         cmd += ["--explain-budget", str(args.explain_budget)]
+    if args.jobs is not None:
+        cmd += ["--jobs", str(args.jobs)]
     if not args.peers:
         cmd.append("--no-peers")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1380,6 +1382,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="explanation mode passed to make_plan, e.g. full, summary, none (default: the planner's)")
     p.add_argument("--explain-budget", type=float, default=None, metavar="S",
                    help="deterministic seconds for all counterfactual solves together (default: the planner's)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="threads for counterfactual solves, as `advisor plan --jobs` (default: the planner's, 1)")
     p.add_argument("--peer-time-limit", type=float, default=60.0, metavar="S", help="wall seconds per peer solve")
     p.add_argument("--no-peers", dest="peers", action="store_false", help="skip the HiGHS and CBC peers")
     p.add_argument("--share-cap", type=float, default=None, metavar="PCT",
@@ -1406,7 +1410,8 @@ def main(argv: list[str]) -> None:
     print(f"bench_fleet: seed {args.seed}, sizes {' '.join(map(str, args.sizes))}; stage timeout "
           f"{args.stage_timeout:g} s; planner time limit {args.time_limit:g} (deterministic s), explain "
           f"{args.explain_time_limit:g}, constraint costs {'on' if args.constraint_costs else 'off'}, explain mode "
-          f"{args.explain or 'default'}, explain budget {args.explain_budget or 'default'}; peers "
+          f"{args.explain or 'default'}, explain budget {args.explain_budget or 'default'}, "
+          f"jobs {args.jobs or 'default'}; peers "
           + (f"{args.peer_time_limit:g} s, 1 thread" if args.peers else "off") + f"; {_versions()}", flush=True)
     print(_source(), flush=True)
     runs = []
