@@ -86,3 +86,35 @@ def test_a_question_told_to_stop_stops_its_search():
     with ledger.isolated({}, stop), pytest.raises(ledger.Stopped):
         run_interruptibly(solver, model)
     assert time.monotonic() - started < 5.0
+
+
+def test_a_signal_while_questions_run_stops_them_and_goes_on():
+    """Ctrl-C raises in the main thread while it waits for answers: the searches under way in the
+    other threads are stopped, not waited for, and the interruption goes on to the CLI."""
+    from advisor.progress import Progress
+    from advisor.signals import Interrupted
+
+    def long_search() -> str:
+        model = cp_model.CpModel()
+        xs = [model.new_int_var(0, 1000, f"x{i}") for i in range(60)]
+        model.add(sum((i % 7 + 1) * x for i, x in enumerate(xs)) == 99_991)
+        model.maximize(sum((i % 11 + 1) * x for i, x in enumerate(xs)))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = 120.0
+        run_interruptibly(solver, model)
+        return "finished"
+
+    class CtrlC(Progress):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def step(self, label: str, done: int, total: int) -> None:
+            self.calls += 1
+            if self.calls == 3:  # the questions are under way by now
+                raise Interrupted(2)
+
+    questions = [Question(ask=long_search, cut=lambda: "cut") for _ in range(2)]
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        answer_all(questions, Budget(limit_s=None), jobs=2, progress=CtrlC())
+    assert time.monotonic() - started < 10.0
