@@ -73,6 +73,8 @@ def _answer(question: Question[T], batch: dict[ledger.Key, Any], stop: threading
 def answer_all(questions: Sequence[Question[T]], budget: Budget, jobs: int = 1, label: str = "explaining",
                progress: Progress = SILENT) -> list[T]:
     """Each question's answer, in order, within `budget` (see the module docstring)."""
+    if not questions:
+        return []
     answers: list[T] = []
     stop = threading.Event()
     batch: dict[ledger.Key, Any] = {}  # what the questions memoise, shared among them, dropped at the end
