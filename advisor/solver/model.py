@@ -41,7 +41,7 @@ from advisor.solver import ledger
 from advisor.solver.alone import TERM_FIELDS, Terms, WorkBudget, options_within, solve_alone, within_reach
 from advisor.solver.dominance import reduce_options
 from advisor.solver.families import FAMILIES, Context, Placements, couples, family_of
-from advisor.solver.lagrange import LagrangeBound, lagrange_bound
+from advisor.solver.lagrange import Column, LagrangeBound, lagrange_bound
 from advisor.solver.ledger import solver_work
 from advisor.solver.patterns import (
     Pattern,
@@ -53,6 +53,7 @@ from advisor.solver.patterns import (
     units_alone,
     whole_patterns,
 )
+from advisor.solver.repair import repaired
 from advisor.solver.result import Placement, SolveResult
 from advisor.solver.twins import twin_moves
 from advisor.solver.variables import CAP_SCALE, MILLI, NO_REST, Coefficients, PlacementModel, Rest, route_steps
@@ -458,7 +459,13 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
                                        progress)
         if lag is not None:
             patterns = {w: [c.pattern for c in lag.columns[w]] for w in workloads}
-        start = None if lag is None else _rounded(policy, candidates, workloads, names, forced, lag, lower, left())
+        # the greedy repair over the master's columns first (seconds); the master LP's plan made whole
+        # with CP-SAT where the repair finds nothing close to the bound, and the cheaper of the two
+        start = None if lag is None or forced else _repaired_plan(policy, candidates, workloads, names, lag, left())
+        if lag is not None and (start is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP):
+            rounded = _rounded(policy, candidates, workloads, names, forced, lag, lower, left())
+            if rounded is not None and (start is None or rounded.cost < start.cost):
+                start = rounded
         # the search over whole patterns, unless the rounded plan is close to the bound, or the
         # pattern model is too large to be worth it next to a plan already known
         if (start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP) and (
@@ -1070,8 +1077,9 @@ def add_lagrange_cuts(mm: PlacementModel, lag: LagrangeBound) -> None:
 
 
 ROUNDED_GAP = 0.005
-"""The master LP's plan made whole (_rounded) is the warm start when it costs at most this share
-above the Lagrangian bound; else the search over whole patterns runs too, and the cheaper wins."""
+"""The greedy repair's plan (_repaired_plan) is the warm start when it costs at most this share above
+the Lagrangian bound; else the master LP's plan made whole (_rounded) is tried, then the search over
+whole patterns, and the cheapest wins."""
 
 
 def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
@@ -1142,6 +1150,49 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
             p.option.key != key for w, key in forced.items() for p in placements[w]):
         return None
     return plan
+
+
+def _repaired_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
+                   lag: LagrangeBound, time_limit_s: float) -> KnownPlan | None:
+    """The greedy repair's plan over the Lagrangian columns (advisor.solver.repair), when it meets
+    every family: the warm start when the master LP's plan cannot be made whole."""
+    own = _own_families(names)
+    ctx = Context(policy, candidates, counted_providers(policy, candidates))
+
+    def pattern_plan(w: str, pattern: Pattern) -> KnownPlan:
+        return KnownPlan(units={(w, key): n for key, (n, _) in pattern.items()},
+                         load={(w, key, st): v for key, (_, carried) in pattern.items() for st, v in carried.items()},
+                         cost=0)
+
+    def allowed(w: str, column: Column) -> bool:
+        mine = own.get(w)
+        if not mine:
+            return True
+        placements = _known_placements(candidates, [w], pattern_plan(w, column.pattern))
+        return not set(mine) & {n for family in FAMILIES for n in family.broken(ctx, placements)}
+
+    chosen = repaired(lag, workloads, allowed)
+    if chosen is None:
+        return None
+    units: dict[tuple[str, str], int] = {}
+    load: dict[tuple[str, str, str], int] = {}
+    running: Running = {}
+    level_loads: LevelLoads = {}
+    for w, column in chosen.items():
+        part = pattern_plan(w, column.pattern)
+        units |= part.units
+        load |= part.load
+        if len(candidates.levels.get(w, ())) > 1:
+            operation = _operated(policy, candidates, w, column.pattern, time_limit_s)
+            if operation is None:
+                return None
+            running |= operation[0]
+            level_loads |= operation[1]
+    plan = KnownPlan(units=units, load=load, cost=0, running=running, level_loads=level_loads)
+    placements = _known_placements(candidates, workloads, plan)
+    if set(policy_breaks(placements, policy, candidates)) & set(names):
+        return None
+    return dataclasses.replace(plan, cost=sum(p.cost_millicents for ps in placements.values() for p in ps))
 
 
 OPERATION_WORK_S = 0.05
