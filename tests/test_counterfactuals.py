@@ -45,15 +45,15 @@ def test_without_a_budget_every_question_is_answered_in_order(jobs):
 
 
 def test_a_question_sees_neither_the_others_work_nor_what_they_leave_unproven():
-    """Each question counts its own work from zero, and entries a question memoises as not pure
-    (found or not depending on what ran beside it) are not kept for the others."""
+    """Each question counts its own work from zero, and what a question memoises without an exact key
+    (found or not depending on what ran beside it) is its own: the others do not see it."""
     seen: list[tuple[float, bool]] = []
     lock = threading.Lock()
 
     def ask() -> str:
         with lock:
             seen.append((ledger.solver_work(), ledger.holds(("proven", "w"))))
-        ledger.remember(("proven", "w"), SolveResult(status="optimal"), 1.0, pure=False)
+        ledger.remember(("proven", "w"), SolveResult(status="optimal"), 1.0)
         ledger.charge(2.0)
         return "done"
 

@@ -7,12 +7,12 @@ and each must see the same work count and the same memo whatever runs next to it
 answers would depend on scheduling.
 
 Outside `isolated()`, a thread's solves read and fill the shared memo. Inside it, the shared memo
-is read only, as it was when the batch of blocks began, and what the block memoises goes to the
-batch's own layer, dropped when the batch ends. Only results that are a function of their key and
-of that frozen memo go there (`remember(..., pure=True)`): an own optimum under a given limit.
-"Proven under some other limit" entries (`pure=False`), which a block could find or not depending
-on what ran beside it, are not kept. So a counterfactual's answer does not depend on which other
-counterfactuals ran before or beside it.
+is read only, as it was when the batch of blocks began; what the block memoises goes to its own
+private layer (dropped at its end), and results that are a function of their exact key alone (an
+own optimum under the limit it actually got: `exact`) also to the batch's layer, which the
+blocks of one batch share. So a counterfactual reads only what the batch began with, what it
+solved itself, and results any block would have computed the same way: its answer does not
+depend on which other counterfactuals ran before or beside it.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class _Thread(threading.local):
         self.charged: set[Key] = set()
         self.own_work_end = math.inf
         self.batch: dict[Key, tuple[SolveResult, float]] | None = None
+        self.private: dict[Key, tuple[SolveResult, float]] = {}
         self.stop: threading.Event | None = None
 
 
@@ -83,13 +84,17 @@ def own_work_left() -> float:
     return _mine.own_work_end - _mine.work
 
 
-def recall(key: Key) -> SolveResult | None:
-    """The memoised result under `key`, charged its work once per solve; None if not memoised."""
-    found = _mine.batch.get(key) if _mine.batch is not None else None
-    if found is None:
+def recall(key: Key, exact: Key | None = None) -> SolveResult | None:
+    """The memoised result under `key` (or, inside `isolated()`, under `exact` in the batch's layer),
+    charged its work once per solve; None if not memoised."""
+    if _mine.batch is None:
         found = _shared.get(key)
-        if found is not None and _mine.batch is None:
+        if found is not None:
             _shared.move_to_end(key)
+    else:
+        found = _mine.private.get(key) or _shared.get(key)
+        if found is None and exact is not None:
+            found = _mine.batch.get(exact)
     if found is None:
         return None
     result, work = found
@@ -100,16 +105,17 @@ def recall(key: Key) -> SolveResult | None:
 
 
 def holds(key: Key) -> bool:
-    return (_mine.batch is not None and key in _mine.batch) or key in _shared
+    return key in _mine.private or key in _shared
 
 
-def remember(key: Key, result: SolveResult, work: float, pure: bool = True) -> None:
-    """Memoise a result that took `work`; it counts as charged in the current solve. `pure`: the
-    result is a function of the key and of the memo (see the module docstring)."""
+def remember(key: Key, result: SolveResult, work: float, exact: Key | None = None) -> None:
+    """Memoise a result that took `work`; it counts as charged in the current solve. `exact`: a key
+    under which the result is what solving again would give, whoever asks (see the module docstring)."""
     _mine.charged.add(key)
     if _mine.batch is not None:
-        if pure:
-            _mine.batch[key] = (result, work)
+        _mine.private[key] = (result, work)
+        if exact is not None:
+            _mine.batch[exact] = (result, work)
         return
     _shared[key] = (result, work)
     while len(_shared) > OWN_OPTIMA_KEPT:
@@ -133,13 +139,14 @@ def stop_requested() -> bool:
 
 @contextmanager
 def isolated(batch: dict[Key, tuple[SolveResult, float]], stop: threading.Event | None = None) -> Iterator[None]:
-    """Solves in the block start from a work count of zero, read the shared memo and `batch` (the layer
-    the blocks of one batch share) and write only to `batch`: the block's answers are the same
-    whatever runs before or beside it. Once `stop` is set, the search running in the block raises
-    `Stopped`."""
-    saved = (_mine.work, _mine.charged, _mine.own_work_end, _mine.batch, _mine.stop)
-    _mine.work, _mine.charged, _mine.own_work_end, _mine.batch, _mine.stop = 0.0, set(), math.inf, batch, stop
+    """Solves in the block start from a work count of zero, read the shared memo, their own private
+    layer and `batch` (the layer the blocks of one batch share), and write only to the last two:
+    the block's answers are the same whatever runs before or beside it. Once `stop` is set, the
+    search running in the block raises `Stopped`."""
+    saved = (_mine.work, _mine.charged, _mine.own_work_end, _mine.batch, _mine.private, _mine.stop)
+    _mine.work, _mine.charged, _mine.own_work_end = 0.0, set(), math.inf
+    _mine.batch, _mine.private, _mine.stop = batch, {}, stop
     try:
         yield
     finally:
-        _mine.work, _mine.charged, _mine.own_work_end, _mine.batch, _mine.stop = saved
+        (_mine.work, _mine.charged, _mine.own_work_end, _mine.batch, _mine.private, _mine.stop) = saved

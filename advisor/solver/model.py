@@ -261,14 +261,15 @@ OWN_WORK_FLOOR_S = 2.0
 enough for the first short searches to find a plan (with its bound), not to prove it."""
 def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list[str],
               solve_it: Callable[[], SolveResult], proven: tuple[object, ...] | None = None,
-              any_proven: bool = False) -> SolveResult:
+              any_proven: bool = False, exact: tuple[object, ...] | None = None) -> SolveResult:
     """The memoised result under `key` (charged its work again, its placements rebound to these
     candidates' options), else `solve_it()`, memoised. A result proven optimal is also kept under
     `proven` (the key without the time limit and tie-break), and `any_proven` takes it from there:
     a question that reads only the cost (a counterfactual, no tie-break) need not prove again
     what a solve under another limit or with a tie-break proved (the examples' profiled service
-    took 12 s to prove, three times over)."""
-    memo = ledger.recall(key)
+    took 12 s to prove, three times over). `exact` is a key that fixes the result whoever asks
+    (counterfactuals side by side share it, see advisor.solver.ledger)."""
+    memo = ledger.recall(key, exact)
     if memo is None and any_proven and proven is not None:
         memo = ledger.recall(proven)
     if memo is not None:
@@ -278,9 +279,9 @@ def _memoised(key: tuple[object, ...], candidates: CandidateSet, workloads: list
     before = solver_work()
     result = solve_it()
     work = solver_work() - before
-    ledger.remember(key, result, work)
+    ledger.remember(key, result, work, exact)
     if proven is not None and result.status == "optimal" and not ledger.holds(proven):
-        ledger.remember(proven, result, work, pure=False)
+        ledger.remember(proven, result, work)
     return result
 
 
@@ -299,10 +300,10 @@ def _own_optimum(candidates: CandidateSet, policy: Policy, w: str, own: list[str
         return result
 
     fingerprint = _fingerprint(candidates, w)
-    # the limit it gets, not only the one asked for: the memo then holds what solving again would give
-    key = (w, fingerprint, tuple(own), forced, time_limit_s, limit, tie_break, want_core)
+    key = (w, fingerprint, tuple(own), forced, time_limit_s, tie_break, want_core)
     proven = ("proven", w, fingerprint, tuple(own), forced, want_core)
-    return _memoised(key, candidates, [w], solve_it, proven, any_proven=not tie_break)
+    # with the limit it gets, not only the one asked for: what solving again would give, whoever asks
+    return _memoised(key, candidates, [w], solve_it, proven, any_proven=not tie_break, exact=(*key, limit))
 
 
 def _rebound(result: SolveResult, candidates: CandidateSet, w: str) -> SolveResult:
