@@ -1158,7 +1158,9 @@ def _repaired_plan(policy: Policy, candidates: CandidateSet, workloads: list[str
     """The greedy repair's plan over the Lagrangian columns (advisor.solver.repair), when it meets
     every family: the warm start when the master LP's plan cannot be made whole."""
     own = _own_families(names)
-    ctx = Context(policy, candidates, counted_providers(policy, candidates))
+    counted = counted_providers(policy, candidates)
+    contexts: dict[str, Context] = {}  # per workload with rules of its own: its limits alone, so that a
+    # family lists only that workload's names (over the fleet's limits each check read 10,000 of them)
 
     def pattern_plan(w: str, pattern: Pattern) -> KnownPlan:
         return KnownPlan(units={(w, key): n for key, (n, _) in pattern.items()},
@@ -1169,8 +1171,11 @@ def _repaired_plan(policy: Policy, candidates: CandidateSet, workloads: list[str
         mine = own.get(w)
         if not mine:
             return True
+        if w not in contexts:
+            contexts[w] = Context(policy, dataclasses.replace(candidates, limits={w: candidates.limits[w]}), counted)
         placements = _known_placements(candidates, [w], pattern_plan(w, column.pattern))
-        return not set(mine) & {n for family in FAMILIES for n in family.broken(ctx, placements)}
+        families = {family_of(n) for n in mine}
+        return not set(mine) & {n for family in families if family for n in family.broken(contexts[w], placements)}
 
     chosen = repaired(lag, workloads, allowed)
     if chosen is None:
