@@ -276,6 +276,7 @@ def test_a_relaxed_solve_without_time_still_answers_with_the_plan_it_relaxes(mon
     assert base.status == "optimal" and base.cost_millicents is not None
     # the warm-start steps find nothing, and the search gets no time: as on a large fleet
     monkeypatch.setattr(model, "_rounded", lambda *args: None)
+    monkeypatch.setattr(model, "_repaired_plan", lambda *args: None)
     monkeypatch.setattr(model, "_single_placement_plan", lambda *args: None)
     lifted = frozenset({"provider_share:gcp"})
     blind = solve(cs, p, disabled=lifted, time_limit_s=1e-9, tie_break=False)

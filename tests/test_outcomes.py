@@ -42,10 +42,12 @@ def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path, monkeyp
     import advisor.solver.model
 
     fleet = capped_fleet(tmp_path / "fleet")
-    real = advisor.solver.model._single_placement_plan, advisor.solver.model._rounded
+    real = (advisor.solver.model._single_placement_plan, advisor.solver.model._rounded,
+            advisor.solver.model._repaired_plan)
     # no warm start either (with one, the solve ends with that plan, feasible)
     monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
     monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_repaired_plan", lambda *a, **k: None)
     code, out, err = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "0.000001", "--format", "json")
     assert code == EXIT_TIMEOUT
     data = json.loads(out)
@@ -56,6 +58,7 @@ def test_a_time_out_without_a_plan_is_its_own_outcome(run_cli, tmp_path, monkeyp
     assert "infeasible" not in err
     monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", real[0])
     monkeypatch.setattr(advisor.solver.model, "_rounded", real[1])
+    monkeypatch.setattr(advisor.solver.model, "_repaired_plan", real[2])
     code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "10", "--format", "json",
                            "--no-constraint-costs", "--explain-time-limit", "0.2")
     assert code == EXIT_OK and json.loads(out)["status"] == "optimal"
@@ -69,6 +72,7 @@ def test_a_fleet_too_large_to_search_without_a_start_ends_as_a_time_out(run_cli,
     fleet = capped_fleet(tmp_path / "fleet")
     monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
     monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_repaired_plan", lambda *a, **k: None)
     monkeypatch.setattr(advisor.solver.model, "FULL_SEARCH_OPTIONS", 10)
     built = []
     real_build = advisor.solver.model._build
@@ -85,6 +89,7 @@ def test_a_time_out_report_says_so_in_markdown(run_cli, tmp_path, monkeypatch):
     fleet = capped_fleet(tmp_path / "fleet")
     monkeypatch.setattr(advisor.solver.model, "_single_placement_plan", lambda *a, **k: None)
     monkeypatch.setattr(advisor.solver.model, "_rounded", lambda *a, **k: None)
+    monkeypatch.setattr(advisor.solver.model, "_repaired_plan", lambda *a, **k: None)
     code, out, _ = run_cli("plan", fleet, *CATALOG_ARGS, "--time-limit", "0.000001")
     assert code == EXIT_TIMEOUT
     assert out.startswith("# Placement plan: no plan within the time limit\n")
