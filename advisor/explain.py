@@ -206,9 +206,9 @@ class Explainer:
         the question is budgeted as a whole; a solve asked outside one (the infeasibility report's)
         is run only while the budget lasts and charged to it."""
         kwargs.setdefault("tie_break", False)
-        if self.result.chosen and "forced" not in kwargs and policy is None:
-            # the plan is feasible in every relaxation of the same inputs: start from it
-            kwargs.setdefault("hint", {w: o.key for w, o in self.result.chosen.items()})
+        chosen = self.result.chosen if "forced" not in kwargs and policy is None else None
+        if chosen:  # the plan is feasible in every relaxation of the same inputs: start from it
+            kwargs.setdefault("hint", {w: o.key for w, o in chosen.items()})
             if not kwargs.get("want_core"):
                 kwargs.setdefault("known", self.result)
         if ledger.isolating():
@@ -304,8 +304,9 @@ class Explainer:
         """Each workload's placements, its next-best alternatives and why they lost, its ruled-out options.
         Alternatives that only a re-solve can settle are asked together (see `ask`)."""
         picked: dict[str, list[tuple[Option, tuple[str, bool] | Question[tuple[str, bool]]]]] = {}
+        main = self.result.chosen  # a property over every workload: read once, not once per workload
         for w in self.workloads:
-            chosen = self.result.chosen[w.name]
+            chosen = main[w.name]
             single = len(self.result.placements[w.name]) == 1
             options = self.candidates.options[w.name]
             against = [] if self.mode == "none" else _candidates_against(chosen, options, single)
