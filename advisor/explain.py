@@ -43,8 +43,8 @@ def explain_mode(requested: str, workloads: int) -> ExplainMode:
     return requested  # type: ignore[return-value]
 
 Build = Callable[[list[Workload], Policy, frozenset[str]], CandidateSet]
-Q = TypeVar("Q")
 """Candidates for (workloads, policy) with some rules switched off."""
+Q = TypeVar("Q")
 
 
 def usd(cents: int | float) -> float:
@@ -211,15 +211,14 @@ class Explainer:
             kwargs.setdefault("hint", {w: o.key for w, o in chosen.items()})
             if not kwargs.get("want_core"):
                 kwargs.setdefault("known", self.result)
-        if ledger.isolating():
-            return solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s,
-                         **kwargs)
-        if self.budget.spent:  # not run: reported as not determined, naming the budget
+        asked = not ledger.isolating()  # outside a question: charged to the budget solve by solve
+        if asked and self.budget.spent:  # not run: reported as not determined, naming the budget
             self.budget.cut_short += 1
             return SolveResult(status="unknown")
         before = ledger.solver_work()
         result = solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
-        self.budget.used_s += ledger.solver_work() - before
+        if asked:
+            self.budget.used_s += ledger.solver_work() - before
         return result
 
     def core(self, candidates: CandidateSet | None = None, policy: Policy | None = None,
@@ -311,16 +310,14 @@ class Explainer:
             options = self.candidates.options[w.name]
             against = [] if self.mode == "none" else _candidates_against(chosen, options, single)
             picked[w.name] = [(o, self.why_not(w, chosen, o)) for o in against]
-        questions = [why for pairs in picked.values() for _, why in pairs if isinstance(why, Question)]
-        answers = iter(self.ask(questions, "explaining choices"))
+        whys = iter(self._answered([why for pairs in picked.values() for _, why in pairs], "explaining choices"))
         out = []
         for w in self.workloads:
             placements = self.result.placements[w.name]
             options = self.candidates.options[w.name]
             ruled = self.candidates.ruled_out[w.name]
             plan_cents = self.plan_cents(w.name)
-            alternatives = [_alternative(o, next(answers) if isinstance(why, Question) else why, plan_cents)
-                            for o, why in picked[w.name]]
+            alternatives = [_alternative(o, next(whys), plan_cents) for o, _ in picked[w.name]]
             out.append(Explanation(workload=w.name, summary=self._summary(w, placements, options),
                                    options_considered=len(options) + len(ruled), options_feasible=len(options),
                                    alternatives=alternatives, ruled_out=ruled_out_groups(ruled)))
@@ -388,10 +385,10 @@ class Explainer:
                 for row in (whole, *(parts if whole.binding is not False or whole.name == "budget.per_team_monthly_usd"
                                      else []))]
 
-    def _answered(self, rows: list[ConstraintCost | Question[ConstraintCost]], label: str) -> list[ConstraintCost]:
-        """The rows with every question among them answered (together, within the budget)."""
-        answers = iter(self.ask([r for r in rows if isinstance(r, Question)], label))
-        return [next(answers) if isinstance(r, Question) else r for r in rows]
+    def _answered(self, items: list[Q | Question[Q]], label: str) -> list[Q]:
+        """The items with every question among them answered (together, within the budget)."""
+        answers = iter(self.ask([i for i in items if isinstance(i, Question)], label))
+        return [next(answers) if isinstance(i, Question) else i for i in items]
 
     def _summarised(self, members: list[str]) -> bool:
         """Whether summary mode prices these families without a fleet re-solve (a joint plan's rules)."""

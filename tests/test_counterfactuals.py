@@ -72,19 +72,25 @@ def test_a_failing_question_fails_the_batch():
         answer_all(questions, Budget(limit_s=None), jobs=2)
 
 
-def test_a_question_told_to_stop_stops_its_search():
-    """A question cut while it runs (the budget ran out before it) stops its search at once."""
+def long_search(seconds: float) -> str:
+    """A search that runs until stopped or `seconds` of wall time pass (a knapsack CP-SAT does not close fast)."""
     model = cp_model.CpModel()
     xs = [model.new_int_var(0, 1000, f"x{i}") for i in range(60)]
     model.add(sum((i % 7 + 1) * x for i, x in enumerate(xs)) == 99_991)
     model.maximize(sum((i % 11 + 1) * x for i, x in enumerate(xs)))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 60.0
+    solver.parameters.max_time_in_seconds = seconds
+    run_interruptibly(solver, model)
+    return "finished"
+
+
+def test_a_question_told_to_stop_stops_its_search():
+    """A question cut while it runs (the budget ran out before it) stops its search at once."""
     stop = threading.Event()
     stop.set()
     started = time.monotonic()
     with ledger.isolated({}, stop), pytest.raises(ledger.Stopped):
-        run_interruptibly(solver, model)
+        long_search(60.0)
     assert time.monotonic() - started < 5.0
 
 
@@ -93,16 +99,6 @@ def test_a_signal_while_questions_run_stops_them_and_goes_on():
     other threads are stopped, not waited for, and the interruption goes on to the CLI."""
     from advisor.progress import Progress
     from advisor.signals import Interrupted
-
-    def long_search() -> str:
-        model = cp_model.CpModel()
-        xs = [model.new_int_var(0, 1000, f"x{i}") for i in range(60)]
-        model.add(sum((i % 7 + 1) * x for i, x in enumerate(xs)) == 99_991)
-        model.maximize(sum((i % 11 + 1) * x for i, x in enumerate(xs)))
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = 120.0
-        run_interruptibly(solver, model)
-        return "finished"
 
     class CtrlC(Progress):
         def __init__(self) -> None:
@@ -113,7 +109,7 @@ def test_a_signal_while_questions_run_stops_them_and_goes_on():
             if self.calls == 3:  # the questions are under way by now
                 raise Interrupted(2)
 
-    questions = [Question(ask=long_search, cut=lambda: "cut") for _ in range(2)]
+    questions = [Question(ask=lambda: long_search(120.0), cut=lambda: "cut") for _ in range(2)]
     started = time.monotonic()
     with pytest.raises(Interrupted):
         answer_all(questions, Budget(limit_s=None), jobs=2, progress=CtrlC())

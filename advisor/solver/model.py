@@ -463,14 +463,13 @@ def _solve_together(candidates: CandidateSet, policy: Policy, workloads: list[st
         # the greedy repair over the master's columns first (seconds); the master LP's plan made whole
         # with CP-SAT where the repair finds nothing close to the bound, and the cheaper of the two
         start = None if lag is None or forced else _repaired_plan(policy, candidates, workloads, names, lag, left())
-        if lag is not None and (start is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP):
+        if lag is not None and not _close_to_bound(start, lag):
             rounded = _rounded(policy, candidates, workloads, names, forced, lag, lower, left())
             if rounded is not None and (start is None or rounded.cost < start.cost):
                 start = rounded
         # the search over whole patterns, unless the rounded plan is close to the bound, or the
         # pattern model is too large to be worth it next to a plan already known
-        if (start is None or lag is None or start.cost > lag.bound + lag.bound * ROUNDED_GAP) and (
-                start is None or pattern_options(patterns) <= FULL_SEARCH_OPTIONS):
+        if not _close_to_bound(start, lag) and (start is None or pattern_options(patterns) <= FULL_SEARCH_OPTIONS):
             searched = _single_placement_plan(policy, candidates, workloads, names, forced, left(), patterns,
                                               lag.favoured if lag is not None else None)
             if searched is not None and (start is None or searched.cost < start.cost):
@@ -1083,6 +1082,20 @@ the Lagrangian bound; else the master LP's plan made whole (_rounded) is tried, 
 whole patterns, and the cheapest wins."""
 
 
+def _units_and_loads(patterns: dict[str, Pattern]) -> tuple[dict[tuple[str, str], int],
+                                                              dict[tuple[str, str, str], int]]:
+    """One whole pattern per workload as a plan's units per (workload, key) and loads per (workload, key, stream)."""
+    units = {(w, key): n for w, pattern in patterns.items() for key, (n, _) in pattern.items()}
+    load = {(w, key, st): v for w, pattern in patterns.items() for key, (_, carried) in pattern.items()
+            for st, v in carried.items()}
+    return units, load
+
+
+def _close_to_bound(plan: KnownPlan | None, lag: LagrangeBound | None) -> bool:
+    """Whether a warm start is within ROUNDED_GAP of the Lagrangian bound (then the next steps need not run)."""
+    return plan is not None and lag is not None and plan.cost <= lag.bound + lag.bound * ROUNDED_GAP
+
+
 def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
              forced: dict[str, str], lag: LagrangeBound, lower: dict[str, int], time_limit_s: float
              ) -> KnownPlan | None:
@@ -1091,9 +1104,7 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
     options with the rest held fixed. None when that finds no plan (the rest leaves them no room)."""
     if set(lag.favoured) != set(workloads):
         return None
-    units = {(w, key): n for w in workloads for key, (n, _) in lag.favoured[w].items()}
-    load = {(w, key, st): v for w in workloads for key, (_, carried) in lag.favoured[w].items()
-            for st, v in carried.items()}
+    units, load = _units_and_loads({w: lag.favoured[w] for w in workloads})
     split = sorted(lag.fractional)
     if not split:
         return None
@@ -1156,16 +1167,11 @@ def _rounded(policy: Policy, candidates: CandidateSet, workloads: list[str], nam
 def _repaired_plan(policy: Policy, candidates: CandidateSet, workloads: list[str], names: list[str],
                    lag: LagrangeBound, time_limit_s: float) -> KnownPlan | None:
     """The greedy repair's plan over the Lagrangian columns (advisor.solver.repair), when it meets
-    every family: the warm start when the master LP's plan cannot be made whole."""
+    every family: the joint solve's first warm start (seconds, no search)."""
     own = _own_families(names)
     counted = counted_providers(policy, candidates)
     contexts: dict[str, Context] = {}  # per workload with rules of its own: its limits alone, so that a
     # family lists only that workload's names (over the fleet's limits each check read 10,000 of them)
-
-    def pattern_plan(w: str, pattern: Pattern) -> KnownPlan:
-        return KnownPlan(units={(w, key): n for key, (n, _) in pattern.items()},
-                         load={(w, key, st): v for key, (_, carried) in pattern.items() for st, v in carried.items()},
-                         cost=0)
 
     def allowed(w: str, column: Column) -> bool:
         mine = own.get(w)
@@ -1173,21 +1179,17 @@ def _repaired_plan(policy: Policy, candidates: CandidateSet, workloads: list[str
             return True
         if w not in contexts:
             contexts[w] = Context(policy, dataclasses.replace(candidates, limits={w: candidates.limits[w]}), counted)
-        placements = _known_placements(candidates, [w], pattern_plan(w, column.pattern))
+        placements = _known_placements(candidates, [w], KnownPlan(*_units_and_loads({w: column.pattern}), cost=0))
         families = {family_of(n) for n in mine}
         return not set(mine) & {n for family in families if family for n in family.broken(contexts[w], placements)}
 
     chosen = repaired(lag, workloads, allowed)
     if chosen is None:
         return None
-    units: dict[tuple[str, str], int] = {}
-    load: dict[tuple[str, str, str], int] = {}
+    units, load = _units_and_loads({w: column.pattern for w, column in chosen.items()})
     running: Running = {}
     level_loads: LevelLoads = {}
     for w, column in chosen.items():
-        part = pattern_plan(w, column.pattern)
-        units |= part.units
-        load |= part.load
         if len(candidates.levels.get(w, ())) > 1:
             operation = _operated(policy, candidates, w, column.pattern, time_limit_s)
             if operation is None:

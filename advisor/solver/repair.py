@@ -22,7 +22,7 @@ the same plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -75,6 +75,20 @@ def _excess(used: np.ndarray, rhs: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.maximum(0, used - rhs) / scale
 
 
+def _batch(order: np.ndarray, owner: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The moves of one pass, best first: (column, workload) for the first BATCH distinct workloads in
+    `order`; each is re-checked against the rows as they are when its turn comes."""
+    seen: set[int] = set()
+    for k in order:
+        w = int(owner[k])
+        if w in seen:
+            continue
+        seen.add(w)
+        yield int(k), w
+        if len(seen) >= BATCH:
+            return
+
+
 def _repair(owner: np.ndarray, cost: np.ndarray, activity: np.ndarray, rhs: np.ndarray, scale: np.ndarray,
             chosen: np.ndarray, used: np.ndarray) -> np.ndarray | None:
     """Moves that lower cost + sum_r penalty_r x excess_r, best first, until no row is over (None: the
@@ -98,20 +112,12 @@ def _repair(owner: np.ndarray, cost: np.ndarray, activity: np.ndarray, rhs: np.n
                 return None
             penalty[over] *= 2
             continue
-        order = better[np.lexsort((better, gain[better]))]
-        seen: set[int] = set()
-        for k in order:
-            w = int(owner[k])
-            if w in seen:
-                continue
-            seen.add(w)
+        for k, w in _batch(better[np.lexsort((better, gain[better]))], owner):
             trial = used + activity[k] - activity[chosen[w]]
             change = float(cost[k] - cost[chosen[w]]) + float((penalty * (_excess(trial, rhs, scale)
                                                                           - _excess(used, rhs, scale))).sum())
             if change < -1e-9:
                 used, chosen[w] = trial, k
-            if len(seen) >= BATCH:
-                break
     return used if (used <= rhs).all() else None
 
 
@@ -125,20 +131,12 @@ def _improve(owner: np.ndarray, cost: np.ndarray, activity: np.ndarray, rhs: np.
         good = np.flatnonzero((saving > 0) & fits)
         if good.size == 0:
             return
-        order = good[np.lexsort((good, -saving[good]))]
         moved = False
-        seen: set[int] = set()
-        for k in order:
-            w = int(owner[k])
-            if w in seen:
-                continue
-            seen.add(w)
+        for k, w in _batch(good[np.lexsort((good, -saving[good]))], owner):
             trial = used + activity[k] - activity[chosen[w]]
             if cost[k] < cost[chosen[w]] and (trial <= rhs).all():
                 used[:] = trial
                 chosen[w] = k
                 moved = True
-            if len(seen) >= BATCH:
-                break
         if not moved:
             return
