@@ -175,6 +175,7 @@ class Explainer:
         self.policy = policy
         self.candidates = candidates
         self.result = result
+        self.main = result.chosen  # each workload's main placement: a map over the fleet, built once
         self.build = build
         self.time_limit_s = time_limit_s
         self.binding: list[str] = []
@@ -206,17 +207,20 @@ class Explainer:
         the question is budgeted as a whole; a solve asked outside one (the infeasibility report's)
         is run only while the budget lasts and charged to it."""
         kwargs.setdefault("tie_break", False)
-        chosen = self.result.chosen if "forced" not in kwargs and policy is None else None
-        if chosen:  # the plan is feasible in every relaxation of the same inputs: start from it
-            kwargs.setdefault("hint", {w: o.key for w, o in chosen.items()})
-            if not kwargs.get("want_core"):
+        asked_of = candidates or self.candidates
+        if self.main and "forced" not in kwargs and policy is None:
+            # the plan is feasible in every relaxation of the same inputs: start from it. Read for
+            # the workloads asked about only: a question about one workload of 10,000 (summary
+            # mode prices each one's own rules alone) reading the whole plan made the stage quadratic.
+            kwargs.setdefault("hint", {w: self.main[w].key for w in asked_of.options if w in self.main})
+            if not kwargs.get("want_core") and len(asked_of.options) == len(self.result.placements):
                 kwargs.setdefault("known", self.result)
         asked = not ledger.isolating()  # outside a question: charged to the budget solve by solve
         if asked and self.budget.spent:  # not run: reported as not determined, naming the budget
             self.budget.cut_short += 1
             return SolveResult(status="unknown")
         before = ledger.solver_work()
-        result = solve(candidates or self.candidates, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
+        result = solve(asked_of, policy or self.policy, time_limit_s=self.time_limit_s, **kwargs)
         if asked:
             self.budget.used_s += ledger.solver_work() - before
         return result
@@ -303,7 +307,7 @@ class Explainer:
         """Each workload's placements, its next-best alternatives and why they lost, its ruled-out options.
         Alternatives that only a re-solve can settle are asked together (see `ask`)."""
         picked: dict[str, list[tuple[Option, tuple[str, bool] | Question[tuple[str, bool]]]]] = {}
-        main = self.result.chosen  # a property over every workload: read once, not once per workload
+        main = self.main
         for w in self.workloads:
             chosen = main[w.name]
             single = len(self.result.placements[w.name]) == 1
