@@ -91,6 +91,10 @@ past its own limit cannot hold the run up). Its RSS column is what it added: HiG
 RSS minus what it shared with the size's process; CBC, PuLP's CBC subprocess's own peak (VmHWM,
 polled). A peer whose package is missing is skipped with a message; install both with `pip install -e '.[bench]'`.
 
+Targets: for 100, 1,000 and 10,000 workloads, issue 11's target (a plan with explanations in 5 s; in
+20 s, proven optimal; in 60 s within 1% of the bound and under 2 GB) beside the size's total stage
+time, solve status and gap and peak RSS, and which part was met or missed by how much.
+
 Growth exponents: log(t2/t1) / log(n2/n1) of total stage time between successive sizes (a total
 that includes a timeout is a lower bound, marked ">=").
 """
@@ -1284,6 +1288,65 @@ def _peer_row(n: int, p: dict[str, Any]) -> str:
             f"{_fmt(bound, '.5f'):>12} {_fmt(p.get('violation'), '.0e'):>8} {_fmt(p.get('rss_mb'), ',.0f'):>7}")
 
 
+@dataclass(frozen=True)
+class Target:
+    """Issue 11's target for one fleet size: the whole plan's wall time, and where stated the
+    solve's gap (0: proven optimal) and the size's peak memory."""
+
+    seconds: float
+    gap_pct: float | None = None
+    rss_mb: float | None = None
+
+    def __str__(self) -> str:
+        parts = [f"<= {self.seconds:g} s"]
+        if self.gap_pct == 0:
+            parts.append("proven optimal")
+        elif self.gap_pct is not None:
+            parts.append(f"gap <= {self.gap_pct:g}%")
+        if self.rss_mb is not None:
+            parts.append(f"peak RSS < {self.rss_mb:,.0f} MB")
+        return ", ".join(parts)
+
+
+TARGETS = {100: Target(5.0), 1000: Target(20.0, gap_pct=0.0), 10000: Target(60.0, gap_pct=1.0, rss_mb=2000.0)}
+"""Issue 11's table: a plan with explanations at each size, on 2 cores."""
+
+
+def _verdict(run: dict[str, Any], target: Target) -> tuple[str, str]:
+    """What the size measured against its target, and which parts were met or missed by how much."""
+    total, partial = _total(run)
+    solve = run["stages"].get("solve") or {}
+    rss = max((r.get("rss_mb", 0.0) for r in run["stages"].values() if r), default=0.0)
+    gap = solve.get("gap_pct")
+    measured = f"{'>=' if partial else ''}{total:,.1f} s, {solve.get('status', 'no solve')}" + \
+        (f" (gap {gap:g}%)" if gap is not None and solve.get("status") != "optimal" else "") + f", {rss:,.0f} MB"
+    late = total - target.seconds
+    parts = [f"time {'met' if late <= 0 and not partial else f'missed by {late:,.0f} s'}"]
+    if target.gap_pct == 0:
+        parts.append("proof met" if solve.get("status") == "optimal" else "proof missed")
+    elif target.gap_pct is not None:
+        parts.append(f"gap {'met' if gap is not None and gap <= target.gap_pct else 'missed'}")
+    if target.rss_mb is not None:
+        parts.append(f"memory {'met' if rss < target.rss_mb else f'missed by {rss - target.rss_mb:,.0f} MB'}")
+    return measured, "; ".join(parts)
+
+
+def print_targets(args: argparse.Namespace, runs: list[dict[str, Any]]) -> None:
+    """Issue 11's targets next to what this run measured."""
+    from advisor.explain import explain_mode
+
+    rows = [(run, TARGETS[run["n"]]) for run in runs if run["n"] in TARGETS]
+    if not rows:
+        return
+    print()
+    print("Targets (issue 11: a plan with explanations, 2 cores; measured on this machine)")
+    print(f"{'size':>6}  {'explain':<8} {'target':<44} {'measured':<44} verdict")
+    for run, target in rows:
+        measured, verdict = _verdict(run, target)
+        mode = explain_mode(args.explain or "auto", run["n"])
+        print(f"{run['n']:>6}  {mode:<8} {str(target):<44} {measured:<44} {verdict}")
+
+
 def print_tables(args: argparse.Namespace, runs: list[dict[str, Any]]) -> None:
     print()
     print("Stages (wall time; peak RSS of the size's process so far; cpu/wall > 1 means more than one core busy)")
@@ -1294,6 +1357,7 @@ def print_tables(args: argparse.Namespace, runs: list[dict[str, Any]]) -> None:
             print(_stage_row(run["n"], name, run["stages"].get(name), bool(run.get("killed"))))
         total, partial = _total(run)
         print(f"{run['n']:>6}  {'total':<10} {('>=' if partial else '') + f'{total:.2f}':>9}")
+    print_targets(args, runs)
     if len(runs) > 1:
         print()
         print("Growth exponent of total time, log(t2/t1)/log(n2/n1); per stage where both sizes completed it")
