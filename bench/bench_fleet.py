@@ -118,7 +118,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,7 +169,7 @@ def _pick_row(rng: random.Random, rows: tuple[tuple[Any, ...], ...]) -> tuple[An
 def _users(rng: random.Random) -> dict[str, float]:
     """User locations of a real-time service: one continent mostly, sometimes two or all three."""
     k = rng.choices((1, 2, 3), weights=(6, 3, 1))[0]
-    continents = []
+    continents: list[str] = []
     while len(continents) < k:
         c = _pick(rng, CONTINENT_WEIGHTS)
         if c not in continents:
@@ -282,7 +282,13 @@ def fleet(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return docs
 
 
-def policy_doc(share_cap: float, budgets: dict[str, float] | None = None) -> dict[str, Any]:
+def _patch(module: Any, **attrs: Any) -> None:
+    """Replace a module's attributes: the planner's stages, timed or stubbed by this benchmark."""
+    for name, value in attrs.items():
+        setattr(module, name, value)
+
+
+def policy_doc(share_cap: float, budgets: Mapping[str, float] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {"kind": "policy", "name": "fleet-bench",
                            "lock_in": {"max_provider_share_pct": share_cap, "min_providers": MIN_PROVIDERS}}
     if budgets:
@@ -771,7 +777,7 @@ def default_cap(shares: dict[str, float]) -> float:
 
 
 def calibrate(alone: Spend, optimum: Spend | None, counted: frozenset[str],
-              share_cap: float | None) -> tuple[float, dict[str, float], list[str]]:
+              share_cap: float | None) -> tuple[float, dict[str, int], list[str]]:
     """The share cap, the team budgets, and printable lines on whether the reference plans break them.
 
     The reference is the optimum without any policy (else, if it was not found, the cheapest-alone
@@ -905,7 +911,7 @@ def run_size(args: argparse.Namespace) -> None:
             unknown = sorted(locations - set(catalog.locations))
             if unknown:
                 raise ValueError(f"user locations the catalog does not know: {unknown}")
-            workloads = [WORKLOAD_MODELS[d["kind"]].model_validate(d) for d in docs]
+            workloads: list[Any] = [WORKLOAD_MODELS[d["kind"]].model_validate(d) for d in docs]
             base_policy = Policy.model_validate(policy_doc(args.share_cap or 50.0))
             s.stop(detail=f"{len(catalog.offerings)} offerings, {len(catalog.regions)} regions")
         with stage("candidates", timeout) as s:
@@ -1000,7 +1006,7 @@ def run_pipeline(args: argparse.Namespace, workloads: list[Any], policy: Any, ca
         def explanations(self) -> list[Any]:
             return []
 
-    planner.build_candidates, planner.solve = build, solve
+    _patch(planner, build_candidates=build, solve=solve)
     inputs = Inputs(workloads=workloads, policy=policy)
     plan = None
     explained = True
@@ -1038,7 +1044,7 @@ def run_pipeline(args: argparse.Namespace, workloads: list[Any], policy: Any, ca
             emit({"stage": "solve", "status": "error", "error": f"make_plan failed before its solve: {error}"})
         raise
     finally:
-        planner.build_candidates, planner.solve = real_build, real_solve
+        _patch(planner, build_candidates=real_build, solve=real_solve)
     result = state["result"]
     if result.status in ("optimal", "feasible"):
         from advisor.solver.model import counted_providers
@@ -1049,12 +1055,12 @@ def run_pipeline(args: argparse.Namespace, workloads: list[Any], policy: Any, ca
     with stage("render", timeout) as s:
         s.record["label"] = name
         if plan is None:
-            planner.build_candidates, planner.solve, planner.Explainer = build, solve, Quiet
+            _patch(planner, build_candidates=build, solve=solve, Explainer=Quiet)
             state["served"] = False
             try:
                 plan = planner.make_plan(inputs, catalog, time_limit_s=args.time_limit, explain_constraints=False)
             finally:
-                planner.build_candidates, planner.solve, planner.Explainer = real_build, real_solve, real_explainer
+                _patch(planner, build_candidates=real_build, solve=real_solve, Explainer=real_explainer)
         sizes = {fmt: len(render(plan, fmt)) for fmt in RENDER_FORMATS}
         s.stop(detail=("plan without explanations (explain timed out); " if not explained else "")
                + ", ".join(f"{fmt} {size / 1e6:.2f} MB" for fmt, size in sizes.items()))

@@ -32,7 +32,7 @@ CHAT = "chat-assistant"
 
 def cases(catalog, topology) -> list[tuple[str, CandidateSet, Policy, str, list[str]]]:
     """(label, candidates, policy, workload, its own families) for every case."""
-    out = []
+    out: list[tuple[str, CandidateSet, Policy, str, list[str]]] = []
     policy = Policy.model_validate(POLICIES["none"])
     fleet = build_candidates(synthetic(60, profiles=True), policy, catalog, topology)
     out += [(w, fleet, policy, w, []) for w in sorted(fleet.options) if w in fleet.levels]

@@ -32,6 +32,7 @@ import random
 import resource
 import sys
 import time
+from typing import Any
 
 from advisor.candidates import build_candidates
 from advisor.catalog import load_catalog
@@ -56,7 +57,7 @@ def synthetic(n: int, seed: int = 7, profiles: bool = False, mixes: bool = False
     for i in range(n):
         kind = rng.choice(["training", "batch-inference", "realtime-inference", "realtime-inference"])
         params = rng.choice([1, 3, 8, 13, 70])
-        base = {"name": f"w{i:05d}", "kind": kind, "team": rng.choice(["a", "b", "c"]),
+        base: dict[str, Any] = {"name": f"w{i:05d}", "kind": kind, "team": rng.choice(["a", "b", "c"]),
                 "model": {"name": f"m{params}", "params_b": params, "precision": rng.choice(["bf16", "fp8"])}}
         if kind == "training":
             base |= {"tokens_b": rng.choice([1, 5, 20]), "deadline_days": rng.choice([2, 7, 14]),
