@@ -66,19 +66,21 @@ def _risk_sentence(risks: list[Risk]) -> str:
     return f"Risks: {head}; first: {first.subject}: {first.risk}"
 
 
-def _unsettled(rules: list[str]) -> str:
-    """Rules whose cost was not re-solved, named (the first three) with how to price them."""
+def _unsettled(rules: list[str], full: bool) -> str:
+    """Rules whose cost was not re-solved, named (the first three) with how to price them: in summary
+    mode a full run; in a full run (its budget spent, or a re-solve unsettled in its limit) more work."""
     named = ", ".join(rules[:3]) + (", ..." if len(rules) > 3 else "")
+    how = "a larger --explain-budget or --explain-time-limit settles them" if full else "--explain full re-solves them"
     if len(rules) == 1:
-        return f"1 rule ({named}) was not re-solved, so what it costs is not known: --explain full re-solves them"
-    return (f"{len(rules)} rules ({named}) were not re-solved, so what they cost is not known: "
-            "--explain full re-solves them")
+        return f"1 rule ({named}) was not re-solved, so what it costs is not known: {how}"
+    return f"{len(rules)} rules ({named}) were not re-solved, so what they cost is not known: {how}"
 
 
 def summarise(assignments: list[Assignment], shared: list[SharedGpus], constraints: list[ConstraintCost],
-              policy: Policy, total: float, priced: bool, risks: list[Risk]) -> Summary:
+              policy: Policy, total: float, priced: bool, risks: list[Risk], full: bool = True) -> Summary:
     """The summary of a feasible plan (its rows, shared GPUs, constraint costs, policy and risk
-    register); `priced`: whether the run priced each constraint (explanations on)."""
+    register); `priced`: whether the run priced each constraint (explanations on); `full`: whether
+    it re-solved them (--explain full) rather than pricing them to first order."""
     teams: dict[str, float] = defaultdict(float)
     pricing: dict[str, float] = defaultdict(float)
     regions: dict[str, float] = defaultdict(float)
@@ -122,9 +124,9 @@ def summarise(assignments: list[Assignment], shared: list[SharedGpus], constrain
     elif binding:
         sentences.append("Binding rules: " + "; ".join(
             f"{c.description} ({c.setting or c.name}) costs {usd(c.cost_usd or 0.0)} a month"
-            for c in binding[:3]) + (f"; {_unsettled(open_rows)}." if open_rows else "."))
+            for c in binding[:3]) + (f"; {_unsettled(open_rows, full)}." if open_rows else "."))
     elif open_rows:
-        sentences.append(f"No rule is proven to raise the cost; {_unsettled(open_rows)}.")
+        sentences.append(f"No rule is proven to raise the cost; {_unsettled(open_rows, full)}.")
     else:
         sentences.append("No rule raises the cost: every workload runs at its cheapest plan.")
     sentences.append(_risk_sentence(risks))

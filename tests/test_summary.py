@@ -92,6 +92,20 @@ def test_rules_that_were_not_re_solved_are_never_called_free(run_cli):
     row = ConstraintCost(name="provider_share:alpha", description="provider share",
                          setting="lock_in.max_provider_share_pct", binding=None, cost_usd=None, proven=False,
                          detail="not re-solved (--explain summary)")
-    text = " ".join(summarise(plan.assignments, plan.shared_gpus, [row], policy, total, True, []).sentences)
+    text = " ".join(summarise(plan.assignments, plan.shared_gpus, [row], policy, total, True, [],
+                              full=False).sentences)
     assert "No rule raises the cost" not in text
     assert "1 rule (lock_in.max_provider_share_pct) was not re-solved" in text and "--explain full" in text
+
+
+def test_a_full_run_that_could_not_settle_a_rule_asks_for_more_work_not_for_full_mode(run_cli):
+    """In full mode a rule is left unpriced when the explanation budget is spent: the remedy is a
+    larger budget, not the mode the run already used."""
+    data = json.loads(run_cli("plan", WORKLOADS, *CATALOG_ARGS, "-q", "--format", "json")[1])
+    plan = Plan.model_validate(data)
+    row = ConstraintCost(name="provider_share:alpha", description="provider share",
+                         setting="lock_in.max_provider_share_pct", binding=None, cost_usd=None, proven=False,
+                         detail="not determined within the explanation budget")
+    text = " ".join(summarise(plan.assignments, plan.shared_gpus, [row], Policy.model_validate({"kind": "policy"}),
+                              plan.total_monthly_cost_usd or 0.0, True, [], full=True).sentences)
+    assert "a larger --explain-budget" in text and "--explain full" not in text
