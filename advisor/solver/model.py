@@ -1481,8 +1481,8 @@ def _solver(time_limit_s: float, interleave: bool = True, mm: PlacementModel | N
         # stalled far from the bound (30 s unproven) on a model the full relaxation proves in 0.6 s.
         # One workload under region loss or min_regions likewise: of the 237 such workloads in the
         # 10,000-workload bench fleet, 11 stayed unproven at 10 deterministic seconds each (bound
-        # $6,953 under a $11,841 plan); with the full relaxation one did, and their own optima
-        # took 94 s instead of 233 s.
+        # $6,953 under a $11,841 plan, which the full relaxation proves in 1.9); with it one did,
+        # and their own optima took 122 s instead of 233 s (90 s with region loss's fewer rows).
         solver.parameters.linearization_level = 2
     # Several subsolvers (LNS, feasibility jump, ...) interleaved deterministically: placement
     # models with share caps need them to find plans, and interleaving keeps runs reproducible.
